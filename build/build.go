@@ -1,0 +1,106 @@
+package build
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nixdock/nixdock-action/image"
+)
+
+// Options say what to build and how.
+type Options struct {
+	Installable Installable
+	Nix         Nix
+	// Compression of layers for the manifest digest (default gzip).
+	Compression image.Compression
+	// ExtraArgs go to `nix build` after nixdock's own (reproduce uses them
+	// for variations such as --cores).
+	ExtraArgs []string
+	// Variation names what this build varied on purpose, for the record.
+	Variation map[string]string
+	// NixdockVersion is written into the record.
+	NixdockVersion string
+	// Progress, when set, hears each step ("building", "digesting layer 3/9").
+	Progress func(step string)
+}
+
+// Result is a finished build: its record and the opened image, which the
+// caller closes.
+type Result struct {
+	Record *Record
+	Image  *image.Image
+}
+
+// Run builds the installable with Nix, opens the image it produced, digests
+// it and queries its closure and derivations.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	nix := &opts.Nix
+	nixVersion, err := nix.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	system, err := nix.System(ctx)
+	if err != nil {
+		return nil, err
+	}
+	progress("building " + opts.Installable.String())
+	res, err := nix.Build(ctx, opts.Installable, opts.ExtraArgs...)
+	if err != nil {
+		return nil, err
+	}
+	progress("opening " + res.OutPath)
+	img, err := image.Open(ctx, nix.RealPath(res.OutPath), image.Options{StoreRoot: StoreRoot(nix.Store), Stderr: nix.Log})
+	if err != nil {
+		return nil, fmt.Errorf("opening the image %s built: %w", res.OutPath, err)
+	}
+	rec, err := describe(ctx, opts, img, res)
+	if err != nil {
+		img.Close()
+		return nil, err
+	}
+	rec.NixVersion, rec.System = nixVersion, system
+	return &Result{Record: rec, Image: img}, nil
+}
+
+func describe(ctx context.Context, opts Options, img *image.Image, res BuildResult) (*Record, error) {
+	nix := &opts.Nix
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	_, digests, err := image.Describe(ctx, img, image.DescribeOptions{
+		Compression: opts.Compression,
+		OnLayer: func(done, total int) {
+			progress(fmt.Sprintf("digested layer %d/%d", done, total))
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	progress("querying the closure of " + res.OutPath)
+	closure, err := nix.PathInfo(ctx, true, res.OutPath)
+	if err != nil {
+		return nil, fmt.Errorf("querying the closure of %s: %w", res.OutPath, err)
+	}
+	drvs, err := nix.Derivations(ctx, true, res.DrvPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading derivation %s: %w", res.DrvPath, err)
+	}
+	return &Record{
+		Schema:      RecordSchema,
+		Nixdock:     opts.NixdockVersion,
+		Builder:     ThisBuilder(nix.Store),
+		Installable: opts.Installable,
+		Store:       nix.Store,
+		DrvPath:     res.DrvPath,
+		OutPath:     res.OutPath,
+		Variation:   opts.Variation,
+		Image:       digests,
+		Closure:     closure,
+		Derivations: drvs,
+	}, nil
+}

@@ -1,0 +1,271 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// NixOption is one --option NAME VALUE passed to every Nix call. An empty
+// value is allowed (substituters= turns substitution off).
+type NixOption struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ParseNixOption parses NAME=VALUE as given to --nix-option.
+func ParseNixOption(s string) (NixOption, error) {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return NixOption{}, fmt.Errorf("--nix-option %q: want NAME=VALUE (VALUE may be empty)", s)
+	}
+	return NixOption{Name: name, Value: value}, nil
+}
+
+// Nix runs the nix CLI with a store and options.
+type Nix struct {
+	// Store is a Nix store URL, such as a chroot store "/tmp/storeB" or
+	// "local?root=/tmp/storeB"; empty is the machine's store.
+	Store string
+	// Options are passed as --option NAME VALUE to every call.
+	Options []NixOption
+	// Log receives Nix's own log (build output, progress). Nil discards it.
+	Log io.Writer
+	// Bin is the nix executable; empty means "nix" on PATH.
+	Bin string
+}
+
+// Error is a failed Nix call: the command line and what Nix said.
+type Error struct {
+	Args   []string
+	Stderr string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	msg := lastLines(e.Stderr, 6)
+	if msg == "" {
+		msg = e.Err.Error()
+	}
+	return fmt.Sprintf("%s failed: %s", strings.Join(e.Args, " "), msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// baseArgs are the arguments every nix call takes: the experimental features
+// nixdock relies on, the store and the user's options.
+func (n *Nix) baseArgs() []string {
+	args := []string{"--extra-experimental-features", "nix-command flakes"}
+	if n.Store != "" {
+		args = append(args, "--store", n.Store)
+	}
+	for _, o := range n.Options {
+		args = append(args, "--option", o.Name, o.Value)
+	}
+	return args
+}
+
+// run runs `nix SUBCOMMAND... ARGS` and returns its stdout. Stderr goes to
+// n.Log and is kept for the error message.
+func (n *Nix) run(ctx context.Context, sub []string, args ...string) ([]byte, error) {
+	bin := n.Bin
+	if bin == "" {
+		bin = "nix"
+	}
+	argv := append(append(append([]string{}, sub...), n.baseArgs()...), args...)
+	cmd := exec.CommandContext(ctx, bin, argv...)
+	var stdout bytes.Buffer
+	tail := &tailBuffer{max: 64 << 10}
+	cmd.Stdout = &stdout
+	if n.Log != nil {
+		cmd.Stderr = io.MultiWriter(n.Log, tail)
+	} else {
+		cmd.Stderr = tail
+	}
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("nix is not installed or not on PATH: install Nix (on Debian: apt-get install nix-bin) and retry")
+		}
+		return nil, &Error{Args: append([]string{bin}, argv...), Stderr: tail.String(), Err: err}
+	}
+	return stdout.Bytes(), nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	buf []byte
+	max int
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.buf) }
+
+var versionRE = regexp.MustCompile(`(\d+\.\d+(\.\d+)?\S*)`)
+
+// Version is the Nix version, such as "2.8.0".
+func (n *Nix) Version(ctx context.Context) (string, error) {
+	out, err := n.run(ctx, []string{"--version"})
+	if err != nil {
+		return "", err
+	}
+	m := versionRE.FindString(string(out))
+	if m == "" {
+		return "", fmt.Errorf("nix --version printed %q: no version in it", strings.TrimSpace(string(out)))
+	}
+	return m, nil
+}
+
+// System is the Nix system double, such as "x86_64-linux".
+func (n *Nix) System(ctx context.Context) (string, error) {
+	out, err := n.run(ctx, []string{"eval"}, "--impure", "--raw", "--expr", "builtins.currentSystem")
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// BuildResult is what `nix build --json` reports for an installable.
+type BuildResult struct {
+	DrvPath string
+	OutPath string
+}
+
+// Build builds the installable and returns its derivation and out path.
+// Extra arguments (such as --rebuild or --option cores 1) go after the
+// installable's own.
+func (n *Nix) Build(ctx context.Context, inst Installable, extra ...string) (BuildResult, error) {
+	if err := inst.Validate(); err != nil {
+		return BuildResult{}, err
+	}
+	args := append([]string{"--json", "--no-link", "-L"}, extra...)
+	out, err := n.run(ctx, []string{"build"}, append(args, inst.nixArgs()...)...)
+	if err != nil {
+		return BuildResult{}, err
+	}
+	return parseBuildJSON(out)
+}
+
+// parseBuildJSON reads `nix build --json`: a list of {drvPath, outputs}. Nix
+// 2.8 and 2.18+ agree on this shape.
+func parseBuildJSON(data []byte) (BuildResult, error) {
+	var results []struct {
+		DrvPath string            `json:"drvPath"`
+		Outputs map[string]string `json:"outputs"`
+	}
+	if err := json.Unmarshal(data, &results); err != nil {
+		return BuildResult{}, fmt.Errorf("reading nix build --json output: %w", err)
+	}
+	if len(results) != 1 {
+		return BuildResult{}, fmt.Errorf("nix build returned %d results, want 1: name one image", len(results))
+	}
+	r := results[0]
+	out := r.Outputs["out"]
+	if out == "" {
+		for _, p := range r.Outputs {
+			out = p
+			break
+		}
+	}
+	if out == "" {
+		return BuildResult{}, fmt.Errorf("nix build of %s reported no output path", r.DrvPath)
+	}
+	return BuildResult{DrvPath: r.DrvPath, OutPath: out}, nil
+}
+
+// PathInfo returns the closure of paths (recursive) or the paths alone.
+func (n *Nix) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]PathInfo, error) {
+	args := []string{"--json"}
+	if recursive {
+		args = append(args, "--recursive")
+	}
+	out, err := n.run(ctx, []string{"path-info"}, append(args, paths...)...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePathInfo(out)
+}
+
+// Derivations returns the derivation of drv and, with recursive, of every
+// derivation it depends on, keyed by .drv path.
+func (n *Nix) Derivations(ctx context.Context, recursive bool, drv string) (map[string]Derivation, error) {
+	args := []string{}
+	if recursive {
+		args = append(args, "--recursive")
+	}
+	// `nix derivation show` is the name since Nix 2.15; `nix show-derivation`
+	// the only one before.
+	out, err := n.run(ctx, []string{"show-derivation"}, append(args, drv)...)
+	if err != nil {
+		var nerr *Error
+		if errors.As(err, &nerr) && strings.Contains(nerr.Stderr, "show-derivation") {
+			out, err = n.run(ctx, []string{"derivation", "show"}, append(args, drv)...)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ParseDerivations(out)
+}
+
+// RealPath is where a store path's bytes are on this machine: under the
+// chroot root for a store such as /tmp/storeB or local?root=/tmp/storeB.
+func (n *Nix) RealPath(storePath string) string {
+	root := StoreRoot(n.Store)
+	if root == "" {
+		return storePath
+	}
+	return filepath.Join(root, storePath)
+}
+
+// StoreRoot is the chroot directory of a local store URL, or "" for the
+// machine's store (or a remote store).
+func StoreRoot(store string) string {
+	switch {
+	case store == "", store == "auto", store == "daemon", store == "local":
+		return ""
+	case strings.HasPrefix(store, "/"):
+		return store
+	case strings.HasPrefix(store, "local?"):
+		for _, kv := range strings.Split(strings.TrimPrefix(store, "local?"), "&") {
+			if v, ok := strings.CutPrefix(kv, "root="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// Available reports whether the nix executable is on PATH.
+func Available() bool {
+	_, err := exec.LookPath("nix")
+	return err == nil
+}
+
+// Exists reports whether a file exists at path.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

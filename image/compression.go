@@ -1,0 +1,102 @@
+package image
+
+import (
+	"bytes"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression is the layer compression of a published image.
+type Compression string
+
+// The compressions nixdock publishes with.
+const (
+	Gzip Compression = "gzip"
+	Zstd Compression = "zstd"
+	None Compression = "none"
+)
+
+// compressLibrary names the code that compresses, with its version: the
+// bytes (and so the digests) depend on it. Keep in step with go.mod.
+const compressLibrary = "github.com/klauspost/compress@v1.20.4"
+
+const (
+	gzipLevel = gzip.DefaultCompression
+	zstdLevel = zstd.SpeedDefault
+)
+
+// ParseCompression checks a --compression value.
+func ParseCompression(s string) (Compression, error) {
+	switch c := Compression(s); c {
+	case Gzip, Zstd, None:
+		return c, nil
+	}
+	return "", fmt.Errorf("--compression %q: want gzip, zstd or none", s)
+}
+
+// Compressor names c and the library that implements it.
+func (c Compression) Compressor() Compressor {
+	switch c {
+	case Gzip:
+		return Compressor{Name: "gzip", Library: compressLibrary, Level: 6}
+	case Zstd:
+		return Compressor{Name: "zstd", Library: compressLibrary, Level: int(zstdLevel)}
+	}
+	return Compressor{Name: "none"}
+}
+
+// Compressor names the layer compression and the code that did it.
+type Compressor struct {
+	Name    string `json:"name"`
+	Library string `json:"library,omitempty"`
+	Level   int    `json:"level,omitempty"`
+}
+
+func (c Compression) mediaType() types.MediaType {
+	switch c {
+	case Gzip:
+		return types.OCILayer
+	case Zstd:
+		return types.OCILayerZStd
+	}
+	return types.OCIUncompressedLayer
+}
+
+// writer compresses into w. Every writer is single-threaded so that its
+// output depends only on its input.
+func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
+	switch c {
+	case Gzip:
+		return gzip.NewWriterLevel(w, gzipLevel)
+	case Zstd:
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel), zstd.WithEncoderConcurrency(1))
+	case None:
+		return nopWriteCloser{w}, nil
+	}
+	return nil, fmt.Errorf("unknown compression %q", c)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// countingWriter counts bytes and, with h set, hashes them.
+type countingWriter struct {
+	n int64
+	h hash.Hash
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	if c.h != nil {
+		c.h.Write(p)
+	}
+	return len(p), nil
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

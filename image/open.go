@@ -1,0 +1,237 @@
+package image
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Form is how an image reached nixdock.
+type Form string
+
+// The image forms Open understands.
+const (
+	FormArchive   Form = "docker-archive"
+	FormStream    Form = "stream"
+	FormOCILayout Form = "oci-layout"
+	FormRegistry  Form = "registry"
+)
+
+// Options tune Open.
+type Options struct {
+	// TempDir holds spooled archives; empty is os.TempDir().
+	TempDir string
+	// StoreRoot is the root of a chroot Nix store (such as /tmp/storeB)
+	// whose store paths a stream script refers to.
+	StoreRoot string
+	// Stderr receives a stream script's own messages.
+	Stderr io.Writer
+	// Insecure allows plain HTTP to registries that are not on loopback.
+	Insecure bool
+	// Remote are extra options for registry access (auth, transport).
+	Remote []remote.Option
+}
+
+// Image is an opened image: a v1.Image plus where it came from.
+type Image struct {
+	v1.Image
+	Form   Form
+	Source string
+	close  func() error
+}
+
+// Close releases temporary files and open archives.
+func (i *Image) Close() error {
+	if i.close == nil {
+		return nil
+	}
+	return i.close()
+}
+
+// ErrNotImage marks a source that is none of the forms nixdock opens.
+var ErrNotImage = errors.New("not an image")
+
+// Open opens src, which is a docker-archive file (.tar, .tar.gz, .tar.zst),
+// a stream script, an OCI layout directory or a registry reference.
+func Open(ctx context.Context, src string, opts Options) (*Image, error) {
+	fi, err := os.Stat(src)
+	switch {
+	case err == nil && fi.IsDir():
+		return openLayout(src)
+	case err == nil:
+		return openFile(ctx, src, fi, opts)
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("opening %s: %w", src, err)
+	}
+	ref, perr := name.ParseReference(src, nameOptions(opts)...)
+	if perr != nil || !looksLikeReference(src) {
+		return nil, fmt.Errorf("%w: %s is neither a file nor a registry reference", ErrNotImage, src)
+	}
+	return openRemote(ctx, ref, opts)
+}
+
+func looksLikeReference(s string) bool {
+	for _, c := range s {
+		if c == '/' || c == ':' || c == '@' {
+			return true
+		}
+	}
+	return false
+}
+
+func nameOptions(opts Options) []name.Option {
+	if opts.Insecure {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+func openLayout(dir string) (*Image, error) {
+	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
+		return nil, fmt.Errorf("%w: directory %s is not an OCI image layout (no oci-layout file)", ErrNotImage, dir)
+	}
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %v", ErrBadArchive, dir, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: index.json: %v", ErrBadArchive, dir, err)
+	}
+	if len(im.Manifests) != 1 {
+		return nil, fmt.Errorf("%w %s: index.json lists %d manifests, want 1", ErrBadArchive, dir, len(im.Manifests))
+	}
+	img, err := idx.Image(im.Manifests[0].Digest)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %v", ErrBadArchive, dir, err)
+	}
+	return &Image{Image: img, Form: FormOCILayout, Source: dir}, nil
+}
+
+func openRemote(ctx context.Context, ref name.Reference, opts Options) (*Image, error) {
+	ropts := append([]remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+	}, opts.Remote...)
+	img, err := remote.Image(ref, ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", ref, err)
+	}
+	return &Image{Image: img, Form: FormRegistry, Source: ref.String()}, nil
+}
+
+// openFile opens a docker-archive in place, or spools a compressed archive or
+// a stream script's output to an unlinked temporary file first.
+func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*Image, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", src, err)
+	}
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(512)
+	form := FormArchive
+	var spooled *os.File
+	switch {
+	case len(head) >= 2 && string(head[:2]) == "#!":
+		f.Close()
+		if fi.Mode()&0o111 == 0 {
+			return nil, fmt.Errorf("%w: %s starts with #! but is not executable", ErrNotImage, src)
+		}
+		form = FormStream
+		spooled, err = runStream(ctx, src, opts)
+	case sniff(br) != "none":
+		spooled, err = spool(br, opts.TempDir)
+		f.Close()
+		if err != nil {
+			err = fmt.Errorf("%w %s: decompressing: %v", ErrBadArchive, src, err)
+		}
+	case len(head) >= 262 && string(head[257:262]) == "ustar":
+		// Read in place, from the start (the sniffing above read ahead).
+		spooled = f
+		_, err = f.Seek(0, io.SeekStart)
+	default:
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is not a docker-archive (.tar, .tar.gz, .tar.zst), a stream script or an OCI layout", ErrNotImage, src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := indexArchive(src, spooled)
+	if err != nil {
+		spooled.Close()
+		return nil, err
+	}
+	img, err := a.image()
+	if err != nil {
+		spooled.Close()
+		return nil, err
+	}
+	return &Image{Image: img, Form: form, Source: src, close: spooled.Close}, nil
+}
+
+// spool decompresses r into an unlinked temporary file.
+func spool(r io.Reader, dir string) (*os.File, error) {
+	rc, err := decompressed(r)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(dir, "nixdock-archive-*.tar")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(tmp.Name()) // the open file stays readable; nothing is left behind
+	if _, err := io.Copy(tmp, rc); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	return tmp, nil
+}
+
+// runStream runs a streamLayeredImage script and spools its stdout. For a
+// chroot store the script runs in a private mount namespace in which the
+// store's /nix/store is bind-mounted over /nix/store, since its paths refer
+// to /nix/store.
+func runStream(ctx context.Context, script string, opts Options) (*os.File, error) {
+	tmp, err := os.CreateTemp(opts.TempDir, "nixdock-stream-*.tar")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(tmp.Name())
+	var cmd *exec.Cmd
+	if opts.StoreRoot != "" {
+		cmd = exec.CommandContext(ctx, "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+			`mount --bind "$1/nix/store" /nix/store && exec "$2"`, "sh", opts.StoreRoot, script)
+	} else {
+		cmd = exec.CommandContext(ctx, script)
+	}
+	cmd.Stdout = tmp
+	cmd.Stderr = opts.Stderr
+	if err := cmd.Run(); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("running stream script %s: %w", script, err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	// Some stream scripts compress their output.
+	br := bufio.NewReader(tmp)
+	if sniff(br) != "none" {
+		out, err := spool(br, opts.TempDir)
+		tmp.Close()
+		return out, err
+	}
+	return tmp, nil
+}

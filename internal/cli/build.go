@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newBuildCmd) }
+
+type buildFlags struct {
+	nix         nixFlags
+	record      string
+	json        bool
+	compression string
+}
+
+func newBuildCmd(a *app) *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [FLAKE_REF | -f FILE -A ATTR]",
+		Short: "Build an image with Nix and write its build record",
+		Long: `Build an image with the Nix on this machine, open the image it produced
+(docker-archive, stream script or OCI layout), digest it and query its
+closure, and write the build record that another builder's record is
+compared with (nixdock verify).`,
+		Example: `  nixdock build .#image --record record.json
+  nixdock build -f default.nix -A image --store /tmp/storeB --nix-option substituters= --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runBuild(cmd, args, f)
+		},
+	}
+	f.nix.bind(cmd.Flags())
+	cmd.Flags().StringVar(&f.record, "record", "", "write the build record to FILE")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print the build record as JSON on stdout")
+	cmd.Flags().StringVar(&f.compression, "compression", "gzip", "layer compression for the manifest digest: gzip, zstd or none")
+	return cmd
+}
+
+func (a *app) runBuild(cmd *cobra.Command, args []string, f buildFlags) error {
+	inst, err := f.nix.installable(args)
+	if err != nil {
+		return err
+	}
+	comp, err := image.ParseCompression(f.compression)
+	if err != nil {
+		return usageError("%s", err)
+	}
+	nix, err := f.nix.nix(a)
+	if err != nil {
+		return err
+	}
+	res, err := build.Run(cmd.Context(), build.Options{
+		Installable: inst, Nix: nix, Compression: comp,
+		NixdockVersion: version.Get().String(),
+		Progress:       func(s string) { a.ui.Progress("%s", s) },
+	})
+	if err != nil {
+		return failure(err)
+	}
+	defer res.Image.Close()
+	rec := res.Record
+	if f.record != "" {
+		if err := build.WriteRecord(f.record, rec); err != nil {
+			return failure(err)
+		}
+	}
+	if f.json {
+		data, err := rec.Marshal()
+		if err != nil {
+			return failure(err)
+		}
+		_, err = a.ui.Out.Write(data)
+		return err
+	}
+	a.ui.Infof("built %s\n  drv      %s\n  image    %s\n  manifest %s (%d layers, %s)\n  config   %s\n  closure  %d store paths",
+		inst, rec.DrvPath, rec.OutPath, rec.Image.ManifestDigest, len(rec.Image.Layers), rec.Image.Compressor.Name,
+		rec.Image.ConfigDigest, len(rec.Closure))
+	if f.record != "" {
+		a.ui.Infof("  record   %s", f.record)
+	}
+	return nil
+}

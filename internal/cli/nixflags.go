@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/spf13/pflag"
+)
+
+// nixFlags are the flags of every command that runs Nix: the installable and
+// the store and options passed to Nix.
+type nixFlags struct {
+	file       string
+	attr       string
+	argstr     []string
+	store      string
+	nixOptions []string
+}
+
+func (f *nixFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.file, "file", "f", "", "build from a Nix file (classic form, with -A)")
+	fs.StringVarP(&f.attr, "attr", "A", "", "attribute of the file to build")
+	fs.StringArrayVar(&f.argstr, "argstr", nil, "NAME=VALUE passed to the file as --argstr (repeatable)")
+	f.bindNix(fs)
+}
+
+// bindNix binds only the Nix store and option flags.
+func (f *nixFlags) bindNix(fs *pflag.FlagSet) {
+	fs.StringVar(&f.store, "store", "", "Nix store URL, such as a chroot store /tmp/storeB")
+	fs.StringArrayVar(&f.nixOptions, "nix-option", nil, "NAME=VALUE passed to Nix as --option NAME VALUE (repeatable; VALUE may be empty)")
+}
+
+// installable builds the Installable from the flags and the positional
+// argument (a flake reference), or returns a usage error.
+func (f *nixFlags) installable(args []string) (build.Installable, error) {
+	inst := build.Installable{File: f.file, Attr: f.attr}
+	if len(args) > 0 {
+		inst.Flake = args[0]
+	}
+	for _, kv := range f.argstr {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return inst, usageError("--argstr %q: want NAME=VALUE", kv)
+		}
+		if inst.ArgStr == nil {
+			inst.ArgStr = map[string]string{}
+		}
+		inst.ArgStr[k] = v
+	}
+	if err := inst.Validate(); err != nil {
+		return inst, usageError("%s", err)
+	}
+	return inst, nil
+}
+
+// nixOpts parses --nix-option values.
+func (f *nixFlags) nixOpts() ([]build.NixOption, error) {
+	var opts []build.NixOption
+	for _, s := range f.nixOptions {
+		o, err := build.ParseNixOption(s)
+		if err != nil {
+			return nil, usageError("%s", err)
+		}
+		opts = append(opts, o)
+	}
+	return opts, nil
+}
+
+// nix returns the Nix runner the flags describe, logging to the UI.
+func (f *nixFlags) nix(a *app) (build.Nix, error) {
+	opts, err := f.nixOpts()
+	if err != nil {
+		return build.Nix{}, err
+	}
+	return build.Nix{Store: f.store, Options: opts, Log: a.ui.logWriter()}, nil
+}

@@ -1,0 +1,92 @@
+// Package nixtest builds the images of testdata/nix with the real Nix for
+// tests: offline (no substituters), sandboxed with the host's /bin, /usr,
+// /lib and /lib64 visible to the builders, and in chroot stores when asked.
+//
+// Without Nix the tests that need it skip, unless NIXDOCK_REQUIRE_NIX=1
+// (set by .ci/run and scripts/test), which makes them fail instead.
+package nixtest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/nixdock/nixdock-action/build"
+)
+
+// Options are the Nix options every test build uses.
+var Options = []build.NixOption{
+	{Name: "substituters", Value: ""},
+	{Name: "sandbox-paths", Value: "/bin /usr /lib /lib64"},
+}
+
+// Require skips (or, under NIXDOCK_REQUIRE_NIX=1, fails) t when nix is missing.
+func Require(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("nix"); err == nil {
+		return
+	}
+	if os.Getenv("NIXDOCK_REQUIRE_NIX") == "1" {
+		t.Fatal("nix is not installed, and NIXDOCK_REQUIRE_NIX=1: run scripts/setup")
+	}
+	t.Skip("nix is not installed: run scripts/setup (the README's test command does)")
+}
+
+// Root is the repository root.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// File is the path of testdata/nix/NAME.
+func File(name string) string { return filepath.Join(Root(), "testdata", "nix", name) }
+
+// Nix returns a runner for store ("" is the machine's store) with the test
+// options, logging to the test log.
+func Nix(t testing.TB, store string) build.Nix {
+	return build.Nix{Store: store, Options: Options, Log: testWriter{t}}
+}
+
+// NewStore returns a fresh chroot store directory removed after the test.
+// Nix makes its store read-only, so removal first makes it writable.
+func NewStore(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nixdock-store-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { RemoveStore(dir) })
+	return dir
+}
+
+// RemoveStore deletes a chroot store, read-only files and all.
+func RemoveStore(dir string) {
+	_ = exec.Command("chmod", "-R", "u+w", dir).Run()
+	_ = os.RemoveAll(dir)
+}
+
+// Build builds FILE -A ATTR (from testdata/nix) in store and returns the
+// result, whose image the test's cleanup closes.
+func Build(t testing.TB, store, file, attr string) *build.Result {
+	t.Helper()
+	Require(t)
+	res, err := build.Run(context.Background(), build.Options{
+		Installable: build.Installable{File: File(file), Attr: attr},
+		Nix:         Nix(t, store),
+	})
+	if err != nil {
+		t.Fatalf("building %s -A %s: %v", file, attr, err)
+	}
+	t.Cleanup(func() { res.Image.Close() })
+	return res
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,87 @@
+# Images that are deliberately not reproducible, one cause each, for the
+# verifier's tests. Every attribute is an image whose `app` package (or config)
+# differs between two builds:
+#   date       a build timestamp written into a file
+#   random     random bytes written into a file
+#   order      a file list in directory (creation) order
+#   buildPath  a temporary build directory name embedded in a file
+#   createdNow the image config's created = "now"
+#   consequence  the date package plus a package that embeds its checksum:
+#                the checksum package is a consequence, the date one the culprit
+let
+  lib = import ./lib.nix;
+
+  base = lib.mkPackage {
+    name = "base-files-1.0";
+    script = ''
+      mkdir -p $out/etc
+      echo "root:x:0:0:root:/root:/bin/sh" > $out/etc/passwd
+    '';
+  };
+
+  app = name: script: lib.mkPackage {
+    name = "${name}-1.0";
+    deps = [ base ];
+    script = ''
+      mkdir -p $out/bin $out/share/${name}
+      printf '#!/bin/sh\necho ${name}\n' > $out/bin/${name}
+      chmod 0555 $out/bin/${name}
+      cat ${base}/etc/passwd > /dev/null
+      echo ${base} > $out/share/${name}/base
+    '' + script;
+  };
+
+  image = name: pkg: extra: lib.mkImage ({
+    inherit name;
+    contents = pkg;
+    config = { Cmd = [ "${pkg}/bin/${name}" ]; Env = [ "PATH=${pkg}/bin" ]; };
+  } // extra);
+
+  date = app "stamp" ''
+    date -u '+built at %Y-%m-%d %H:%M:%S.%N UTC' > $out/share/stamp/build-info
+  '';
+  random = app "salt" ''
+    od -An -tx1 -N16 /dev/urandom | tr -d ' \n' > $out/share/salt/seed
+  '';
+  order = app "listing" ''
+    # Files created in a random order on a tmpfs (the sandbox's /dev/shm, or
+    # /tmp without a sandbox), listed in directory order, as a build tool that
+    # globs without sorting does. tmpfs returns creation order.
+    dir=$(mktemp -d /dev/shm/files.XXXXXX 2>/dev/null || mktemp -d)
+    for f in $(printf '%s\n' alpha bravo charlie delta echo foxtrot golf hotel | shuf); do
+      echo "$f" > $dir/$f
+    done
+    ls -U $dir > $out/share/listing/files.txt
+    rm -rf $dir
+  '';
+  buildPath = app "compiler" ''
+    tmp=$(mktemp -d "$PWD/cc.XXXXXXXX")
+    echo "object compiled in $tmp/main.o" > $out/share/compiler/debug-info
+  '';
+  checksum = lib.mkPackage {
+    name = "stamp-checksum-1.0";
+    deps = [ date ];
+    script = ''
+      mkdir -p $out/share
+      sha256sum ${date}/share/stamp/build-info > $out/share/stamp.sha256
+    '';
+  };
+  both = lib.mkPackage {
+    name = "stamp-bundle-1.0";
+    deps = [ date checksum ];
+    script = ''
+      mkdir -p $out/bin
+      printf '#!/bin/sh\ncat ${checksum}/share/stamp.sha256\n' > $out/bin/stamp-bundle
+      chmod 0555 $out/bin/stamp-bundle
+    '';
+  };
+in
+{
+  date = image "stamp" date { };
+  random = image "salt" random { };
+  order = image "listing" order { };
+  buildPath = image "compiler" buildPath { };
+  createdNow = image "hello-now" base { created = "now"; config = { Env = [ "PATH=/bin" ]; }; };
+  consequence = image "stamp-bundle" both { };
+  packages = { inherit date random order buildPath checksum both base; };
+}
