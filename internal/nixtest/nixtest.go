@@ -1,5 +1,6 @@
 // Package nixtest builds the images of testdata/nix with the real Nix for
-// tests: offline (no substituters), sandboxed with the host's /bin, /usr,
+// tests: offline (no substituters), in the Nix sandbox (on explicitly: some
+// machines' nix.conf turns it off) with the host's /bin, /usr,
 // /lib and /lib64 visible to the builders, and in chroot stores when asked.
 //
 // Without Nix the tests that need it skip, unless NIXDOCK_REQUIRE_NIX=1
@@ -20,6 +21,7 @@ import (
 // Options are the Nix options every test build uses.
 var Options = []build.NixOption{
 	{Name: "substituters", Value: ""},
+	{Name: "sandbox", Value: "true"},
 	{Name: "sandbox-paths", Value: "/bin /usr /lib /lib64"},
 }
 
