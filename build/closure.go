@@ -20,6 +20,9 @@ type PathInfo struct {
 	NarSize    int64    `json:"narSize"`
 	References []string `json:"references"`
 	Deriver    string   `json:"deriver,omitempty"`
+	// Ultimate is true when this store built the path itself rather than
+	// substituting it from a binary cache.
+	Ultimate bool `json:"ultimate,omitempty"`
 }
 
 // rawPathInfo covers both JSON shapes of `nix path-info --json`: Nix up to
@@ -32,6 +35,7 @@ type rawPathInfo struct {
 	NarSize    int64    `json:"narSize"`
 	References []string `json:"references"`
 	Deriver    *string  `json:"deriver"`
+	Ultimate   bool     `json:"ultimate"`
 }
 
 // ParsePathInfo parses `nix path-info --json` output of any Nix version and
@@ -68,7 +72,7 @@ func ParsePathInfo(data []byte) ([]PathInfo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("narHash of %s: %w", r.Path, err)
 		}
-		info := PathInfo{Path: absStorePath(r.Path), NarHash: hash, NarSize: r.NarSize, References: []string{}}
+		info := PathInfo{Path: absStorePath(r.Path), NarHash: hash, NarSize: r.NarSize, References: []string{}, Ultimate: r.Ultimate}
 		for _, ref := range r.References {
 			info.References = append(info.References, absStorePath(ref))
 		}

@@ -41,6 +41,9 @@ type Nix struct {
 	Log io.Writer
 	// Bin is the nix executable; empty means "nix" on PATH.
 	Bin string
+	// Env is added to Nix's environment (NAME=VALUE), such as TMPDIR for
+	// where build directories are made.
+	Env []string
 }
 
 // Error is a failed Nix call: the command line and what Nix said.
@@ -84,12 +87,31 @@ func (n *Nix) baseArgs() []string {
 // run runs `nix SUBCOMMAND... ARGS` and returns its stdout. Stderr goes to
 // n.Log and is kept for the error message.
 func (n *Nix) run(ctx context.Context, sub []string, args ...string) ([]byte, error) {
+	return n.exec(ctx, append(append(append([]string{}, sub...), n.baseArgs()...), args...))
+}
+
+// runPlain runs n.Bin with the store and options but without nix-command
+// features (for nix-store and nix-build).
+func (n *Nix) runPlain(ctx context.Context, args []string) ([]byte, error) {
+	var argv []string
+	if n.Store != "" {
+		argv = append(argv, "--store", n.Store)
+	}
+	for _, o := range n.Options {
+		argv = append(argv, "--option", o.Name, o.Value)
+	}
+	return n.exec(ctx, append(argv, args...))
+}
+
+func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {
 	bin := n.Bin
 	if bin == "" {
 		bin = "nix"
 	}
-	argv := append(append(append([]string{}, sub...), n.baseArgs()...), args...)
 	cmd := exec.CommandContext(ctx, bin, argv...)
+	if len(n.Env) > 0 {
+		cmd.Env = append(os.Environ(), n.Env...)
+	}
 	var stdout bytes.Buffer
 	tail := &tailBuffer{max: 64 << 10}
 	cmd.Stdout = &stdout

@@ -92,3 +92,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
 }
+
+// RequireTool skips t because tool is missing, or fails it under
+// NIXDOCK_REQUIRE_TOOLS=1 (CI installs every tool).
+func RequireTool(t testing.TB, tool string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err == nil {
+		return
+	}
+	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("%s is not installed, and NIXDOCK_REQUIRE_TOOLS=1: run scripts/setup", tool)
+	}
+	t.Skipf("%s is not installed: run scripts/setup (the README's test command does)", tool)
+}

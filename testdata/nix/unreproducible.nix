@@ -6,6 +6,8 @@
 #   order      a file list in directory (creation) order
 #   buildPath  a temporary build directory name embedded in a file
 #   createdNow the image config's created = "now"
+#   dirOrder   a file list in readdir order of the build directory: the same
+#              on one filesystem, different under reproduce --disorderfs
 #   consequence  the date package plus a package that embeds its checksum:
 #                the checksum package is a consequence, the date one the culprit
 let
@@ -58,6 +60,15 @@ let
     tmp=$(mktemp -d "$PWD/cc.XXXXXXXX")
     echo "object compiled in $tmp/main.o" > $out/share/compiler/debug-info
   '';
+  # Lists its build directory in readdir order: reproducible on one
+  # filesystem, but not when the order changes (reproduce --disorderfs).
+  dirOrder = app "dirlist" ''
+    mkdir files
+    for f in alpha bravo charlie delta echo foxtrot golf hotel india juliet; do
+      echo "$f" > files/$f
+    done
+    ls -U files > $out/share/dirlist/files.txt
+  '';
   checksum = lib.mkPackage {
     name = "stamp-checksum-1.0";
     deps = [ date ];
@@ -83,5 +94,6 @@ in
   buildPath = image "compiler" buildPath { };
   createdNow = image "hello-now" base { created = "now"; config = { Env = [ "PATH=/bin" ]; }; };
   consequence = image "stamp-bundle" both { };
-  packages = { inherit date random order buildPath checksum both base; };
+  dirOrder = image "dirlist" dirOrder { };
+  packages = { inherit date random order buildPath dirOrder checksum both base; };
 }

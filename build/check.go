@@ -1,0 +1,44 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// CheckResult is Nix's own verdict on rebuilding a derivation.
+type CheckResult struct {
+	// Deterministic is true when Nix rebuilt the derivation and got the
+	// same output bytes.
+	Deterministic bool
+	// Command is the command that was run, for the report.
+	Command string
+	// Message is what Nix said when it found a difference.
+	Message string
+}
+
+// Check rebuilds drv (which must already be built in the store) and compares
+// the result with the existing output, as `nix-store --realise --check` does.
+func (n *Nix) Check(ctx context.Context, drv string) (CheckResult, error) {
+	checker := *n
+	checker.Bin = "nix-store"
+	if n.Bin != "" {
+		checker.Bin = strings.TrimSuffix(n.Bin, "nix") + "nix-store"
+	}
+	// nix-store takes the same --store and --option flags, but not
+	// --extra-experimental-features before its operation.
+	args := []string{"--realise", "--check", drv}
+	cmd := "nix-store --realise --check " + drv
+	if n.Store != "" {
+		cmd = "nix-store --store " + n.Store + " --realise --check " + drv
+	}
+	_, err := checker.runPlain(ctx, args)
+	if err == nil {
+		return CheckResult{Deterministic: true, Command: cmd}, nil
+	}
+	var nerr *Error
+	if errors.As(err, &nerr) && strings.Contains(nerr.Stderr, "may not be deterministic") {
+		return CheckResult{Deterministic: false, Command: cmd, Message: lastLines(nerr.Stderr, 1)}, nil
+	}
+	return CheckResult{Command: cmd}, err
+}
