@@ -119,6 +119,11 @@ func (a *archive) open(name string) (*io.SectionReader, error) {
 }
 
 func (a *archive) readSmall(name string, max int64) ([]byte, error) {
+	if name == "manifest.json" {
+		if _, ok := a.entries[name]; !ok {
+			return nil, fmt.Errorf("%w %s: has no manifest.json, so it is not a docker-archive", ErrBadArchive, a.name)
+		}
+	}
 	r, err := a.open(name)
 	if err != nil {
 		return nil, err
@@ -147,8 +152,15 @@ func (a *archive) image() (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := v1.ParseConfigFile(strings.NewReader(string(rawConfig)))
-	if err != nil {
+	// Only rootfs is parsed here: a config whose other fields have the wrong
+	// types (Env as a string, ExposedPorts as a list) must still open, so
+	// that nixdock lint can report them.
+	var cfg struct {
+		RootFS struct {
+			DiffIDs []v1.Hash `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := json.Unmarshal(rawConfig, &cfg); err != nil {
 		return nil, fmt.Errorf("%w %s: config %s: %v", ErrBadArchive, a.name, m.Config, err)
 	}
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
@@ -193,7 +205,7 @@ type archiveLayer struct {
 	r             *io.SectionReader
 }
 
-func (l *archiveLayer) DiffID() (v1.Hash, error)           { return l.diffID, nil }
+func (l *archiveLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
 func (l *archiveLayer) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
 
 // Uncompressed streams the layer, failing at the end when its bytes do not

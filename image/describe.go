@@ -41,12 +41,18 @@ type Layer struct {
 	MediaType        string `json:"mediaType"`
 }
 
+// MaxDefaultWorkers caps the default number of layers Describe reads at once,
+// keeping peak memory bounded on machines with many cores.
+const MaxDefaultWorkers = 8
+
 // DescribeOptions tune Describe.
 type DescribeOptions struct {
 	// Compression of the layers in the manifest to publish, for images
 	// that nixdock assembles itself (archives and stream scripts).
 	Compression Compression
-	// Workers is how many layers are read at once; 0 is GOMAXPROCS.
+	// Workers is how many layers are read at once; 0 is GOMAXPROCS, at
+	// most MaxDefaultWorkers (each worker holds a compressor's buffers, so
+	// memory grows with it).
 	Workers int
 	// OnLayer, when set, is called as each layer is finished (for progress).
 	OnLayer func(done, total int)
@@ -92,8 +98,19 @@ func digestsOf(img v1.Image, comp Compressor) (Digests, error) {
 	if err != nil {
 		return d, fmt.Errorf("reading manifest: %w", err)
 	}
-	cfg, err := img.ConfigFile()
+	// Only created and diff_ids matter here; a config whose other values
+	// have the wrong types (which lint reports) still has digests.
+	rawConfig, err := img.RawConfigFile()
 	if err != nil {
+		return d, fmt.Errorf("reading config: %w", err)
+	}
+	var cfg struct {
+		Created string `json:"created"`
+		RootFS  struct {
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := json.Unmarshal(rawConfig, &cfg); err != nil {
 		return d, fmt.Errorf("reading config: %w", err)
 	}
 	sum := sha256.Sum256(raw)
@@ -103,16 +120,14 @@ func digestsOf(img v1.Image, comp Compressor) (Digests, error) {
 	d.ConfigDigest = m.Config.Digest.String()
 	d.ConfigSize = m.Config.Size
 	d.Compressor = comp
-	if !cfg.Created.IsZero() {
-		d.Created = cfg.Created.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
-	}
+	d.Created = cfg.Created
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
 		return d, fmt.Errorf("config lists %d diff_ids for %d manifest layers", len(cfg.RootFS.DiffIDs), len(m.Layers))
 	}
 	d.Layers = make([]Layer, len(m.Layers))
 	for i, l := range m.Layers {
 		d.Layers[i] = Layer{
-			DiffID: cfg.RootFS.DiffIDs[i].String(), Digest: l.Digest.String(),
+			DiffID: cfg.RootFS.DiffIDs[i], Digest: l.Digest.String(),
 			Size: l.Size, MediaType: string(l.MediaType),
 		}
 		if ci, ok := img.(*compressedImage); ok {
@@ -124,7 +139,9 @@ func digestsOf(img v1.Image, comp Compressor) (Digests, error) {
 
 // compressImage reads every layer of img once (in parallel), checking its
 // diff_id and computing its compressed digest, and returns an image whose
-// manifest uses those digests.
+// manifest uses those digests. img must be an archive or stream image from
+// Open, whose layers fail at EOF when their bytes do not hash to their
+// diff_id: uncompressed (None) digests rely on that check.
 func compressImage(ctx context.Context, img v1.Image, c Compression, opts DescribeOptions) (*compressedImage, error) {
 	rawConfig, err := img.RawConfigFile()
 	if err != nil {
@@ -137,7 +154,7 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 	layers := make([]*compressedLayer, len(src))
 	workers := opts.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = min(runtime.GOMAXPROCS(0), MaxDefaultWorkers)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
@@ -172,6 +189,7 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 type compressedImage struct {
 	rawConfig   []byte
 	configFile  *v1.ConfigFile
+	configErr   error
 	rawManifest []byte
 	manifest    *v1.Manifest
 	layers      []*compressedLayer
@@ -180,10 +198,9 @@ type compressedImage struct {
 var _ v1.Image = (*compressedImage)(nil)
 
 func newCompressedImage(rawConfig []byte, layers []*compressedLayer) (*compressedImage, error) {
-	cfg, err := v1.ParseConfigFile(bytesReader(rawConfig))
-	if err != nil {
-		return nil, fmt.Errorf("parsing config: %w", err)
-	}
+	// A config that does not parse as typed (lint's business) is still
+	// published as written; ConfigFile reports the error to whoever asks.
+	cfg, cfgErr := v1.ParseConfigFile(bytesReader(rawConfig))
 	sum := sha256.Sum256(rawConfig)
 	m := &v1.Manifest{
 		SchemaVersion: 2,
@@ -201,7 +218,7 @@ func newCompressedImage(rawConfig []byte, layers []*compressedLayer) (*compresse
 	if err != nil {
 		return nil, fmt.Errorf("encoding manifest: %w", err)
 	}
-	return &compressedImage{rawConfig: rawConfig, configFile: cfg, rawManifest: raw, manifest: m, layers: layers}, nil
+	return &compressedImage{rawConfig: rawConfig, configFile: cfg, configErr: cfgErr, rawManifest: raw, manifest: m, layers: layers}, nil
 }
 
 func (i *compressedImage) Layers() ([]v1.Layer, error) {
@@ -214,10 +231,15 @@ func (i *compressedImage) Layers() ([]v1.Layer, error) {
 func (i *compressedImage) MediaType() (types.MediaType, error) { return i.manifest.MediaType, nil }
 func (i *compressedImage) Size() (int64, error)                { return int64(len(i.rawManifest)), nil }
 func (i *compressedImage) ConfigName() (v1.Hash, error)        { return i.manifest.Config.Digest, nil }
-func (i *compressedImage) ConfigFile() (*v1.ConfigFile, error) { return i.configFile.DeepCopy(), nil }
-func (i *compressedImage) RawConfigFile() ([]byte, error)      { return i.rawConfig, nil }
-func (i *compressedImage) Manifest() (*v1.Manifest, error)     { return i.manifest.DeepCopy(), nil }
-func (i *compressedImage) RawManifest() ([]byte, error)        { return i.rawManifest, nil }
+func (i *compressedImage) ConfigFile() (*v1.ConfigFile, error) {
+	if i.configErr != nil {
+		return nil, fmt.Errorf("parsing config: %w", i.configErr)
+	}
+	return i.configFile.DeepCopy(), nil
+}
+func (i *compressedImage) RawConfigFile() ([]byte, error)  { return i.rawConfig, nil }
+func (i *compressedImage) Manifest() (*v1.Manifest, error) { return i.manifest.DeepCopy(), nil }
+func (i *compressedImage) RawManifest() ([]byte, error)    { return i.rawManifest, nil }
 func (i *compressedImage) Digest() (v1.Hash, error) {
 	sum := sha256.Sum256(i.rawManifest)
 	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}, nil
@@ -262,6 +284,18 @@ func newCompressedLayer(src v1.Layer, c Compression) (*compressedLayer, error) {
 	}
 	defer rc.Close()
 	raw := &countingWriter{}
+	if c == None {
+		// Uncompressed, the digest is the diff_id: the source's reader has
+		// already checked the bytes against it (archive layers fail at EOF
+		// otherwise), so a second SHA-256 pass would only cost time.
+		if _, err := io.Copy(raw, rc); err != nil {
+			return nil, err
+		}
+		return &compressedLayer{
+			src: src, compression: c, diffID: diffID, digest: diffID,
+			size: raw.n, uncompressedSize: raw.n, mediaType: c.mediaType(),
+		}, nil
+	}
 	comp := &countingWriter{h: sha256.New()}
 	w, err := c.writer(comp)
 	if err != nil {

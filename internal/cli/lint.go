@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/lint"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newLintCmd) }
+
+type lintFlags struct {
+	json, sarif, markdown bool
+	storeRoot             string
+	insecure              bool
+	artifact              string
+	sourceDateEpoch       string
+	minWaste              int64
+}
+
+func newLintCmd(a *app) *cobra.Command {
+	var f lintFlags
+	cmd := &cobra.Command{
+		Use:   "lint IMAGE",
+		Short: "Find the mistakes that make a Nix image broken, bloated or unreproducible",
+		Long: `Lint an image (docker-archive .tar/.tar.gz/.tar.zst, stream script, OCI layout
+or registry reference): config keys and values Nix passes through unchecked,
+runtime files programs need (CA certificates, /etc/services, nsswitch.conf,
+passwd, a locale archive, /tmp), wasted bytes, and reproducibility hazards.
+Each layer is read once. The rules are listed in docs/lint.md.
+
+Exit status: 0 no errors or warnings (notes allowed), 1 findings, 2 usage
+error, 3 failure.`,
+		Example: `  nixdock lint result
+  nixdock lint image.tar.gz --json
+  nixdock lint ./result --sarif --artifact flake.nix > lint.sarif`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runLint(cmd, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.json, "json", false, "print the findings as JSON (schema nixdock.dev/lint/v1)")
+	fl.BoolVar(&f.sarif, "sarif", false, "print the findings as SARIF 2.1.0, for GitHub code scanning")
+	fl.BoolVar(&f.markdown, "markdown", false, "print the findings as Markdown, for a job summary")
+	fl.StringVar(&f.artifact, "artifact", "", "the file SARIF results point at, such as flake.nix (default: the image file's name)")
+	fl.StringVar(&f.sourceDateEpoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "a date (seconds) created and mtimes may have besides the epoch (default $SOURCE_DATE_EPOCH)")
+	fl.Int64Var(&f.minWaste, "min-waste", 64<<10, "report duplicated files that waste at least this many bytes")
+	fl.StringVar(&f.storeRoot, "store-root", "", "root of the chroot Nix store a stream script's paths are in")
+	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
+	return cmd
+}
+
+func (a *app) runLint(cmd *cobra.Command, src string, f lintFlags) error {
+	n := 0
+	for _, b := range []bool{f.json, f.sarif, f.markdown} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageError("--json, --sarif and --markdown are exclusive: pick one")
+	}
+	opts := lint.Options{ArtifactURI: f.artifact, MinWaste: f.minWaste,
+		Progress: func(s string) { a.ui.Progress("%s", s) }}
+	if f.sourceDateEpoch != "" {
+		sde, err := strconv.ParseInt(f.sourceDateEpoch, 10, 64)
+		if err != nil {
+			return usageError("--source-date-epoch %q: want seconds since the epoch", f.sourceDateEpoch)
+		}
+		opts.SourceDateEpoch = &sde
+	}
+	img, err := image.Open(cmd.Context(), src, image.Options{StoreRoot: f.storeRoot, Insecure: f.insecure, Stderr: a.ui.logWriter()})
+	if err != nil {
+		return failure(err)
+	}
+	defer img.Close()
+	res, err := lint.Run(cmd.Context(), img, opts)
+	if err != nil {
+		return failure(fmt.Errorf("linting %s: %w", src, err))
+	}
+	// Clear a progress line on a terminal before the report.
+	_, _ = a.ui.logWriter().Write(nil)
+	write := res.WriteText
+	switch {
+	case f.json:
+		write = res.WriteJSON
+	case f.sarif:
+		write = res.WriteSARIF
+	case f.markdown:
+		write = res.WriteMarkdown
+	}
+	if err := write(a.ui.Out); err != nil {
+		return failure(err)
+	}
+	if res.Failed() {
+		return errDiffers
+	}
+	return nil
+}

@@ -1,0 +1,300 @@
+package lint
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// entry is the metadata of one file in one layer. Contents are never kept,
+// only their digest, the marker strings found in them and, for scripts, the
+// #! line.
+type entry struct {
+	path    string // absolute and clean: "/nix/store/...-x/bin/x"
+	link    string // symlink target, or hard link target (absolute)
+	size    int64
+	mtime   int64 // seconds since the epoch
+	nsec    int32 // sub-second part of the mtime (PAX headers only)
+	mode    int64 // permission bits, with setuid/setgid/sticky
+	uid     int
+	gid     int
+	layer   int
+	typ     byte // tar.TypeReg, TypeDir, TypeSymlink, TypeLink, or other
+	markers markerSet
+	digest  [sha256.Size]byte
+	head    string // the #! line of an executable script
+}
+
+func (e *entry) regular() bool { return e.typ == tar.TypeReg }
+
+// layerInfo summarizes one layer.
+type layerInfo struct {
+	Index  int    `json:"index"`
+	DiffID string `json:"diffID"`
+	Bytes  int64  `json:"bytes"` // file contents, uncompressed
+	Files  int    `json:"files"`
+}
+
+// model is everything the rules look at: the raw config, the files of
+// every layer, and the filesystem the layers make together.
+type model struct {
+	rawConfig []byte
+	config    map[string]json.RawMessage
+	layers    []layerInfo
+	entries   []*entry          // every layer's entries, in order
+	final     map[string]*entry // the merged filesystem, after whiteouts
+	dirs      map[string]bool   // directories implied by a path's parents
+	contents  map[string][]byte // small files the rules read (passwd, group)
+}
+
+// maxKept is the size up to which the files the rules parse are kept.
+const maxKept = 1 << 20
+
+// keepContent says whether the rules need p's bytes.
+func keepContent(p string) bool {
+	return strings.HasSuffix(p, "/etc/passwd") || strings.HasSuffix(p, "/etc/group")
+}
+
+// scanner streams layers into a model, reusing one buffer.
+type scanner struct {
+	m   *model
+	buf []byte
+	win window
+}
+
+func newModel(raw []byte) *model {
+	return &model{
+		rawConfig: raw,
+		final:     map[string]*entry{},
+		dirs:      map[string]bool{"/": true},
+		contents:  map[string][]byte{},
+	}
+}
+
+// scanLayers reads every layer of img once, in order.
+func scanLayers(ctx context.Context, m *model, layers []v1.Layer, progress func(string)) error {
+	s := &scanner{m: m, buf: make([]byte, 64<<10)}
+	for i, l := range layers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(fmt.Sprintf("reading layer %d of %d", i+1, len(layers)))
+		}
+		if err := s.layer(i, l); err != nil {
+			return fmt.Errorf("reading layer %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (s *scanner) layer(i int, l v1.Layer) error {
+	info := layerInfo{Index: i}
+	if h, err := l.DiffID(); err == nil {
+		info.DiffID = h.String()
+	}
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	var added []*entry
+	var whiteouts []string
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		p := cleanPath(hdr.Name)
+		dir, base := path.Split(p)
+		if strings.HasPrefix(base, ".wh.") {
+			// A whiteout hides a path of the layers below; an opaque one
+			// hides everything in its directory.
+			if base == ".wh..wh..opq" {
+				whiteouts = append(whiteouts, strings.TrimSuffix(path.Clean(dir), "/")+"/")
+			} else if hidden := path.Join(dir, strings.TrimPrefix(base, ".wh.")); hidden != "/" {
+				whiteouts = append(whiteouts, hidden)
+			}
+			continue
+		}
+		e := &entry{
+			path: p, size: hdr.Size, mtime: hdr.ModTime.Unix(), nsec: int32(hdr.ModTime.Nanosecond()),
+			mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid, layer: i, typ: hdr.Typeflag,
+		}
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeRegA:
+			e.typ = tar.TypeReg
+			if sparse(hdr) {
+				// A sparse file's holes read as zeros up to a size the
+				// header may make enormous; image layers have none, so
+				// its contents are not read.
+				e.typ = 0
+				break
+			}
+			if err := s.file(tr, e); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			info.Bytes += e.size
+		case tar.TypeSymlink:
+			e.link = hdr.Linkname
+		case tar.TypeLink:
+			e.link = cleanPath(hdr.Linkname)
+			e.size = 0
+		case tar.TypeDir:
+		default:
+			e.typ = 0
+		}
+		info.Files++
+		added = append(added, e)
+	}
+	s.m.applyWhiteouts(whiteouts)
+	for _, e := range added {
+		s.m.add(e)
+	}
+	s.m.layers = append(s.m.layers, info)
+	return nil
+}
+
+// file hashes a regular file's contents and scans programs for markers.
+func (s *scanner) file(r io.Reader, e *entry) error {
+	h := sha256.New()
+	s.win.reset()
+	first := true
+	scan := false
+	keep := keepContent(e.path) && e.size <= maxKept
+	var kept []byte
+	for {
+		n, err := io.ReadFull(r, s.buf)
+		chunk := s.buf[:n]
+		if first && n > 0 {
+			first = false
+			scan = isProgram(chunk, e)
+			if e.mode&0o111 != 0 && bytes.HasPrefix(chunk, []byte("#!")) {
+				e.head = shebang(chunk)
+			}
+		}
+		h.Write(chunk)
+		if scan {
+			e.markers |= s.win.scan(chunk)
+		}
+		if keep {
+			kept = append(kept, chunk...)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	copy(e.digest[:], h.Sum(nil))
+	if keep {
+		s.m.contents[e.path] = kept
+	}
+	return nil
+}
+
+// isProgram says whether a file's markers matter: ELF files (programs and
+// libraries) and executable scripts.
+func isProgram(head []byte, e *entry) bool {
+	return bytes.HasPrefix(head, []byte("\x7fELF")) || e.mode&0o111 != 0
+}
+
+func shebang(b []byte) string {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	if len(b) > 256 {
+		b = b[:256]
+	}
+	return strings.TrimSpace(string(b[2:]))
+}
+
+// cleanPath makes a tar member name an absolute, clean path.
+func cleanPath(name string) string {
+	return path.Clean("/" + name)
+}
+
+func (m *model) add(e *entry) {
+	m.entries = append(m.entries, e)
+	m.final[e.path] = e
+	for d := path.Dir(e.path); d != "/" && !m.dirs[d]; d = path.Dir(d) {
+		m.dirs[d] = true
+	}
+}
+
+// applyWhiteouts removes what a layer's whiteouts hide. Paths ending in "/"
+// are opaque directories: their contents go, the directory stays.
+func (m *model) applyWhiteouts(ws []string) {
+	if len(ws) == 0 {
+		return
+	}
+	for p := range m.final {
+		for _, w := range ws {
+			if strings.HasSuffix(w, "/") && strings.HasPrefix(p, w) ||
+				!strings.HasSuffix(w, "/") && (p == w || strings.HasPrefix(p, w+"/")) {
+				delete(m.final, p)
+				break
+			}
+		}
+	}
+	for d := range m.dirs {
+		for _, w := range ws {
+			if !strings.HasSuffix(w, "/") && (d == w || strings.HasPrefix(d, w+"/")) {
+				delete(m.dirs, d)
+				break
+			}
+		}
+	}
+}
+
+// layersOf returns img's layers. When the config's typed fields do not
+// parse (the mistakes lint reports), go-containerregistry cannot list the
+// layers itself, so they are looked up by the diff_ids of the raw config.
+func layersOf(img v1.Image, raw []byte) ([]v1.Layer, error) {
+	ls, err := img.Layers()
+	if err == nil {
+		return ls, nil
+	}
+	var cfg struct {
+		RootFS struct {
+			DiffIDs []v1.Hash `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if jerr := json.Unmarshal(raw, &cfg); jerr != nil {
+		return nil, fmt.Errorf("listing layers: %w", err)
+	}
+	for i, h := range cfg.RootFS.DiffIDs {
+		l, lerr := img.LayerByDiffID(h)
+		if lerr != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i, h, lerr)
+		}
+		ls = append(ls, l)
+	}
+	return ls, nil
+}
+
+// sparse says whether hdr is a GNU sparse file (old or PAX form).
+func sparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}

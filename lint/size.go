@@ -1,0 +1,277 @@
+package lint
+
+import (
+	"archive/tar"
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// sizesByStorePath adds up the file contents of every layer by store path,
+// largest first. Files outside the store count under "/".
+func sizesByStorePath(m *model) []PathSize {
+	by := map[string]*PathSize{}
+	for _, e := range m.entries {
+		if !e.regular() {
+			continue
+		}
+		sp := storePathOf(e.path)
+		if sp == "" {
+			sp = "/"
+		}
+		ps := by[sp]
+		if ps == nil {
+			ps = &PathSize{StorePath: sp}
+			by[sp] = ps
+		}
+		ps.Bytes += e.size
+		ps.Files++
+		if !slices.Contains(ps.Layers, e.layer) {
+			ps.Layers = append(ps.Layers, e.layer)
+		}
+	}
+	out := make([]PathSize, 0, len(by))
+	for _, ps := range by {
+		slices.Sort(ps.Layers)
+		out = append(out, *ps)
+	}
+	slices.SortFunc(out, func(a, b PathSize) int {
+		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.StorePath, b.StorePath)
+	})
+	return out
+}
+
+func checkSize(m *model, opts Options) []Finding {
+	loops := findLoops(m)
+	fs := loopFindings(m, loops)
+	fs = append(fs, duplicates(m, loops, opts)...)
+	return append(fs, singleLayer(m)...)
+}
+
+// findLoops finds the directories that a copy through a symlink loop (such
+// as tzdata's zoneinfo/posix -> .) made: a path in which the same run of
+// one to three names repeats three times in a row. It returns the first
+// repeated directory of each, such as /…/zoneinfo/posix.
+func findLoops(m *model) []string {
+	roots := map[string]bool{}
+	for _, e := range m.entries {
+		if r := loopRoot(e.path); r != "" {
+			roots[r] = true
+		}
+	}
+	// A root inside another root is the same loop.
+	var out []string
+	for _, r := range sortedKeys(roots) {
+		if len(out) > 0 && strings.HasPrefix(r, out[len(out)-1]+"/") {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func loopRoot(p string) string {
+	c := split(p)
+	for k := 1; k <= 3; k++ {
+		for i := 0; i+3*k <= len(c); i++ {
+			if slices.Equal(c[i:i+k], c[i+k:i+2*k]) && slices.Equal(c[i:i+k], c[i+2*k:i+3*k]) {
+				return "/" + strings.Join(c[:i+k], "/")
+			}
+		}
+	}
+	return ""
+}
+
+func underAny(p string, roots []string) bool {
+	for _, r := range roots {
+		if strings.HasPrefix(p, r+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func loopFindings(m *model, roots []string) []Finding {
+	var fs []Finding
+	for _, r := range roots {
+		var files int
+		var bytes int64
+		depth := 0
+		name := r[strings.LastIndexByte(r, '/')+1:]
+		var first *entry
+		for _, e := range m.entries {
+			if !strings.HasPrefix(e.path, r+"/") {
+				continue
+			}
+			if first == nil {
+				first = e
+			}
+			depth = max(depth, countName(strings.TrimPrefix(e.path, r), name)+1)
+			if e.regular() {
+				files++
+				bytes += e.size
+			}
+		}
+		parent := r[:strings.LastIndexByte(r, '/')]
+		fs = append(fs, Finding{
+			ID: "size-symlink-loop", Severity: SeverityWarning,
+			Title: fmt.Sprintf("%s was copied through a symlink loop, %d levels deep (%s)", r, depth, humanBytes(bytes)),
+			Evidence: []string{
+				fmt.Sprintf("%s/%s/%s/… repeats: %d files, %s, are copies of what is in %s", r, name, name, files, humanBytes(bytes), parent),
+				"a symlink that points at its own directory (tzdata's zoneinfo/posix -> .) was followed while copying",
+			},
+			Fix: "Copy without following symlinks (`cp -a`, not `cp -rL`; no `--dereference`; rsync without -L) where the " +
+				"image's files are assembled, or refer to the package in place: `Env = [ \"TZDIR=${pkgs.tzdata}/share/zoneinfo\" ];`.",
+			Location: Location{Path: r, Layer: intp(first.layer), StorePath: storePathOf(r)},
+			Bytes:    bytes,
+		})
+	}
+	return fs
+}
+
+// duplicates reports file contents stored more than once: in two store
+// paths, two places, or two layers.
+func duplicates(m *model, loops []string, opts Options) []Finding {
+	groups := map[[32]byte][]*entry{}
+	for _, e := range m.entries {
+		if e.regular() && e.size >= opts.MinDuplicateSize && !underAny(e.path, loops) {
+			groups[e.digest] = append(groups[e.digest], e)
+		}
+	}
+	var fs []Finding
+	for _, g := range groups {
+		wasted := int64(len(g)-1) * g[0].size
+		if len(g) < 2 || wasted < opts.MinWaste {
+			continue
+		}
+		fs = append(fs, duplicateFinding(g, wasted))
+	}
+	slices.SortFunc(fs, func(a, b Finding) int {
+		if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Location.Path, b.Location.Path)
+	})
+	if len(fs) > opts.MaxDuplicates {
+		fs = fs[:opts.MaxDuplicates]
+	}
+	return fs
+}
+
+func duplicateFinding(g []*entry, wasted int64) Finding {
+	slices.SortFunc(g, func(a, b *entry) int {
+		if c := cmp.Compare(a.path, b.path); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.layer, b.layer)
+	})
+	var ev []string
+	paths := map[string]bool{}
+	for i, e := range g {
+		paths[storePathOf(e.path)] = true
+		if i == 5 {
+			ev = append(ev, fmt.Sprintf("and %d more copies", len(g)-5))
+			break
+		}
+		ev = append(ev, fmt.Sprintf("%s (layer %d)", e.path, e.layer))
+	}
+	ev = append(ev, fmt.Sprintf("%d copies of %s with sha256 %x: %s wasted", len(g), humanBytes(g[0].size), g[0].digest[:8], humanBytes(wasted)))
+	fix := "Depend on one package that holds the file instead of copying it into several (vendored copies of a " +
+		"dependency are the usual cause): take it from the dependency's store path, or symlink to it."
+	if len(paths) == 1 {
+		fix = "The same store path's file is stored more than once (overwritten in a later layer, or copied within " +
+			"the path): build the file once, and let later layers refer to it instead of copying it."
+	}
+	return Finding{
+		ID: "size-duplicate", Severity: SeverityWarning,
+		Title:    fmt.Sprintf("The same %s file is stored %d times (%s wasted)", humanBytes(g[0].size), len(g), humanBytes(wasted)),
+		Evidence: ev, Fix: fix, Location: fileLocation(g[0]), Bytes: wasted,
+	}
+}
+
+// singleLayer estimates what one layer per store path would save when the
+// whole closure is in one layer: a change to the program's own store path
+// then sends only that path, not everything.
+func singleLayer(m *model) []Finding {
+	if len(m.layers) != 1 {
+		return nil
+	}
+	sizes := sizesByStorePath(m)
+	var store []PathSize
+	var total int64
+	for _, s := range sizes {
+		total += s.Bytes
+		if s.StorePath != "/" {
+			store = append(store, s)
+		}
+	}
+	if len(store) < 2 {
+		return nil
+	}
+	changed := store[0]
+	why := "the largest store path"
+	if sp := commandStorePath(m); sp != "" {
+		for _, s := range store {
+			if s.StorePath == sp {
+				changed, why = s, "the program's store path"
+			}
+		}
+	}
+	saved := total - changed.Bytes
+	return []Finding{{
+		ID: "size-single-layer", Severity: SeverityNote,
+		Title: fmt.Sprintf("One layer holds all %d store paths: one layer per path would save %s per update", len(store), humanBytes(saved)),
+		Evidence: []string{
+			fmt.Sprintf("layer 0 holds %d store paths, %s", len(store), humanBytes(total)),
+			fmt.Sprintf("a change to %s (%s, %s) re-sends all %s; with one layer per store path it sends %s, and unchanged paths stay cached and shared with other images",
+				changed.StorePath, why, humanBytes(changed.Bytes), humanBytes(total), humanBytes(changed.Bytes)),
+		},
+		Fix: "Build with dockerTools.buildLayeredImage or dockerTools.streamLayeredImage (one layer per store path, up to " +
+			"`maxLayers`, 100 by default) instead of dockerTools.buildImage.",
+		Location: Location{Layer: intp(0)},
+		Bytes:    saved,
+	}}
+}
+
+// commandStorePath is the store path of the program the image runs.
+func commandStorePath(m *model) string {
+	for _, k := range []string{"Entrypoint", "Cmd"} {
+		argv, _ := stringList(configField(m, k))
+		if len(argv) == 0 {
+			continue
+		}
+		rp, e, err := m.resolve(argv[0])
+		if err == nil && e != nil && e.typ != tar.TypeDir {
+			return storePathOf(rp)
+		}
+		return storePathOf(argv[0])
+	}
+	return ""
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func countName(p, name string) int {
+	n := 0
+	for _, c := range split(p) {
+		if c == name {
+			n++
+		}
+	}
+	return n
+}

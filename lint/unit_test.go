@@ -1,0 +1,185 @@
+package lint
+
+import (
+	"errors"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A clean synthetic image: a program reached through symlinks, every
+// runtime file present.
+func cleanLayers() [][]file {
+	store := []file{
+		dir("nix/store/aaa-app/"),
+		dir("nix/store/aaa-app/bin/"),
+		reg("nix/store/aaa-app/bin/app", "\x7fELF libssl.so.3 getaddrinfo libc.so.6", 0o555),
+	}
+	root := []file{
+		dir("bin/"), sym("bin/app", "../usr/bin/app"),
+		dir("usr/"), dir("usr/bin/"), sym("usr/bin/app", "/nix/store/aaa-app/bin/app"),
+		dir("etc/"), reg("etc/passwd", "root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n", 0o644),
+		reg("etc/group", "root:x:0:\napp:x:1000:\n", 0o644),
+		reg("etc/nsswitch.conf", "hosts: files dns\n", 0o644),
+		reg("etc/services", "https 443/tcp\n", 0o644), reg("etc/protocols", "tcp 6 TCP\n", 0o644),
+		dir("etc/ssl/"), dir("etc/ssl/certs/"), reg("etc/ssl/certs/ca-certificates.crt", "CERT", 0o644),
+		{name: "tmp/", typ: '5', mode: 0o1777, mt: 1},
+	}
+	return [][]file{store, root}
+}
+
+const cleanConfig = `{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:01Z",
+	"config":{"Entrypoint":["app"],"Env":["PATH=/bin","LANG=C.UTF-8"],"User":"app:app"}}`
+
+func TestCleanSyntheticImage(t *testing.T) {
+	res := runSynth(t, synthImage(t, cleanConfig, cleanLayers()...), Options{})
+	if len(res.Findings) != 0 {
+		t.Fatalf("findings on a clean image: %v", ids(res))
+	}
+	if res.Failed() {
+		t.Fatal("Failed() on a clean image")
+	}
+}
+
+func TestRemovingRuntimeFilesTriggersRules(t *testing.T) {
+	ls := cleanLayers()
+	// A third layer deletes what the program needs, with whiteouts.
+	ls = append(ls, []file{
+		reg("etc/.wh.services", "", 0o644), reg("etc/ssl/.wh..wh..opq", "", 0o644),
+		reg(".wh.tmp", "", 0o644), reg("etc/.wh.nsswitch.conf", "", 0o644),
+	})
+	res := runSynth(t, synthImage(t, cleanConfig, ls...), Options{})
+	want := []string{"runtime-ca-certs", "runtime-nsswitch", "runtime-services", "runtime-tmp"}
+	if got := ids(res); !slices.Equal(got, want) {
+		t.Fatalf("rules = %v, want %v", got, want)
+	}
+}
+
+func TestResolveThroughSymlinks(t *testing.T) {
+	m := newModel(nil)
+	for i, fs := range [][]file{
+		{dir("a/"), dir("a/b/"), reg("a/b/f", "x", 0o755), sym("a/up", ".."), sym("a/loop", "loop2"), sym("a/loop2", "loop"),
+			sym("abs", "/a/b"), sym("climb", "../../../../a/b/f")},
+	} {
+		for _, f := range fs {
+			e := &entry{path: cleanPath(f.name), typ: f.typ, link: f.link, mode: f.mode, layer: i}
+			m.add(e)
+		}
+	}
+	for _, tc := range []struct {
+		in, want string
+		err      error
+	}{
+		{"/abs/f", "/a/b/f", nil},
+		{"/a/up/a/up/abs/f", "/a/b/f", nil},
+		{"/climb", "/a/b/f", nil},
+		{"/a/loop", "", errLoop},
+		{"/a/b/f/x", "", errNotDir},
+		{"/nothere/x", "", errMissing},
+	} {
+		got, _, err := m.resolve(tc.in)
+		if !errors.Is(err, tc.err) || (tc.err == nil && got != tc.want) {
+			t.Errorf("resolve(%s) = %q, %v; want %q, %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestMarkerSplitAcrossReads(t *testing.T) {
+	var w window
+	w.reset()
+	got := w.scan([]byte("xxxxlibs")) | w.scan([]byte("sl.so.3yyy"))
+	if got.needs()&needTLS == 0 {
+		t.Fatalf("libssl.so split across two reads was not found: %v", got.names(needTLS))
+	}
+	w.reset()
+	if w.scan([]byte("libs"))|w.scan([]byte("xsl.so")) != 0 || w.seen != 0 {
+		t.Fatal("found a marker that is not there")
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	known := []string{"Cmd", "Entrypoint", "Env", "ExposedPorts", "WorkingDir"}
+	for in, want := range map[string]string{
+		"Environment": "Env", "entrypoint": "Entrypoint", "Cmdd": "Cmd", "Ports": "ExposedPorts",
+		"workdir": "WorkingDir", "Frobnicate": "",
+	} {
+		if got := suggest(in, known); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A config with wrongly typed fields must still be linted, layers and all:
+// go-containerregistry cannot parse it, so layers come from the raw diff_ids.
+func TestWrongTypesStillReadLayers(t *testing.T) {
+	cfg := `{"created":"1970-01-01T00:00:01Z","config":{"Env":"PATH=/bin","Cmd":["/bin/app"],"ExposedPorts":["80"]}}`
+	res := runSynth(t, synthImage(t, cfg, []file{dir("bin/"), reg("bin/app", "\x7fELF", 0o555), {name: "tmp/", typ: '5', mode: 0o1777}}), Options{})
+	if res.Image.Files != 3 {
+		t.Fatalf("read %d files, want 3", res.Image.Files)
+	}
+	got := ids(res)
+	if !slices.Equal(got, []string{"config-type"}) || len(res.Findings) != 2 {
+		t.Fatalf("findings %v (%d), want two config-type", got, len(res.Findings))
+	}
+}
+
+func TestSourceDateEpochAllowsItsDate(t *testing.T) {
+	cfg := `{"created":"2024-01-01T00:00:00Z","config":{"Cmd":["/bin/app"]}}`
+	layer := []file{dir("bin/"), {name: "bin/app", typ: '0', mode: 0o555, body: "\x7fELF", mt: 1704067200}, {name: "tmp/", typ: '5', mode: 0o1777, mt: 1}}
+	res := runSynth(t, synthImage(t, cfg, layer), Options{})
+	if got := ids(res); !slices.Equal(got, []string{"hazard-created", "hazard-mtime"}) {
+		t.Fatalf("without SOURCE_DATE_EPOCH: %v", got)
+	}
+	sde := int64(1704067200)
+	res = runSynth(t, synthImage(t, cfg, layer), Options{SourceDateEpoch: &sde})
+	if len(res.Findings) != 0 {
+		t.Fatalf("with SOURCE_DATE_EPOCH=%d: %v", sde, ids(res))
+	}
+}
+
+func TestUnpinnedBaseInHistory(t *testing.T) {
+	cfg := `{"created":"1970-01-01T00:00:01Z","history":[{"created_by":"/bin/sh -c #(nop) FROM alpine:3.19"},{"created_by":"FROM debian@sha256:abc"}],"config":{"Cmd":["/bin/app"]}}`
+	res := runSynth(t, synthImage(t, cfg, []file{dir("bin/"), reg("bin/app", "\x7fELF", 0o555), {name: "tmp/", typ: '5', mode: 0o1777}}), Options{})
+	f := find(res, "hazard-unpinned-base")
+	if f == nil || f.Location.ConfigKey != "history[0]" || len(res.Findings) != 1 {
+		t.Fatalf("want one hazard-unpinned-base at history[0], got %+v", res.Findings)
+	}
+}
+
+// Streaming: a 256 MiB file is hashed and scanned without being held.
+func TestStreamsLargeFiles(t *testing.T) {
+	const size = 256 << 20
+	img := synthImage(t, cleanConfig, append(cleanLayers(), []file{
+		dir("data/"), {name: "data/big", typ: '0', mode: 0o755, size: size, mt: 1},
+	})...)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := runSynth(t, img, Options{})
+	runtime.ReadMemStats(&after)
+	if res.Image.Bytes < size {
+		t.Fatalf("read %d bytes, want at least %d", res.Image.Bytes, size)
+	}
+	// The tar stream passes through a pipe and one reused buffer; a copy of
+	// the file would allocate 256 MiB.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Fatalf("linting allocated %d MiB for a %d MiB file: not streaming", alloc>>20, size>>20)
+	}
+}
+
+func TestDuplicateAndShadowedContent(t *testing.T) {
+	big := strings.Repeat("z", 100<<10)
+	ls := cleanLayers()
+	ls = append(ls, []file{dir("nix/store/bbb-x/"), reg("nix/store/bbb-x/blob", big, 0o444)},
+		[]file{dir("nix/store/ccc-y/"), reg("nix/store/ccc-y/blob", big, 0o444)})
+	res := runSynth(t, synthImage(t, cleanConfig, ls...), Options{})
+	f := find(res, "size-duplicate")
+	if f == nil || f.Bytes != 100<<10 {
+		t.Fatalf("size-duplicate = %+v, want 100 KiB wasted", f)
+	}
+	res = runSynth(t, synthImage(t, cleanConfig, ls...), Options{MinWaste: 200 << 10})
+	if find(res, "size-duplicate") != nil {
+		t.Fatal("size-duplicate below MinWaste")
+	}
+}
