@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/verify"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newVerifyCmd) }
+
+// reportFlags choose how a verify.Report is written.
+type reportFlags struct {
+	json     bool
+	markdown bool
+}
+
+func (f *reportFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.json, "json", false, "print the report as JSON (schema nixdock.dev/report/v1)")
+	cmd.Flags().BoolVar(&f.markdown, "markdown", false, "print the report as Markdown (for a pull-request comment or step summary)")
+}
+
+func (f *reportFlags) check() error {
+	if f.json && f.markdown {
+		return usageError("--json and --markdown: give one or the other")
+	}
+	return nil
+}
+
+// writeReport renders the report on stdout and returns errDiffers (exit 1)
+// when the builds differ.
+func (a *app) writeReport(rep *verify.Report, f reportFlags) error {
+	var err error
+	switch {
+	case f.json:
+		err = rep.WriteJSON(a.ui.Out)
+	case f.markdown:
+		err = rep.WriteMarkdown(a.ui.Out)
+	default:
+		err = rep.WriteText(a.ui.Out, verify.TextOptions{Color: colorOut(a.ui)})
+	}
+	if err != nil {
+		return failure(fmt.Errorf("writing the report: %w", err))
+	}
+	if !rep.Reproducible {
+		return errDiffers
+	}
+	return nil
+}
+
+// colorOut reports whether stdout is a terminal that takes colour.
+func colorOut(ui *UI) bool {
+	f, ok := ui.Out.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+type verifyFlags struct {
+	report reportFlags
+	images []string
+}
+
+func newVerifyCmd(a *app) *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify RECORD RECORD [RECORD...]",
+		Short: "Compare the build records of independent builders",
+		Long: `Compare build records (nixdock build --record) from independent builders.
+
+Inputs first: different image .drv paths mean the builders evaluated different
+inputs, and the derivations are diffed as nix-diff does ("inputs differ").
+Then the digests: config, diff_ids, compressed layer digests and manifest
+(the last two only between builds that used the same compressor). When the
+digests differ and the images are at hand (--image, one per record, or the
+records' out paths on this machine), the images are diffed down to files,
+store paths and causes.
+
+Exit codes: 0 identical, 1 differ (inputs or bytes), 2 usage, 3 failure.`,
+		Example: `  nixdock verify a.json b.json
+  nixdock verify a.json b.json --image a.tar --image b.tar --markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runVerify(cmd.Context(), args, f)
+		},
+	}
+	f.report.bind(cmd)
+	cmd.Flags().StringArrayVar(&f.images, "image", nil, "the image of each record, in order (any form nixdock diff opens; repeatable)")
+	return cmd
+}
+
+func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error {
+	if err := f.report.check(); err != nil {
+		return err
+	}
+	if len(f.images) > 0 && len(f.images) != len(args) {
+		return usageError("--image given %d times for %d records: give one per record, in order", len(f.images), len(args))
+	}
+	recs := make([]*build.Record, len(args))
+	for i, p := range args {
+		r, err := build.ReadRecord(p)
+		if err != nil {
+			return failure(err)
+		}
+		recs[i] = r
+	}
+	opts := verify.Options{OnLayer: a.layerProgress}
+	rep, err := verify.Records(ctx, recs, opts)
+	if err != nil {
+		return failure(err)
+	}
+	if !rep.Reproducible && rep.Inputs.Same {
+		imgs, closeAll, err := a.recordImages(ctx, recs, f.images)
+		defer closeAll()
+		if err != nil {
+			return failure(err)
+		}
+		if imgs != nil {
+			opts.Images = imgs
+			if rep, err = verify.Records(ctx, recs, opts); err != nil {
+				return failure(err)
+			}
+		}
+	}
+	return a.writeReport(rep, f.report)
+}
+
+func (a *app) layerProgress(done, total int) {
+	a.ui.Progress("compared layer pair %d/%d", done, total)
+}
+
+// recordImages opens the images named by --image, or else the records' out
+// paths when they exist on this machine (under a chroot store's root). It
+// returns nil images when they are not at hand.
+func (a *app) recordImages(ctx context.Context, recs []*build.Record, paths []string) ([]*image.Image, func(), error) {
+	var opened []*image.Image
+	closeAll := func() {
+		for _, img := range opened {
+			img.Close()
+		}
+	}
+	imgs := make([]*image.Image, len(recs))
+	for i, r := range recs {
+		root := build.StoreRoot(r.Store)
+		src := filepath.Join(root, r.OutPath)
+		if len(paths) > 0 {
+			src = paths[i]
+		} else if _, err := os.Stat(src); err != nil {
+			a.ui.Infof("nixdock: the image of record %d (%s) is not on this machine; give --image to diff the images", i+1, r.OutPath)
+			return nil, closeAll, nil
+		}
+		a.ui.Progress("opening %s", src)
+		img, err := image.Open(ctx, src, image.Options{StoreRoot: root, Stderr: a.ui.logWriter()})
+		if err != nil {
+			return nil, closeAll, fmt.Errorf("opening the image of record %d: %w", i+1, err)
+		}
+		opened = append(opened, img)
+		imgs[i] = img
+	}
+	return imgs, closeAll, nil
+}

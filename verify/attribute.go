@@ -1,0 +1,264 @@
+package verify
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/nixdock/nixdock-action/build"
+)
+
+// attribution is what attribution knows about the builds: the closure
+// (store path to path info) and the image's own store path and deriver.
+type attribution struct {
+	closure map[string]build.PathInfo
+	// imagePath and imageDrv are the image's out and .drv paths, which own
+	// the config and any files outside the store.
+	imagePath, imageDrv string
+	// store is the Nix store the hints name ("" for the default).
+	store    string
+	maxFiles int
+}
+
+func newAttribution(recs []*build.Record, maxFiles int) *attribution {
+	at := &attribution{closure: map[string]build.PathInfo{}, maxFiles: maxFiles}
+	for _, r := range recs {
+		if r == nil {
+			continue
+		}
+		for _, p := range r.Closure {
+			if old, ok := at.closure[p.Path]; !ok || old.Deriver == "" {
+				at.closure[p.Path] = p
+			}
+		}
+		if at.imagePath == "" {
+			at.imagePath, at.imageDrv, at.store = r.OutPath, r.DrvPath, r.Store
+		}
+	}
+	return at
+}
+
+// lookupNix asks Nix for the path info of culprits the records do not
+// cover (nixdock diff without records). Errors leave the culprit unknown.
+func (at *attribution) lookupNix(ctx context.Context, nix *build.Nix, paths []string) {
+	if nix == nil {
+		return
+	}
+	var missing []string
+	for _, p := range paths {
+		if _, ok := at.closure[p]; !ok && p != "" {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	infos, err := nix.PathInfo(ctx, false, missing...)
+	if err != nil {
+		return
+	}
+	for _, p := range infos {
+		at.closure[p.Path] = p
+	}
+	at.store = nix.Store
+}
+
+var storePathRE = regexp.MustCompile(`/nix/store/([0-9a-df-np-sv-z]{32})-[A-Za-z0-9+._?=-]+`)
+
+// storePathOf is the store path a file belongs to, or "" outside the store.
+func storePathOf(file string) string {
+	rest, ok := strings.CutPrefix(file, build.StoreDir+"/")
+	if !ok || rest == "" {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return build.StoreDir + "/" + name
+}
+
+// group collects the differing files of one store path.
+type group struct {
+	storePath string
+	files     []string
+	causes    map[string]bool
+	evidence  string
+	// mentions are the store path hashes the differing contents name.
+	mentions map[string]bool
+}
+
+// culprits groups file differences by store path, infers causes and sorts
+// root causes before consequences.
+func (at *attribution) culprits(files []fileDiff, cd *configDiff) []Culprit {
+	groups := map[string]*group{}
+	get := func(sp string) *group {
+		g, ok := groups[sp]
+		if !ok {
+			g = &group{storePath: sp, causes: map[string]bool{}, mentions: map[string]bool{}}
+			groups[sp] = g
+		}
+		return g
+	}
+	for i := range files {
+		fd := &files[i]
+		sp := storePathOf(fd.Path)
+		if sp == "" {
+			sp = at.imagePath
+		}
+		g := get(sp)
+		g.files = append(g.files, fd.Path)
+		causes, ev := fieldCauses(fd)
+		for _, c := range causes {
+			g.causes[c] = true
+		}
+		if g.evidence == "" && ev != "" {
+			g.evidence = strings.TrimPrefix(fd.Path, sp+"/") + ": " + ev
+		}
+		for _, s := range [][]byte{fd.SampleA, fd.SampleB} {
+			for _, m := range storePathRE.FindAllSubmatch(s, -1) {
+				g.mentions[string(m[1])] = true
+			}
+		}
+	}
+	if cd != nil && cd.own {
+		g := get(at.imagePath)
+		g.causes[CauseConfig] = true
+		if cd.created {
+			g.causes[CauseTimestamp] = true
+			g.evidence = createdNote
+		} else if g.evidence == "" && len(cd.diffs) > 0 {
+			d := firstOwnConfigDiff(cd.diffs)
+			g.evidence = "config " + d.Field + ": " + quoteShort([]byte(d.A)) + " vs " + quoteShort([]byte(d.B))
+		}
+	}
+	out := make([]Culprit, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, at.culprit(g))
+	}
+	at.markConsequences(out, groups)
+	sortCulprits(out)
+	return out
+}
+
+func firstOwnConfigDiff(ds []Difference) Difference {
+	for _, d := range ds {
+		if !strings.HasPrefix(d.Field, "rootfs.diff_ids") {
+			return d
+		}
+	}
+	return ds[0]
+}
+
+func (at *attribution) culprit(g *group) Culprit {
+	sort.Strings(g.files)
+	c := Culprit{StorePath: g.storePath, Files: g.files, Evidence: g.evidence}
+	if at.maxFiles > 0 && len(c.Files) > at.maxFiles {
+		c.MoreFiles = len(c.Files) - at.maxFiles
+		c.Files = c.Files[:at.maxFiles]
+	}
+	for cause := range g.causes {
+		c.Causes = append(c.Causes, cause)
+	}
+	sortCauses(c.Causes)
+	c.DrvPath = at.deriver(g.storePath)
+	c.Hint = at.hint(c)
+	return c
+}
+
+func (at *attribution) deriver(sp string) string {
+	if sp != "" && sp == at.imagePath {
+		return at.imageDrv
+	}
+	return at.closure[sp].Deriver
+}
+
+// hint is the command that rebuilds the culprit's derivation and compares.
+func (at *attribution) hint(c Culprit) string {
+	store := ""
+	if at.store != "" {
+		store = " --store " + at.store
+	}
+	switch {
+	case c.DrvPath != "":
+		return "nix-build --check" + store + " " + c.DrvPath
+	case c.StorePath != "":
+		return "nix-build --check" + store + " $(nix-store" + store + " --query --deriver " + c.StorePath + ")"
+	}
+	return "rebuild the image and compare: nixdock reproduce"
+}
+
+// markConsequences sets ConsequenceOf on culprits that depend on (are in the
+// closure of) or embed (name in their differing bytes) another culprit:
+// those differ because the other does. The config culprit is left alone:
+// the image depends on everything, but its config differs on its own.
+func (at *attribution) markConsequences(cs []Culprit, groups map[string]*group) {
+	deps := make([][]int, len(cs))
+	for i, c := range cs {
+		if c.StorePath == "" || c.StorePath == at.imagePath {
+			continue
+		}
+		refs := at.transitiveRefs(c.StorePath)
+		for j, d := range cs {
+			if i == j || d.StorePath == "" || d.StorePath == at.imagePath {
+				continue
+			}
+			if refs[d.StorePath] || groups[c.StorePath].mentions[hashPart(d.StorePath)] {
+				deps[i] = append(deps[i], j)
+			}
+		}
+	}
+	for i := range cs {
+		if len(deps[i]) == 0 {
+			continue
+		}
+		if root := firstRoot(i, deps, cs); root >= 0 {
+			cs[i].ConsequenceOf = cs[root].StorePath
+			cs[i].Causes = append([]string{CauseConsequence}, cs[i].Causes...)
+		}
+	}
+}
+
+// firstRoot is the sorted-first culprit without dependencies reachable from
+// i, or -1 (a cycle of mentions: then i counts as a root itself).
+func firstRoot(i int, deps [][]int, cs []Culprit) int {
+	seen := map[int]bool{i: true}
+	queue := append([]int(nil), deps[i]...)
+	best := -1
+	for len(queue) > 0 {
+		j := queue[0]
+		queue = queue[1:]
+		if seen[j] {
+			continue
+		}
+		seen[j] = true
+		if len(deps[j]) == 0 {
+			if best < 0 || cs[j].StorePath < cs[best].StorePath {
+				best = j
+			}
+			continue
+		}
+		queue = append(queue, deps[j]...)
+	}
+	return best
+}
+
+func (at *attribution) transitiveRefs(sp string) map[string]bool {
+	seen := map[string]bool{}
+	stack := []string{sp}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, r := range at.closure[p].References {
+			if r != p && !seen[r] {
+				seen[r] = true
+				stack = append(stack, r)
+			}
+		}
+	}
+	return seen
+}
+
+func hashPart(sp string) string {
+	base := strings.TrimPrefix(sp, build.StoreDir+"/")
+	h, _, _ := strings.Cut(base, "-")
+	return h
+}

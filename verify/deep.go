@@ -1,0 +1,372 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// deepResult is what the deep diff of two images found.
+type deepResult struct {
+	config *configDiff
+	layers []Difference
+	files  []fileDiff
+}
+
+// layerPair is a layer of A and the layer of B compared with it (-1 for
+// none).
+type layerPair struct{ a, b int }
+
+// pairLayers pairs layers by content first (equal diff_ids need no reading,
+// wherever they are) and the rest by position, and lists the layer-level
+// differences.
+func pairLayers(da, db []v1.Hash) ([]layerPair, []Difference) {
+	var diffs []Difference
+	if len(da) != len(db) {
+		diffs = append(diffs, Difference{Kind: "layer", Layer: -1, Field: "count",
+			A: strconv.Itoa(len(da)), B: strconv.Itoa(len(db))})
+	}
+	usedA, usedB := make([]bool, len(da)), make([]bool, len(db))
+	for i := range da {
+		if i < len(db) && da[i] == db[i] {
+			usedA[i], usedB[i] = true, true
+		}
+	}
+	for i := range da {
+		if usedA[i] {
+			continue
+		}
+		for j := range db {
+			if !usedB[j] && db[j] == da[i] {
+				usedA[i], usedB[j] = true, true
+				diffs = append(diffs, Difference{Kind: "layer", Layer: i, LayerB: intPtr(j), Field: "position",
+					A: strconv.Itoa(i), B: strconv.Itoa(j)})
+				break
+			}
+		}
+	}
+	var ua, ub []int
+	for i, u := range usedA {
+		if !u {
+			ua = append(ua, i)
+		}
+	}
+	for j, u := range usedB {
+		if !u {
+			ub = append(ub, j)
+		}
+	}
+	var pairs []layerPair
+	for len(ua) > 0 || len(ub) > 0 {
+		p := layerPair{-1, -1}
+		if len(ua) > 0 {
+			p.a, ua = ua[0], ua[1:]
+		}
+		if len(ub) > 0 {
+			p.b, ub = ub[0], ub[1:]
+		}
+		pairs = append(pairs, p)
+		diffs = append(diffs, pairDifference(p, da, db))
+	}
+	return pairs, diffs
+}
+
+func pairDifference(p layerPair, da, db []v1.Hash) Difference {
+	d := Difference{Kind: "layer", Layer: p.a, Field: "diffID", A: "(absent)", B: "(absent)"}
+	if p.a >= 0 {
+		d.A = da[p.a].String()
+	}
+	if p.b >= 0 {
+		d.B = db[p.b].String()
+	}
+	if p.b != p.a {
+		d.LayerB = intPtr(p.b)
+	}
+	if p.a < 0 || p.b < 0 {
+		d.Field = "presence"
+	}
+	return d
+}
+
+func intPtr(i int) *int { return &i }
+
+// deepDiff compares the configs and layers of two images.
+func deepDiff(ctx context.Context, a, b v1.Image, opts Options) (*deepResult, error) {
+	rawA, err := a.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading the config of image A: %w", err)
+	}
+	rawB, err := b.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading the config of image B: %w", err)
+	}
+	cd, err := diffConfigs(rawA, rawB)
+	if err != nil {
+		return nil, err
+	}
+	da, err := diffIDs(a)
+	if err != nil {
+		return nil, fmt.Errorf("image A: %w", err)
+	}
+	db, err := diffIDs(b)
+	if err != nil {
+		return nil, fmt.Errorf("image B: %w", err)
+	}
+	pairs, ldiffs := pairLayers(da, db)
+	files, err := diffLayerPairs(ctx, a, b, pairs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &deepResult{config: cd, layers: ldiffs, files: files}, nil
+}
+
+func diffIDs(img v1.Image) ([]v1.Hash, error) {
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return cfg.RootFS.DiffIDs, nil
+}
+
+// diffLayerPairs walks the layer pairs in parallel (a bounded pool), then
+// matches entries that moved between layers.
+func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts Options) ([]fileDiff, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	la, err := a.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("reading the layers of image A: %w", err)
+	}
+	lb, err := b.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("reading the layers of image B: %w", err)
+	}
+	topts := tarOptions{HeadCap: opts.HeadCap, Budget: opts.Budget}.withDefaults()
+	bud := newBudget(topts.Budget)
+	results := make([]*tarDiff, len(pairs))
+	g, gctx := errgroup.WithContext(ctx)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	g.SetLimit(workers)
+	var mu sync.Mutex
+	done := 0
+	for k, p := range pairs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			td, err := diffPair(layerAt(la, p.a), layerAt(lb, p.b), topts, bud)
+			if err != nil {
+				return fmt.Errorf("comparing layer %s of A with layer %s of B: %w", layerName(p.a), layerName(p.b), err)
+			}
+			results[k] = td
+			if opts.OnLayer != nil {
+				mu.Lock()
+				done++
+				opts.OnLayer(done, len(pairs))
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return collectFiles(pairs, results, bud), nil
+}
+
+func layerAt(ls []v1.Layer, i int) v1.Layer {
+	if i < 0 || i >= len(ls) {
+		return nil
+	}
+	return ls[i]
+}
+
+func layerName(i int) string {
+	if i < 0 {
+		return "(none)"
+	}
+	return strconv.Itoa(i)
+}
+
+// diffPair streams one layer pair (either may be nil: an absent layer is an
+// empty tar).
+func diffPair(la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
+	ra, err := openLayer(la)
+	if err != nil {
+		return nil, fmt.Errorf("image A: %w", err)
+	}
+	defer ra.Close()
+	rb, err := openLayer(lb)
+	if err != nil {
+		return nil, fmt.Errorf("image B: %w", err)
+	}
+	defer rb.Close()
+	return diffTars(ra, rb, opts, bud)
+}
+
+func openLayer(l v1.Layer) (io.ReadCloser, error) {
+	if l == nil {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return nil, err
+	}
+	return newReadAhead(rc), nil
+}
+
+// collectFiles sets the layer indices of each pair's differences and
+// matches entries missing from one pair with entries of another pair (a
+// file that moved between layers).
+func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) []fileDiff {
+	var files []fileDiff
+	type located struct {
+		e     *entry
+		layer int
+	}
+	onlyA, onlyB := map[string]located{}, map[string]located{}
+	var namesA, namesB []string
+	for k, td := range results {
+		p := pairs[k]
+		for _, fd := range td.files {
+			fd.Layer, fd.LayerB = p.a, p.b
+			files = append(files, fd)
+		}
+		for _, e := range td.onlyA {
+			if _, dup := onlyA[e.name]; !dup {
+				namesA = append(namesA, e.name)
+			}
+			onlyA[e.name] = located{e, p.a}
+		}
+		for _, e := range td.onlyB {
+			if _, dup := onlyB[e.name]; !dup {
+				namesB = append(namesB, e.name)
+			}
+			onlyB[e.name] = located{e, p.b}
+		}
+	}
+	d := &tarDiffer{budget: bud}
+	for _, name := range namesA {
+		ea := onlyA[name]
+		eb, ok := onlyB[name]
+		if !ok {
+			files = append(files, presenceDiff(ea.e, ea.layer, -1, true))
+			continue
+		}
+		delete(onlyB, name)
+		// Positions in different layers say nothing; compare the rest.
+		eb.e.index = ea.e.index
+		if fd := d.compareEntries(ea.e, eb.e); fd != nil {
+			fd.Layer, fd.LayerB = ea.layer, eb.layer
+			files = append(files, *fd)
+		}
+	}
+	for _, name := range namesB {
+		if eb, ok := onlyB[name]; ok {
+			files = append(files, presenceDiff(eb.e, -1, eb.layer, false))
+		}
+	}
+	return files
+}
+
+func presenceDiff(e *entry, layerA, layerB int, inA bool) fileDiff {
+	d := Difference{Kind: "entry", Path: e.name, Field: "presence", A: typeName(e.typeflag), B: "(absent)"}
+	if !inA {
+		d.A, d.B = d.B, d.A
+	}
+	return fileDiff{Path: e.name, Layer: layerA, LayerB: layerB, Fields: []Difference{d}}
+}
+
+// readAhead reads its source in a goroutine, a few chunks ahead, so that
+// decompressing and hashing the two layers of a pair overlap.
+type readAhead struct {
+	src  io.ReadCloser
+	full chan []byte
+	free chan []byte
+	stop chan struct{}
+	done chan struct{}
+	cur  []byte
+	buf  []byte
+	err  error
+}
+
+const (
+	readAheadChunk = 256 << 10
+	readAheadDepth = 4
+)
+
+func newReadAhead(src io.ReadCloser) *readAhead {
+	r := &readAhead{src: src, full: make(chan []byte, readAheadDepth), free: make(chan []byte, readAheadDepth+1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for i := 0; i < readAheadDepth+1; i++ {
+		r.free <- make([]byte, readAheadChunk)
+	}
+	go r.fill()
+	return r
+}
+
+func (r *readAhead) fill() {
+	defer close(r.done)
+	defer close(r.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-r.free:
+		case <-r.stop:
+			return
+		}
+		n, err := io.ReadFull(r.src, buf)
+		if n > 0 {
+			select {
+			case r.full <- buf[:n]:
+			case <-r.stop:
+				return
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return
+		}
+		if err != nil {
+			r.err = err
+			return
+		}
+	}
+}
+
+func (r *readAhead) Read(p []byte) (int, error) {
+	for len(r.cur) == 0 {
+		if r.buf != nil {
+			r.free <- r.buf[:cap(r.buf)]
+			r.buf = nil
+		}
+		buf, ok := <-r.full
+		if !ok {
+			<-r.done
+			if r.err != nil {
+				return 0, r.err
+			}
+			return 0, io.EOF
+		}
+		r.buf, r.cur = buf, buf
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
+}
+
+func (r *readAhead) Close() error {
+	close(r.stop)
+	<-r.done
+	return r.src.Close()
+}

@@ -1,0 +1,24 @@
+// Package verify compares builds of a container image and explains every
+// difference in terms a Nix user can act on.
+//
+// The comparison runs in the order of the design's pipeline:
+//
+//   - inputs (inputs.go): the image .drv paths of the builds. Different
+//     paths mean the builders evaluated different inputs; the derivations the
+//     records carry are diffed recursively, as nix-diff does.
+//   - digests (records.go): config digest, diff_ids, compressed digests (only
+//     between builds that used the same compressor) and manifest digest.
+//   - the deep diff (config.go, layers.go): every config field, and the
+//     layers as tar streams, entry by entry and byte by byte, in parallel
+//     across layer pairs with memory bounded by a fixed sample budget.
+//   - attribution (attribute.go): each differing file to its
+//     /nix/store/<hash>-<name> store path, that to its deriver, grouped into
+//     culprits with the likely causes and the command that confirms them;
+//     store paths that differ only because they embed or depend on another
+//     culprit are consequences, listed after the root causes.
+//
+// The result is a Report (report.go, schema nixdock.dev/report/v1,
+// documented in docs/report.md), rendered as text, JSON or Markdown
+// (render.go). Reports are deterministic: everything listed is sorted, and
+// nothing reads the clock.
+package verify

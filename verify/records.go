@@ -1,0 +1,339 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+)
+
+// Options tune a comparison. The zero value is usable.
+type Options struct {
+	// Images are the images of the records, in the same order (Records);
+	// entries may be nil. With the images of two differing builds at hand,
+	// Records runs the deep diff.
+	Images []*image.Image
+	// Records are the build records of the images (Images), used to map
+	// store paths to derivers and references.
+	Records []*build.Record
+	// Nix, when set, is asked for the derivers and references of culprit
+	// store paths that no record covers (nixdock diff without records).
+	Nix *build.Nix
+	// Workers is how many layer pairs are compared at once; 0 is GOMAXPROCS.
+	Workers int
+	// HeadCap is how many bytes of each differing file are kept for cause
+	// inference (default 64 KiB); Budget bounds all kept bytes of one diff
+	// (default 16 MiB).
+	HeadCap, Budget int
+	// MaxDifferences bounds Report.Differences (default 1000; negative is
+	// unlimited). MaxFiles bounds each culprit's Files (default 100).
+	MaxDifferences, MaxFiles int
+	// OnLayer, when set, hears each finished layer pair (for progress).
+	OnLayer func(done, total int)
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxDifferences == 0 {
+		o.MaxDifferences = 1000
+	}
+	if o.MaxFiles == 0 {
+		o.MaxFiles = 100
+	}
+	return o
+}
+
+// Records compares the build records of two or more builders: inputs first
+// (the image .drv paths, with a derivation diff when they differ), then the
+// digests, then, when the images of two differing builds are in
+// opts.Images, the deep diff. Every record is compared with the first.
+func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	if len(recs) < 2 {
+		return nil, fmt.Errorf("verify needs two or more build records, got %d", len(recs))
+	}
+	rep := newReport()
+	for i, r := range recs {
+		if r == nil {
+			return nil, fmt.Errorf("build record %d is missing", i+1)
+		}
+		if err := r.Check(); err != nil {
+			return nil, fmt.Errorf("build record %d (%s): %w", i+1, r.Builder.ID, err)
+		}
+		rep.Builders = append(rep.Builders, Builder{ID: r.Builder.ID, DrvPath: r.DrvPath, OutPath: r.OutPath, Store: r.Store})
+	}
+	rep.Inputs = &Inputs{Same: true, Differences: []InputDifference{}}
+	for _, r := range recs {
+		rep.Inputs.DrvPaths = append(rep.Inputs.DrvPaths, r.DrvPath)
+	}
+	for k, r := range recs[1:] {
+		if r.DrvPath != recs[0].DrvPath {
+			rep.Inputs.Same = false
+			rep.Inputs.Differences = diffInputs(recs[0], r)
+			rep.Verdict = inputsVerdict(recs[0], r, k+1, rep.Inputs.Differences)
+			return rep, nil
+		}
+	}
+	cmp := compareRecordDigests(recs)
+	rep.Digests, rep.Differences = cmp.digests, cmp.diffs
+	if cmp.first < 0 {
+		rep.Reproducible = true
+		rep.Verdict = identicalVerdict(recs[0].Image.ManifestDigest, recs[0].Image.ConfigDigest, rep.Builders, cmp.note)
+		return rep, nil
+	}
+	k := cmp.first
+	imgA, imgB := imageAt(opts.Images, 0), imageAt(opts.Images, k)
+	if imgA != nil && imgB != nil {
+		res, err := deepDiff(ctx, imgA, imgB, opts)
+		if err != nil {
+			return nil, err
+		}
+		at := newAttribution([]*build.Record{recs[0], recs[k]}, opts.MaxFiles)
+		rep.addDeep(res, at, opts)
+	}
+	rep.Verdict = differsVerdict(rep, cmp.names)
+	return rep, nil
+}
+
+func imageAt(imgs []*image.Image, i int) *image.Image {
+	if i < len(imgs) {
+		return imgs[i]
+	}
+	return nil
+}
+
+// digestCmp is the outcome of comparing the records' digests.
+type digestCmp struct {
+	digests []DigestComparison
+	diffs   []Difference
+	names   []string // the digests that differ
+	first   int      // the first record that differs from the first, or -1
+	note    string
+}
+
+// compareRecordDigests compares every record's digests with the first's.
+// Compressed layer digests and the manifest digest depend on the
+// compressor, so they are compared only when all builds used the same one.
+func compareRecordDigests(recs []*build.Record) digestCmp {
+	c := digestCmp{first: -1}
+	sameComp := true
+	for _, r := range recs[1:] {
+		if r.Image.Compressor != recs[0].Image.Compressor {
+			sameComp = false
+		}
+	}
+	values := func(f func(*build.Record) string) []string {
+		var vs []string
+		for _, r := range recs {
+			vs = append(vs, f(r))
+		}
+		return vs
+	}
+	add := func(name string, compared bool, vs []string) {
+		dc := DigestComparison{Name: name, Same: true, Compared: compared, Values: vs}
+		for k, v := range vs[1:] {
+			if v != vs[0] && compared {
+				dc.Same = false
+				if c.first < 0 || k+1 < c.first {
+					c.first = k + 1
+				}
+			}
+		}
+		if !compared {
+			dc.Note = "builders used different compressors: " + strings.Join(values(compressorName), ", ")
+			c.note = "compressed digests not compared: different compressors"
+		}
+		if !dc.Same {
+			c.names = append(c.names, name)
+		}
+		c.digests = append(c.digests, dc)
+	}
+	add("configDigest", true, values(func(r *build.Record) string { return r.Image.ConfigDigest }))
+	add("diffIDs", true, values(func(r *build.Record) string { return listDigest(r.Image.Layers, diffIDOf) }))
+	add("layerDigests", sameComp, values(func(r *build.Record) string { return listDigest(r.Image.Layers, digestOf) }))
+	add("manifestDigest", sameComp, values(func(r *build.Record) string { return r.Image.ManifestDigest }))
+	if c.first > 0 {
+		c.diffs = recordDifferences(recs[0], recs[c.first], sameComp)
+	}
+	return c
+}
+
+func compressorName(r *build.Record) string {
+	comp := r.Image.Compressor
+	s := comp.Name
+	if comp.Library != "" {
+		s += " (" + comp.Library + " level " + strconv.Itoa(comp.Level) + ")"
+	}
+	return s
+}
+
+func diffIDOf(l image.Layer) string { return l.DiffID }
+func digestOf(l image.Layer) string { return l.Digest }
+
+// listDigest summarizes a list of layer digests as one value: the sha256 of
+// the digests, one a line, and the count.
+func listDigest(ls []image.Layer, f func(image.Layer) string) string {
+	h := sha256.New()
+	for _, l := range ls {
+		h.Write([]byte(f(l) + "\n"))
+	}
+	return fmt.Sprintf("sha256:%s (%d layers)", hex.EncodeToString(h.Sum(nil)), len(ls))
+}
+
+// recordDifferences lists the digests that differ between two records.
+func recordDifferences(a, b *build.Record, sameComp bool) []Difference {
+	var out []Difference
+	add := func(layer int, field, va, vb string) {
+		if va != vb {
+			out = append(out, Difference{Kind: "digest", Layer: layer, Field: field, A: va, B: vb})
+		}
+	}
+	add(-1, "configDigest", a.Image.ConfigDigest, b.Image.ConfigDigest)
+	if sameComp {
+		add(-1, "manifestDigest", a.Image.ManifestDigest, b.Image.ManifestDigest)
+	}
+	add(-1, "layers", strconv.Itoa(len(a.Image.Layers)), strconv.Itoa(len(b.Image.Layers)))
+	for i := 0; i < min(len(a.Image.Layers), len(b.Image.Layers)); i++ {
+		la, lb := a.Image.Layers[i], b.Image.Layers[i]
+		add(i, "diffID", la.DiffID, lb.DiffID)
+		if sameComp {
+			add(i, "digest", la.Digest, lb.Digest)
+		}
+	}
+	return out
+}
+
+// Images compares two images: digests first, then, when they differ, the
+// configs and layers (the deep diff). opts.Records, when given, name the
+// builders and map store paths to derivers.
+func Images(ctx context.Context, a, b *image.Image, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	if a == nil || b == nil {
+		return nil, errors.New("verify.Images needs two images")
+	}
+	rep := newReport()
+	rep.Builders = []Builder{{ID: a.Source, Source: a.Source}, {ID: b.Source, Source: b.Source}}
+	for i, r := range opts.Records {
+		if i < 2 && r != nil {
+			rep.Builders[i] = Builder{ID: r.Builder.ID, Source: rep.Builders[i].Source, DrvPath: r.DrvPath, OutPath: r.OutPath, Store: r.Store}
+		}
+	}
+	names, err := rep.compareImageDigests(a, b)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		rep.Reproducible = true
+		rep.Verdict = identicalVerdict(rep.Digests[len(rep.Digests)-1].Values[0], rep.Digests[0].Values[0], rep.Builders, "")
+		return rep, nil
+	}
+	res, err := deepDiff(ctx, a, b, opts)
+	if err != nil {
+		return nil, err
+	}
+	at := newAttribution(opts.Records, opts.MaxFiles)
+	at.lookupNix(ctx, opts.Nix, storePathsOf(res.files))
+	rep.addDeep(res, at, opts)
+	rep.Verdict = differsVerdict(rep, names)
+	return rep, nil
+}
+
+func storePathsOf(files []fileDiff) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range files {
+		if sp := storePathOf(f.Path); sp != "" && !seen[sp] {
+			seen[sp] = true
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// compareImageDigests fills Digests and digest Differences of two images and
+// returns the names of the digests that differ. The manifest digest is
+// compared only between published forms: nixdock assembles the manifests of
+// archives and stream outputs itself (see image.Describe).
+func (rep *Report) compareImageDigests(a, b *image.Image) ([]string, error) {
+	var names []string
+	add := func(name, va, vb string, compared bool, note string) {
+		dc := DigestComparison{Name: name, Same: va == vb || !compared, Compared: compared, Values: []string{va, vb}, Note: note}
+		rep.Digests = append(rep.Digests, dc)
+		if !dc.Same {
+			names = append(names, name)
+			rep.Differences = append(rep.Differences, Difference{Kind: "digest", Layer: -1, Field: name, A: va, B: vb})
+		}
+	}
+	ca, err := a.ConfigName()
+	if err != nil {
+		return nil, fmt.Errorf("reading the config of %s: %w", a.Source, err)
+	}
+	cb, err := b.ConfigName()
+	if err != nil {
+		return nil, fmt.Errorf("reading the config of %s: %w", b.Source, err)
+	}
+	add("configDigest", ca.String(), cb.String(), true, "")
+	la, err := diffIDs(a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Source, err)
+	}
+	lb, err := diffIDs(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Source, err)
+	}
+	add("diffIDs", hashList(la), hashList(lb), true, "")
+	ma, mb, ok := "", "", published(a) && published(b)
+	note := ""
+	if ok {
+		if h, err := a.Digest(); err == nil {
+			ma = h.String()
+		}
+		if h, err := b.Digest(); err == nil {
+			mb = h.String()
+		}
+	} else {
+		note = "not compared: a docker-archive or stream output has no published manifest"
+	}
+	add("manifestDigest", ma, mb, ok, note)
+	return names, nil
+}
+
+func published(i *image.Image) bool {
+	return i.Form == image.FormRegistry || i.Form == image.FormOCILayout
+}
+
+func hashList[T fmt.Stringer](hs []T) string {
+	h := sha256.New()
+	for _, x := range hs {
+		h.Write([]byte(x.String() + "\n"))
+	}
+	return fmt.Sprintf("sha256:%s (%d layers)", hex.EncodeToString(h.Sum(nil)), len(hs))
+}
+
+// addDeep adds the deep diff's differences and culprits to the report.
+func (rep *Report) addDeep(res *deepResult, at *attribution, opts Options) {
+	diffs := append([]Difference(nil), res.config.diffs...)
+	diffs = append(diffs, res.layers...)
+	for _, fd := range res.files {
+		for _, f := range fd.Fields {
+			f.Layer = fd.Layer
+			if fd.LayerB != fd.Layer {
+				f.LayerB = intPtr(fd.LayerB)
+			}
+			diffs = append(diffs, f)
+		}
+	}
+	sortDifferences(diffs)
+	rep.Differences = append(rep.Differences, diffs...)
+	sortDifferences(rep.Differences)
+	if opts.MaxDifferences > 0 && len(rep.Differences) > opts.MaxDifferences {
+		rep.Truncated = len(rep.Differences) - opts.MaxDifferences
+		rep.Differences = rep.Differences[:opts.MaxDifferences]
+	}
+	rep.Culprits = at.culprits(res.files, res.config)
+}

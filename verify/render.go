@@ -1,0 +1,313 @@
+package verify
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// TextOptions tune WriteText.
+type TextOptions struct {
+	// Color adds ANSI colours; the CLI sets it only for a terminal.
+	Color bool
+	// MaxDetails bounds the differences listed (default 50; negative is
+	// all of them).
+	MaxDetails int
+}
+
+const (
+	ansiReset  = "\033[0m"
+	ansiBold   = "\033[1m"
+	ansiRed    = "\033[31m"
+	ansiGreen  = "\033[32m"
+	ansiYellow = "\033[33m"
+	ansiDim    = "\033[2m"
+)
+
+type textWriter struct {
+	w     *bufio.Writer
+	color bool
+}
+
+func (t *textWriter) paint(code, s string) string {
+	if !t.color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t *textWriter) line(format string, args ...any) {
+	fmt.Fprintf(t.w, format+"\n", args...)
+}
+
+// WriteText writes the report for a terminal: the verdict first, then the
+// culprits, then the details.
+func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
+	if opts.MaxDetails == 0 {
+		opts.MaxDetails = 50
+	}
+	t := &textWriter{w: bufio.NewWriter(w), color: opts.Color}
+	mark := t.paint(ansiGreen+ansiBold, "✓")
+	if !r.Reproducible {
+		mark = t.paint(ansiRed+ansiBold, "✗")
+	}
+	t.line("%s %s", mark, r.Verdict)
+	if r.Inputs != nil && !r.Inputs.Same {
+		t.writeInputs(r.Inputs, opts.MaxDetails)
+	}
+	if len(r.Culprits) > 0 {
+		t.line("")
+		t.line("%s", t.paint(ansiBold, "Culprits:"))
+		for i, c := range r.Culprits {
+			t.writeCulprit(i+1, c)
+		}
+	}
+	t.writeDetails(r, opts.MaxDetails)
+	return t.w.Flush()
+}
+
+func (t *textWriter) writeInputs(in *Inputs, max int) {
+	t.line("")
+	t.line("%s", t.paint(ansiBold, "Input differences (as nix-diff shows them):"))
+	for i, d := range in.Differences {
+		if max > 0 && i == max {
+			t.line("  … and %d more", len(in.Differences)-max)
+			break
+		}
+		via := ""
+		if d.ViaInput {
+			via = t.paint(ansiDim, " (follows from a changed input)")
+		}
+		t.line("  %s %s: %s vs %s%s", t.paint(ansiBold, d.Derivation), fieldLabel(d), short(d.A, 60), short(d.B, 60), via)
+	}
+}
+
+func (t *textWriter) writeCulprit(n int, c Culprit) {
+	t.line("  %d. %s  [%s]", n, t.paint(ansiBold, culpritName(c)), t.paint(ansiYellow, strings.Join(c.Causes, ", ")))
+	if c.ConsequenceOf != "" {
+		t.line("     consequence of %s", c.ConsequenceOf)
+	}
+	if c.DrvPath != "" {
+		t.line("     drv:    %s", c.DrvPath)
+	}
+	for i, f := range c.Files {
+		label := "files: "
+		if i > 0 {
+			label = "       "
+		}
+		if i == 5 {
+			t.line("     %s … and %d more", label, len(c.Files)-5+c.MoreFiles)
+			break
+		}
+		t.line("     %s %s", label, f)
+	}
+	if c.Evidence != "" {
+		t.line("     why:    %s", c.Evidence)
+	}
+	if c.Confirmed != nil {
+		verdict := "refuted"
+		if *c.Confirmed {
+			verdict = "confirmed"
+		}
+		t.line("     %s by %s", verdict, c.ConfirmedBy)
+	}
+	t.line("     check:  %s", c.Hint)
+}
+
+func (t *textWriter) writeDetails(r *Report, max int) {
+	if r.Inputs != nil && r.Inputs.Same && len(r.Inputs.DrvPaths) > 0 {
+		t.line("")
+		t.line("Inputs: same derivation %s", r.Inputs.DrvPaths[0])
+	}
+	if len(r.Digests) > 0 {
+		t.line("")
+		t.line("Digests:")
+		for _, d := range r.Digests {
+			state := t.paint(ansiGreen, "same   ")
+			switch {
+			case !d.Compared:
+				state = t.paint(ansiDim, "skipped")
+			case !d.Same:
+				state = t.paint(ansiRed, "differ ")
+			}
+			t.line("  %-15s %s %s", d.Name, state, strings.Join(d.Values, "  "))
+			if d.Note != "" {
+				t.line("  %-15s         %s", "", d.Note)
+			}
+		}
+	}
+	if len(r.Differences) == 0 {
+		return
+	}
+	t.line("")
+	t.line("Differences (%d):", len(r.Differences)+r.Truncated)
+	for i, d := range r.Differences {
+		if max > 0 && i == max {
+			t.line("  … and %d more (--json lists them)", len(r.Differences)-max+r.Truncated)
+			return
+		}
+		t.line("  %s", differenceLine(d))
+	}
+	if r.Truncated > 0 {
+		t.line("  … and %d more, left out of the report", r.Truncated)
+	}
+}
+
+func differenceLine(d Difference) string {
+	where := d.Kind
+	if d.Layer >= 0 || d.LayerB != nil {
+		where = strings.TrimPrefix(where+" ", "layer ") + "layer " + layerLabel(d)
+	}
+	if d.Path != "" {
+		where += " " + d.Path
+	}
+	return fmt.Sprintf("%s %s: %s vs %s", where, d.Field, short(d.A, 72), short(d.B, 72))
+}
+
+func layerLabel(d Difference) string {
+	a := strconv.Itoa(d.Layer)
+	if d.Layer < 0 {
+		a = "-"
+	}
+	if d.LayerB != nil {
+		b := strconv.Itoa(*d.LayerB)
+		if *d.LayerB < 0 {
+			b = "-"
+		}
+		return a + "/" + b
+	}
+	return a
+}
+
+// short quotes s, cut to n characters.
+func short(s string, n int) string {
+	if len([]rune(s)) > n {
+		s = string([]rune(s)[:n]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// WriteMarkdown writes the report for a pull-request comment or a step
+// summary: the verdict, a table of culprits and the details folded away.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	b := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
+	if r.Reproducible {
+		p("### ✅ Reproducible")
+	} else if r.Inputs != nil && !r.Inputs.Same {
+		p("### ⚠️ Inputs differ")
+	} else {
+		p("### ❌ Not reproducible")
+	}
+	p("")
+	p("%s", mdText(r.Verdict))
+	if r.Inputs != nil && !r.Inputs.Same {
+		p("")
+		p("| Derivation | What differs | A | B |")
+		p("| --- | --- | --- | --- |")
+		for _, d := range r.Inputs.Differences {
+			what := fieldLabel(d)
+			if d.ViaInput {
+				what += " (follows from an input)"
+			}
+			p("| %s | %s | %s | %s |", mdCode(d.Derivation), mdText(what), mdCode(cut(d.A, 60)), mdCode(cut(d.B, 60)))
+		}
+	}
+	if len(r.Culprits) > 0 {
+		p("")
+		p("| Culprit | Files | Cause | How to confirm |")
+		p("| --- | --- | --- | --- |")
+		for _, c := range r.Culprits {
+			p("| %s | %s | %s | %s |", mdCulprit(c), mdFiles(c), mdCauses(c), mdCode(c.Hint))
+		}
+	}
+	writeMarkdownDetails(p, r)
+	return b.Flush()
+}
+
+func mdCulprit(c Culprit) string {
+	s := mdCode(culpritName(c))
+	if c.ConsequenceOf != "" {
+		s += "<br>consequence of " + mdCode(c.ConsequenceOf)
+	}
+	return s
+}
+
+func mdFiles(c Culprit) string {
+	var fs []string
+	for i, f := range c.Files {
+		if i == 5 {
+			fs = append(fs, fmt.Sprintf("and %d more", len(c.Files)-5+c.MoreFiles))
+			break
+		}
+		rel := strings.TrimPrefix(f, c.StorePath+"/")
+		fs = append(fs, mdCode(rel))
+	}
+	return strings.Join(fs, "<br>")
+}
+
+func mdCauses(c Culprit) string {
+	s := mdText(strings.Join(c.Causes, ", "))
+	if c.Evidence != "" {
+		s += "<br>" + mdText(cut(c.Evidence, 160))
+	}
+	return s
+}
+
+func writeMarkdownDetails(p func(string, ...any), r *Report) {
+	if len(r.Differences) == 0 {
+		return
+	}
+	p("")
+	p("<details><summary>%d differences</summary>", len(r.Differences)+r.Truncated)
+	p("")
+	p("| Kind | Layer | Path | Field | A | B |")
+	p("| --- | --- | --- | --- | --- | --- |")
+	for i, d := range r.Differences {
+		if i == 100 {
+			p("| … | | %d more | | | |", len(r.Differences)-100+r.Truncated)
+			break
+		}
+		layer := ""
+		if d.Layer >= 0 || d.LayerB != nil {
+			layer = layerLabel(d)
+		}
+		p("| %s | %s | %s | %s | %s | %s |", d.Kind, layer, mdCode(d.Path), mdText(d.Field), mdCode(cut(d.A, 60)), mdCode(cut(d.B, 60)))
+	}
+	p("")
+	p("</details>")
+}
+
+func cut(s string, n int) string {
+	if len([]rune(s)) > n {
+		return string([]rune(s)[:n]) + "…"
+	}
+	return s
+}
+
+// mdText escapes what would break a table cell.
+func mdText(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\r", "")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// mdCode writes s as inline code, with a fence longer than any backtick
+// run inside it.
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\n", "⏎"), "|", `\|`)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		pad = " "
+	}
+	return fence + pad + s + pad + fence
+}
