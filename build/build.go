@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
 )
 
@@ -29,6 +30,10 @@ type Options struct {
 type Result struct {
 	Record *Record
 	Image  *image.Image
+	// Published is the image as it would be pushed (layers compressed as
+	// the record's manifest digest says), for callers that write or push it
+	// without describing it a second time.
+	Published v1.Image
 }
 
 // Run builds the installable with Nix, opens the image it produced, digests
@@ -57,38 +62,38 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the image %s built: %w", res.OutPath, err)
 	}
-	rec, err := describe(ctx, opts, img, res)
+	rec, pub, err := describe(ctx, opts, img, res)
 	if err != nil {
 		img.Close()
 		return nil, err
 	}
 	rec.NixVersion, rec.System = nixVersion, system
-	return &Result{Record: rec, Image: img}, nil
+	return &Result{Record: rec, Image: img, Published: pub}, nil
 }
 
-func describe(ctx context.Context, opts Options, img *image.Image, res BuildResult) (*Record, error) {
+func describe(ctx context.Context, opts Options, img *image.Image, res BuildResult) (*Record, v1.Image, error) {
 	nix := &opts.Nix
 	progress := opts.Progress
 	if progress == nil {
 		progress = func(string) {}
 	}
-	_, digests, err := image.Describe(ctx, img, image.DescribeOptions{
+	pub, digests, err := image.Describe(ctx, img, image.DescribeOptions{
 		Compression: opts.Compression,
 		OnLayer: func(done, total int) {
 			progress(fmt.Sprintf("digested layer %d/%d", done, total))
 		},
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	progress("querying the closure of " + res.OutPath)
 	closure, err := nix.PathInfo(ctx, true, res.OutPath)
 	if err != nil {
-		return nil, fmt.Errorf("querying the closure of %s: %w", res.OutPath, err)
+		return nil, nil, fmt.Errorf("querying the closure of %s: %w", res.OutPath, err)
 	}
 	drvs, err := nix.Derivations(ctx, true, res.DrvPath)
 	if err != nil {
-		return nil, fmt.Errorf("reading derivation %s: %w", res.DrvPath, err)
+		return nil, nil, fmt.Errorf("reading derivation %s: %w", res.DrvPath, err)
 	}
 	return &Record{
 		Schema:      RecordSchema,
@@ -102,5 +107,5 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 		Image:       digests,
 		Closure:     closure,
 		Derivations: drvs,
-	}, nil
+	}, pub, nil
 }

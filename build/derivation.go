@@ -43,7 +43,17 @@ type rawDerivation struct {
 
 // ParseDerivations parses the JSON object keyed by .drv path that
 // `nix show-derivation` and `nix derivation show` print.
+//
+// Nix 2.34 and later wrap the map as {"derivations": {...}, "version": 4};
+// no .drv path is named "derivations", so the wrapper is unambiguous.
 func ParseDerivations(data []byte) (map[string]Derivation, error) {
+	var wrapper struct {
+		Derivations json.RawMessage `json:"derivations"`
+		Version     json.RawMessage `json:"version"`
+	}
+	if json.Unmarshal(data, &wrapper) == nil && wrapper.Derivations != nil && wrapper.Version != nil {
+		data = wrapper.Derivations
+	}
 	var raw map[string]rawDerivation
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("reading derivation JSON: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
@@ -74,11 +75,39 @@ func (c Compression) writer(w io.Writer) (io.WriteCloser, error) {
 	case Gzip:
 		return gzip.NewWriterLevel(w, gzipLevel)
 	case Zstd:
-		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel), zstd.WithEncoderConcurrency(1))
+		return newZstdWriter(w)
 	case None:
 		return nopWriteCloser{w}, nil
 	}
 	return nil, fmt.Errorf("unknown compression %q", c)
+}
+
+// zstdEncoders are reused across layers: a new encoder allocates its tables
+// again, and with a hundred layers that garbage dominates peak memory. Reset
+// makes a reused encoder's output the same as a new one's.
+var zstdEncoders sync.Pool
+
+type zstdWriter struct{ *zstd.Encoder }
+
+func newZstdWriter(w io.Writer) (io.WriteCloser, error) {
+	if e, ok := zstdEncoders.Get().(*zstd.Encoder); ok {
+		e.Reset(w)
+		return zstdWriter{e}, nil
+	}
+	// Lower encoder memory changes allocation, not output.
+	e, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return nil, err
+	}
+	return zstdWriter{e}, nil
+}
+
+// Close ends the frame and returns the encoder to the pool.
+func (z zstdWriter) Close() error {
+	err := z.Encoder.Close()
+	z.Encoder.Reset(nil)
+	zstdEncoders.Put(z.Encoder)
+	return err
 }
 
 type nopWriteCloser struct{ io.Writer }

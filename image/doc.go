@@ -5,5 +5,15 @@
 // Layers are read as streams. A compressed archive or a stream script's
 // output is spooled once to a temporary file (disk, not memory) so that
 // layers can be read at random afterwards; an uncompressed archive is read in
-// place. Layer bytes are checked against the config's diff_ids when read.
+// place. Layer bytes are checked against the config's diff_ids when read:
+// a mismatch, a missing blob, a member escaping the archive or a bad
+// compressed stream is an error wrapping ErrBadArchive that names the file.
+//
+// Use Describe for digests and for the image to publish. The v1.Image that
+// Open returns for an archive or stream computes a manifest only on demand,
+// and go-containerregistry then gzips every layer on one core with its own
+// settings; Describe compresses in parallel, with the compressor it names in
+// Digests, and returns an image whose manifest matches those digests. Memory
+// stays flat: at most MaxDefaultWorkers layers are read at once, each
+// through fixed-size buffers.
 package image

@@ -196,6 +196,11 @@ func spool(r io.Reader, dir string) (*os.File, error) {
 		tmp.Close()
 		return nil, err
 	}
+	// The archive is indexed from its start.
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		return nil, err
+	}
 	return tmp, nil
 }
 
@@ -231,7 +236,15 @@ func runStream(ctx context.Context, script string, opts Options) (*os.File, erro
 	if sniff(br) != "none" {
 		out, err := spool(br, opts.TempDir)
 		tmp.Close()
-		return out, err
+		if err != nil {
+			return nil, fmt.Errorf("%w %s: decompressing its output: %v", ErrBadArchive, script, err)
+		}
+		return out, nil
+	}
+	// Sniffing read ahead: index from the start.
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		return nil, err
 	}
 	return tmp, nil
 }

@@ -43,7 +43,9 @@ func decompressed(r io.Reader) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case "zstd":
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		// The zstd CLI's default limit: a frame that asks for a larger
+		// window is refused rather than allocated.
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(128<<20))
 		if err != nil {
 			return nil, fmt.Errorf("reading zstd: %w", err)
 		}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -174,7 +175,9 @@ func (at *attribution) deriver(sp string) string {
 // hint is the command that rebuilds the culprit's derivation and compares.
 func (at *attribution) hint(c Culprit) string {
 	store := ""
-	if at.store != "" {
+	// A store on another builder (a record from another runner) means
+	// nothing here: name it only when it exists on this machine.
+	if root := build.StoreRoot(at.store); root != "" && dirExists(root) {
 		store = " --store " + at.store
 	}
 	switch {
@@ -261,4 +264,9 @@ func hashPart(sp string) string {
 	base := strings.TrimPrefix(sp, build.StoreDir+"/")
 	h, _, _ := strings.Cut(base, "-")
 	return h
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// inspectArchive builds a docker-archive: layers (each a tar of one file),
+// with diffIDs in the config (nil: the true ones) and extra members.
+func inspectArchive(t *testing.T, layers []string, diffIDs []string, drop string, extra map[string]string) []byte {
+	t.Helper()
+	var members [][2]string
+	var names, ids []string
+	for _, content := range layers {
+		var lb bytes.Buffer
+		tw := tar.NewWriter(&lb)
+		tw.WriteHeader(&tar.Header{Name: "nix/store/x/file", Mode: 0o644, Size: int64(len(content))})
+		tw.Write([]byte(content))
+		tw.Close()
+		sum := sha256.Sum256(lb.Bytes())
+		name := hex.EncodeToString(sum[:]) + "/layer.tar"
+		names = append(names, name)
+		ids = append(ids, "sha256:"+hex.EncodeToString(sum[:]))
+		members = append(members, [2]string{name, lb.String()})
+	}
+	if diffIDs != nil {
+		ids = diffIDs
+	}
+	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": ids}})
+	sum := sha256.Sum256(cfg)
+	cfgName := hex.EncodeToString(sum[:]) + ".json"
+	man, _ := json.Marshal([]map[string]any{{"Config": cfgName, "Layers": names}})
+	members = append(members, [2]string{cfgName, string(cfg)}, [2]string{"manifest.json", string(man)})
+	for k, v := range extra {
+		members = append(members, [2]string{k, v})
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, m := range members {
+		if m[0] == drop || (drop == "config" && m[0] == cfgName) {
+			continue
+		}
+		tw.WriteHeader(&tar.Header{Name: m[0], Mode: 0o644, Size: int64(len(m[1])), Format: tar.FormatGNU})
+		tw.Write([]byte(m[1]))
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func inspectCLI(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestInspectArchive(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "good.tar")
+	os.WriteFile(src, inspectArchive(t, []string{"one\n", "two\n"}, nil, "", nil), 0o644)
+	code, stdout, stderr := inspectCLI("inspect", src, "--json", "--compression", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep inspectReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, stdout)
+	}
+	if rep.Schema != InspectSchema || rep.Image.Form != "docker-archive" || len(rep.Image.Layers) != 2 {
+		t.Errorf("report %+v", rep)
+	}
+	for _, l := range rep.Image.Layers {
+		if l.Digest != l.DiffID {
+			t.Errorf("uncompressed layer digest %s differs from its diff_id %s", l.Digest, l.DiffID)
+		}
+	}
+	code, text, _ := inspectCLI("inspect", src)
+	if code != 0 || !strings.Contains(text, rep.Image.ConfigDigest) || !strings.Contains(text, "gzip") {
+		t.Errorf("text output (exit %d) lacks the config digest or compressor:\n%s", code, text)
+	}
+}
+
+// TestInspectBadInput: every bad archive exits 3 with one line naming it.
+func TestInspectBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := inspectArchive(t, []string{"one\n"}, nil, "", nil)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(good)
+	zw.Close()
+	tampered := bytes.Replace(good, []byte("one\n"), []byte("ONE\n"), 1)
+	cases := map[string][]byte{
+		"tampered.tar":  tampered,
+		"noconfig.tar":  inspectArchive(t, []string{"one\n"}, nil, "config", nil),
+		"escape.tar":    inspectArchive(t, []string{"one\n"}, nil, "", map[string]string{"../x": "x"}),
+		"absolute.tar":  inspectArchive(t, []string{"one\n"}, nil, "", map[string]string{"/etc/x": "x"}),
+		"count.tar":     inspectArchive(t, []string{"one\n"}, []string{"sha256:" + strings.Repeat("a", 64), "sha256:" + strings.Repeat("b", 64)}, "", nil),
+		"notimage.txt":  []byte("hello\n"),
+		"truncated.tgz": gz.Bytes()[:gz.Len()/2],
+	}
+	for name, data := range cases {
+		src := filepath.Join(dir, name)
+		os.WriteFile(src, data, 0o644)
+		code, stdout, stderr := inspectCLI("inspect", src)
+		if code != ExitFailure {
+			t.Errorf("%s: exit %d, want 3\n%s", name, code, stderr)
+		}
+		if stdout != "" {
+			t.Errorf("%s: printed %q on stdout", name, stdout)
+		}
+		if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "nixdock: error: ") || !strings.Contains(stderr, src) {
+			t.Errorf("%s: stderr is not one error line naming the file: %q", name, stderr)
+		}
+	}
+	if code, _, _ := inspectCLI("inspect"); code != ExitUsage {
+		t.Errorf("inspect without an image: exit %d, want 2", code)
+	}
+	if code, _, _ := inspectCLI("inspect", filepath.Join(dir, "notimage.txt"), "--compression", "lz4"); code != ExitUsage {
+		t.Errorf("--compression lz4: exit %d, want 2", code)
+	}
+}
