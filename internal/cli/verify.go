@@ -111,25 +111,40 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 		}
 		recs[i] = r
 	}
+	rep, err := a.compareRecords(ctx, recs, f.images)
+	if err != nil {
+		return err
+	}
+	return a.writeReport(rep, f.report)
+}
+
+// compareRecords compares records, then, when the bytes differ but the
+// inputs are the same and the images are at hand (imagePaths, one per
+// record, or the records' out paths on this machine), the images down to
+// files and store paths. `nixdock verify` and the Action's verify mode both
+// come here.
+func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imagePaths []string) (*verify.Report, error) {
 	opts := verify.Options{OnLayer: a.layerProgress}
 	rep, err := verify.Records(ctx, recs, opts)
 	if err != nil {
-		return failure(err)
+		return nil, failure(err)
 	}
-	if !rep.Reproducible && rep.Inputs.Same {
-		imgs, closeAll, err := a.recordImages(ctx, recs, f.images)
-		defer closeAll()
-		if err != nil {
-			return failure(err)
-		}
-		if imgs != nil {
-			opts.Images = imgs
-			if rep, err = verify.Records(ctx, recs, opts); err != nil {
-				return failure(err)
-			}
-		}
+	if rep.Reproducible || (rep.Inputs != nil && !rep.Inputs.Same) {
+		return rep, nil
 	}
-	return a.writeReport(rep, f.report)
+	imgs, closeAll, err := a.recordImages(ctx, recs, imagePaths)
+	defer closeAll()
+	if err != nil {
+		return nil, failure(err)
+	}
+	if imgs == nil {
+		return rep, nil
+	}
+	opts.Images = imgs
+	if rep, err = verify.Records(ctx, recs, opts); err != nil {
+		return nil, failure(err)
+	}
+	return rep, nil
 }
 
 func (a *app) layerProgress(done, total int) {

@@ -1,0 +1,267 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/sbom"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newSBOMCmd) }
+
+type sbomFlags struct {
+	nix       nixFlags
+	format    string
+	output    string
+	pretty    bool
+	buildtime bool
+	meta      string
+	image     string
+	name      string
+	namespace string
+	digest    string
+}
+
+func newSBOMCmd(a *app) *cobra.Command {
+	var f sbomFlags
+	cmd := &cobra.Command{
+		Use:   "sbom [SOURCE | FLAKE_REF | -f FILE -A ATTR]",
+		Short: "Write an SBOM (SPDX 2.3 or CycloneDX 1.6) of an image's Nix closure",
+		Long: `Write an SBOM of the Nix store paths in an image: one component per store
+path with its NAR hash, name and version, purl, layers and dependencies.
+
+SOURCE is a build record (nixdock build --record), an image in any form
+(docker-archive .tar/.tar.gz/.tar.zst, stream script, OCI layout directory,
+registry reference: no Nix needed, hashes and references are computed from
+the layers), or an installable (a flake reference or -f FILE -A ATTR, built
+with Nix). The output is deterministic: the same input gives the same bytes.`,
+		Example: `  nixdock sbom result --format spdx-json -o sbom.spdx.json
+  nixdock sbom record.json --format cyclonedx-json --buildtime --meta meta.json
+  nixdock sbom -f default.nix -A image --format spdx-json --pretty`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runSBOM(cmd.Context(), args, f)
+		},
+	}
+	fs := cmd.Flags()
+	f.nix.bind(fs)
+	fs.StringVar(&f.format, "format", "spdx-json", "spdx-json or cyclonedx-json")
+	fs.StringVarP(&f.output, "output", "o", "", "write the SBOM to FILE (default stdout)")
+	fs.BoolVar(&f.pretty, "pretty", false, "indent the JSON (default compact)")
+	fs.BoolVar(&f.buildtime, "buildtime", false, "add build-time dependencies from the derivation graph (records and installables)")
+	fs.StringVar(&f.meta, "meta", "", "merge package metadata (licenses, descriptions) from FILE, the output of nix/sbom-meta.nix")
+	fs.StringVar(&f.image, "image", "", "with a record SOURCE: the image, to name the layers holding each store path")
+	fs.StringVar(&f.name, "name", "", "the image's name in the SBOM (default: the source's base name)")
+	fs.StringVar(&f.namespace, "purl-namespace", sbom.DefaultPurlNamespace, "namespace of the pkg:nix purls")
+	fs.StringVar(&f.digest, "manifest-digest", "", "the digest of the image as pushed, which the SBOM then describes")
+	return cmd
+}
+
+func (a *app) runSBOM(ctx context.Context, args []string, f sbomFlags) error {
+	format, err := sbom.ParseFormat(f.format)
+	if err != nil {
+		return usageError("%s", err)
+	}
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	doc, err := a.sbomDocument(ctx, args, f, opts)
+	if err != nil {
+		return err
+	}
+	n, err := a.writeSBOM(doc, format, f)
+	if err != nil {
+		return failure(err)
+	}
+	for _, w := range doc.Warnings {
+		a.ui.Infof("nixdock: warning: %s", w)
+	}
+	dest := ""
+	if f.output != "" && f.output != "-" {
+		dest = " -> " + f.output
+	}
+	a.ui.Infof("sbom: %s, %s, %d bytes%s", doc.Summary(), format, n, dest)
+	return nil
+}
+
+// options turns the flags into sbom.Options.
+func (f *sbomFlags) options() (sbom.Options, error) {
+	opts := sbom.Options{
+		Tool: "nixdock-" + version.Get().Version, BuildTime: f.buildtime,
+		Name: f.name, PurlNamespace: f.namespace, ManifestDigest: f.digest,
+	}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return opts, usageError("SOURCE_DATE_EPOCH %q is not a number of seconds", s)
+		}
+		opts.Created = time.Unix(sec, 0).UTC()
+	}
+	if f.meta != "" {
+		m, err := sbom.ReadMeta(f.meta)
+		if err != nil {
+			return opts, failure(err)
+		}
+		opts.Meta = m
+	}
+	return opts, nil
+}
+
+// sbomDocument reads SOURCE as a record, an installable or an image.
+func (a *app) sbomDocument(ctx context.Context, args []string, f sbomFlags, opts sbom.Options) (*sbom.Document, error) {
+	src := ""
+	if len(args) > 0 {
+		src = args[0]
+	}
+	switch {
+	case f.nix.file != "" || strings.Contains(src, "#") && !sbomSourceExists(src):
+		return a.sbomFromInstallable(ctx, args, f, opts)
+	case src == "":
+		return nil, usageError("no SOURCE: give a build record, an image or an installable (-f FILE -A ATTR)")
+	}
+	if rec, ok, err := readRecordIfAny(src); err != nil {
+		return nil, failure(err)
+	} else if ok {
+		if f.image != "" {
+			img, err := image.Open(ctx, f.image, image.Options{Stderr: a.ui.logWriter()})
+			if err != nil {
+				return nil, failure(fmt.Errorf("opening --image %s: %w", f.image, err))
+			}
+			defer img.Close()
+			opts.Image = img
+		}
+		doc, err := sbom.FromRecord(rec, opts)
+		return doc, failure(err)
+	}
+	if f.buildtime {
+		a.ui.Infof("nixdock: warning: --buildtime needs derivations: an image alone has none, so the SBOM has run-time edges only")
+	}
+	a.ui.Progress("reading the layers of %s", src)
+	img, err := image.Open(ctx, src, image.Options{Stderr: a.ui.logWriter()})
+	if err != nil {
+		return nil, failure(err) // image.Open names src
+	}
+	defer img.Close()
+	doc, err := sbom.FromImage(ctx, img, opts)
+	return doc, failure(err)
+}
+
+func (a *app) sbomFromInstallable(ctx context.Context, args []string, f sbomFlags, opts sbom.Options) (*sbom.Document, error) {
+	inst, err := f.nix.installable(args)
+	if err != nil {
+		return nil, err
+	}
+	nix, err := f.nix.nix(a)
+	if err != nil {
+		return nil, err
+	}
+	res, err := build.Run(ctx, build.Options{
+		Installable: inst, Nix: nix, NixdockVersion: version.Get().String(),
+		Progress: func(s string) { a.ui.Progress("%s", s) },
+	})
+	if err != nil {
+		return nil, failure(err)
+	}
+	defer res.Image.Close()
+	opts.Image = res.Image
+	doc, err := sbom.FromRecord(res.Record, opts)
+	return doc, failure(err)
+}
+
+// readRecordIfAny reads src as a build record when it is a JSON file with
+// the record schema; ok is false for anything else (an image).
+func readRecordIfAny(src string) (*build.Record, bool, error) {
+	fi, err := os.Stat(src)
+	if err != nil || fi.IsDir() {
+		return nil, false, nil
+	}
+	fh, err := os.Open(src)
+	if err != nil {
+		return nil, false, fmt.Errorf("opening %s: %w", src, err)
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(fh, head)
+	fh.Close()
+	trimmed := bytes.TrimSpace(head[:n])
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, false, nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", src, err)
+	}
+	var probe struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, false, fmt.Errorf("%s looks like JSON but is not: %w", src, err)
+	}
+	if probe.Schema != build.RecordSchema {
+		return nil, false, fmt.Errorf("%s is JSON with schema %q, not a build record (%s)", src, probe.Schema, build.RecordSchema)
+	}
+	rec, err := build.ParseRecord(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("record %s: %w", src, err)
+	}
+	return rec, true, nil
+}
+
+// writeSBOM encodes doc to -o FILE or stdout and returns the byte count.
+func (a *app) writeSBOM(doc *sbom.Document, format sbom.Format, f sbomFlags) (int64, error) {
+	var w io.Writer = a.ui.Out
+	var file *os.File
+	if f.output != "" && f.output != "-" {
+		var err error
+		if file, err = os.Create(f.output); err != nil {
+			return 0, fmt.Errorf("writing the SBOM: %w", err)
+		}
+		w = file
+	}
+	cw := &sbomCounter{w: bufio.NewWriterSize(w, 1<<16)}
+	err := doc.Encode(format, cw, f.pretty)
+	if err == nil {
+		err = cw.w.(*bufio.Writer).Flush()
+	}
+	if file != nil {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(f.output)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("writing the SBOM: %w", err)
+	}
+	return cw.n, nil
+}
+
+type sbomCounter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *sbomCounter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func sbomSourceExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil || !errors.Is(err, os.ErrNotExist)
+}

@@ -1,0 +1,60 @@
+package sbom
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// nix32Chars is the alphabet of store path hashes.
+const nix32Chars = "0123456789abcdfghijklmnpqrsvwxyz"
+
+// hashLen is the length of a store path hash in characters.
+const hashLen = 32
+
+var isNix32 = func() (t [256]bool) {
+	for i := 0; i < len(nix32Chars); i++ {
+		t[nix32Chars[i]] = true
+	}
+	return t
+}()
+
+// SplitStorePath splits /nix/store/<hash>-<name> (or <hash>-<name>) into its
+// hash and name.
+func SplitStorePath(p string) (hash, name string, err error) {
+	base := path.Base(p)
+	if len(base) < hashLen+2 || base[hashLen] != '-' {
+		return "", "", fmt.Errorf("%q is not a store path (<32-char hash>-<name>)", p)
+	}
+	for i := 0; i < hashLen; i++ {
+		if !isNix32[base[i]] {
+			return "", "", fmt.Errorf("%q is not a store path: %q is not a Nix base-32 character", p, base[i])
+		}
+	}
+	return base[:hashLen], base[hashLen+1:], nil
+}
+
+// ParseName splits a store path name into package name and version by
+// Nix's own rule (DrvName in libexpr): the version starts after the first
+// dash that is followed by a character other than a letter, as in
+// "hello-2.12.1" or "python3.11-requests-2.31.0". Without such a dash the
+// version is empty.
+func ParseName(s string) (name, version string) {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '-' && !isLetter(s[i+1]) {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// storeName returns the name of a store path without its hash, or the base
+// name of p when it is not a store path.
+func storeName(p string) string {
+	if _, name, err := SplitStorePath(p); err == nil {
+		return name
+	}
+	return strings.TrimSuffix(path.Base(p), "/")
+}

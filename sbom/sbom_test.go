@@ -1,0 +1,322 @@
+package sbom
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"sort"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+func TestParseName(t *testing.T) {
+	for _, tc := range []struct{ in, name, version string }{
+		{"hello-2.12.1", "hello", "2.12.1"},
+		{"python3.11-requests-2.31.0", "python3.11-requests", "2.31.0"},
+		{"greeting-data-1.0", "greeting-data", "1.0"},
+		{"glibc-2.38-27-bin", "glibc", "2.38-27-bin"},
+		{"source", "source", ""},
+		{"hello.tar", "hello.tar", ""},
+		{"foo-_bar", "foo", "_bar"}, // Nix splits at a dash followed by any non-letter
+	} {
+		name, version := ParseName(tc.in)
+		if name != tc.name || version != tc.version {
+			t.Errorf("ParseName(%q) = %q, %q; want %q, %q", tc.in, name, version, tc.name, tc.version)
+		}
+	}
+}
+
+func TestSplitStorePath(t *testing.T) {
+	h, n, err := SplitStorePath("/nix/store/cmk28bpfylacvxbixl73d2ckrikxsmqc-hello-2.12.1")
+	if err != nil || h != "cmk28bpfylacvxbixl73d2ckrikxsmqc" || n != "hello-2.12.1" {
+		t.Fatalf("got %q %q %v", h, n, err)
+	}
+	for _, bad := range []string{"/nix/store/short-x", "/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x", ""} {
+		if _, _, err := SplitStorePath(bad); err == nil {
+			t.Errorf("SplitStorePath(%q): no error", bad)
+		}
+	}
+}
+
+func TestLicenseExpression(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+		refs []string
+	}{
+		{[]string{"MIT"}, "MIT", nil},
+		{[]string{"gpl-3.0-or-later"}, "GPL-3.0-or-later", nil},
+		{[]string{"MIT", "Apache-2.0"}, "MIT AND Apache-2.0", nil},
+		{[]string{"MIT or Apache-2.0"}, "MIT OR Apache-2.0", nil},
+		{[]string{"MIT OR Apache-2.0", "BSD-3-Clause"}, "(MIT OR Apache-2.0) AND BSD-3-Clause", nil},
+		{[]string{"GPL-2.0-only WITH Classpath-exception-2.0"}, "GPL-2.0-only WITH Classpath-exception-2.0", nil},
+		{[]string{"unfree"}, "LicenseRef-unfree", []string{"LicenseRef-unfree"}},
+		{[]string{"Public Domain"}, "LicenseRef-Public-Domain", []string{"LicenseRef-Public-Domain"}},
+		{[]string{"LGPL-2.1+"}, "LGPL-2.1+", nil},
+	} {
+		got, refs := LicenseExpression(tc.in)
+		if got != tc.want || strings.Join(refs, ",") != strings.Join(tc.refs, ",") {
+			t.Errorf("LicenseExpression(%q) = %q %q; want %q %q", tc.in, got, refs, tc.want, tc.refs)
+		}
+	}
+}
+
+func TestPURL(t *testing.T) {
+	c := &Component{Name: "hello", Version: "2.12.1", Output: "out", System: "x86_64-linux"}
+	if got, want := PURL("", c), "pkg:nix/nixpkgs/hello@2.12.1?output=out&system=x86_64-linux"; got != want {
+		t.Errorf("PURL = %q, want %q", got, want)
+	}
+	c = &Component{Name: "gtk+3", Version: ""}
+	if got, want := PURL("MyOrg", c), "pkg:nix/myorg/gtk%2B3"; got != want {
+		t.Errorf("PURL = %q, want %q", got, want)
+	}
+}
+
+func TestRefScannerAcrossWrites(t *testing.T) {
+	const h = "cmk28bpfylacvxbixl73d2ckrikxsmqc"
+	data := []byte("xx /nix/store/" + h + "-hello/bin and 0123456789abcdfghijklmnpqrsvwx (31 chars)")
+	for split := 0; split <= len(data); split++ {
+		r := newRefScanner()
+		r.Write(data[:split])
+		r.Write(data[split:])
+		if !r.found(h) {
+			t.Fatalf("split at %d: hash not found", split)
+		}
+		if r.found("0123456789abcdfghijklmnpqrsvwx ") {
+			t.Fatalf("split at %d: found a window with a space", split)
+		}
+	}
+	// Byte by byte, as small writes come.
+	r := newRefScanner()
+	for _, b := range data {
+		r.Write([]byte{b})
+	}
+	if !r.found(h) || len(r.seen) != 1 {
+		t.Fatalf("byte-wise: found=%v candidates=%d", r.found(h), len(r.seen))
+	}
+}
+
+// entry is a tar entry for test layers.
+type entry struct {
+	name, body, link string
+	typ              byte
+	mode             int64
+}
+
+func tarBytes(t testing.TB, entries []entry) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, Size: int64(len(e.body))}
+		if e.typ != tar.TypeReg {
+			hdr.Size = 0
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if e.typ == tar.TypeReg {
+			tw.Write([]byte(e.body))
+		}
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func layerOf(t testing.TB, data []byte) v1.Layer {
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+const (
+	hashA = "2fcy4ix4c6ccqbl8iqj34nzky5z9zdj1"
+	hashB = "cmk28bpfylacvxbixl73d2ckrikxsmqc"
+)
+
+// sortedEntries is store path B (referring to A) in NAR order.
+func sortedEntries() []entry {
+	b := "nix/store/" + hashB + "-hello-1.0"
+	return []entry{
+		{name: "nix/", typ: tar.TypeDir, mode: 0o755},
+		{name: "nix/store/", typ: tar.TypeDir, mode: 0o755},
+		{name: b + "/", typ: tar.TypeDir, mode: 0o555},
+		{name: b + "/bin/", typ: tar.TypeDir, mode: 0o555},
+		{name: b + "/bin/hello", typ: tar.TypeReg, mode: 0o555, body: "#!/bin/sh\ncat /nix/store/" + hashA + "-data/x\n"},
+		{name: b + "/bin/hi", typ: tar.TypeSymlink, link: "hello"},
+		{name: b + "/share/", typ: tar.TypeDir, mode: 0o555},
+		{name: b + "/share/a", typ: tar.TypeReg, mode: 0o444, body: "a"},
+		{name: b + "/share/b", typ: tar.TypeReg, mode: 0o444, body: strings.Repeat("b", 9)},
+	}
+}
+
+func scanOne(t *testing.T, entries []entry) *pathResult {
+	t.Helper()
+	res, err := scanLayer(context.Background(), layerOf(t, tarBytes(t, entries)), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.paths) != 1 {
+		t.Fatalf("%d store paths, want 1", len(res.paths))
+	}
+	for _, r := range res.paths {
+		return r
+	}
+	return nil
+}
+
+// TestSpoolEqualsStream checks that the fallback (spooling an unsorted or
+// hard-linked path to disk) gives the same NAR hash, size and references
+// as streaming a sorted one.
+func TestSpoolEqualsStream(t *testing.T) {
+	sorted := scanOne(t, sortedEntries())
+	if !sorted.refs.found(hashA) {
+		t.Fatal("reference to A not found")
+	}
+	shuffled := sortedEntries()
+	shuffled[7], shuffled[8] = shuffled[8], shuffled[7] // share/b before share/a
+	noParents := append(sortedEntries()[:2], sortedEntries()[4:]...)
+	linked := sortedEntries()
+	linked = append(linked[:8], entry{name: linked[8].name, typ: tar.TypeReg, mode: 0o444, body: "a"})
+	linkedHard := sortedEntries()
+	linkedHard = append(linkedHard[:8], entry{name: linkedHard[8].name, typ: tar.TypeLink, link: linkedHard[7].name})
+	for name, entries := range map[string][]entry{"shuffled": shuffled, "implicit dirs": noParents} {
+		got := scanOne(t, entries)
+		if got.narHash != sorted.narHash || got.narSize != sorted.narSize || !got.refs.found(hashA) {
+			t.Errorf("%s: hash %x size %d, want %x size %d", name, got.narHash, got.narSize, sorted.narHash, sorted.narSize)
+		}
+	}
+	want := scanOne(t, linked)
+	got := scanOne(t, linkedHard)
+	if got.narHash != want.narHash || got.narSize != want.narSize {
+		t.Errorf("hard link: hash %x, want %x (the same file written twice)", got.narHash, want.narHash)
+	}
+}
+
+// TestNARFormat checks the serialization against a NAR written by hand
+// from the format's definition, for a single-file store path.
+func TestNARFormat(t *testing.T) {
+	entries := []entry{{name: "nix/store/" + hashA + "-file", typ: tar.TypeReg, mode: 0o444, body: "hi\n"}}
+	got := scanOne(t, entries)
+	var nar bytes.Buffer
+	str := func(s string) {
+		var n [8]byte
+		n[0] = byte(len(s))
+		nar.Write(n[:])
+		nar.WriteString(s)
+		nar.Write(make([]byte, (8-len(s)%8)%8))
+	}
+	for _, s := range []string{"nix-archive-1", "(", "type", "regular", "contents", "hi\n", ")"} {
+		str(s)
+	}
+	want := sha256.Sum256(nar.Bytes())
+	if got.narHash != want || got.narSize != int64(nar.Len()) {
+		t.Fatalf("NAR hash %x size %d, want %x size %d", got.narHash, got.narSize, want, nar.Len())
+	}
+}
+
+func TestSpoolRefusesEntriesBelowSymlinks(t *testing.T) {
+	b := "nix/store/" + hashB + "-x"
+	entries := []entry{
+		{name: b + "/", typ: tar.TypeDir, mode: 0o555},
+		{name: b + "/link", typ: tar.TypeSymlink, link: "/tmp"},
+		{name: b + "/link/escape", typ: tar.TypeReg, mode: 0o444, body: "x"},
+	}
+	_, err := scanLayer(context.Background(), layerOf(t, tarBytes(t, entries)), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Fatalf("err = %v, want a refusal naming the symlink", err)
+	}
+}
+
+func TestMergeWhiteoutsAndEdges(t *testing.T) {
+	a := "nix/store/" + hashA + "-data"
+	l0 := scanLayerT(t, []entry{{name: a + "/", typ: tar.TypeDir}, {name: a + "/x", typ: tar.TypeReg, body: "data"}})
+	l1 := scanLayerT(t, sortedEntries())
+	l2 := scanLayerT(t, []entry{{name: "nix/store/.wh." + hashB + "-hello-1.0", typ: tar.TypeReg}})
+	d := &Document{Subject: Subject{DiffIDs: []string{"l0", "l1", "l2"}}}
+	merge(d, []*layerResult{l0, l1})
+	if len(d.Components) != 2 || strings.Join(d.Components[1].DependsOn, ",") != "/nix/store/"+hashA+"-data" {
+		t.Fatalf("components %+v", d.Components)
+	}
+	if d.Components[0].Layers[0] != "l0" || d.Components[1].Layers[0] != "l1" {
+		t.Errorf("layers %v %v", d.Components[0].Layers, d.Components[1].Layers)
+	}
+	d = &Document{Subject: Subject{DiffIDs: []string{"l0", "l1", "l2"}}}
+	merge(d, []*layerResult{l0, l1, l2})
+	if len(d.Components) != 1 || d.Components[0].Hash != hashA {
+		t.Fatalf("after whiteout: %+v", d.Components)
+	}
+}
+
+func scanLayerT(t *testing.T, entries []entry) *layerResult {
+	res, err := scanLayer(context.Background(), layerOf(t, tarBytes(t, entries)), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestUUIDIsVersion5Shaped(t *testing.T) {
+	u := uuid(sha256.Sum256([]byte("x")))
+	if len(u) != 36 || u[14] != '5' || !strings.ContainsRune("89ab", rune(u[19])) {
+		t.Fatalf("uuid %q", u)
+	}
+	if _, err := hex.DecodeString(strings.ReplaceAll(u, "-", "")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseMetaShapes(t *testing.T) {
+	m, err := ParseMeta([]byte(`{"/nix/store/` + hashA + `-a.drv": {"license": [{"spdxId": "MIT"}, {"shortName": "unfree"}], "homepage": ["https://x", "https://y"], "description": "d"},
+		"/nix/store/` + hashB + `-b.drv": {"license": "Apache-2.0", "homepage": null}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m["/nix/store/"+hashA+"-a.drv"]
+	if strings.Join(a.Licenses, ",") != "MIT,unfree" || a.Homepage != "https://x" || a.Description != "d" {
+		t.Errorf("a = %+v", a)
+	}
+	if _, err := ParseMeta([]byte(`{"/nix/store/x": {}}`)); err == nil {
+		t.Error("a key that is not a .drv path was accepted")
+	}
+	if _, err := ParseMeta([]byte(`{"/nix/store/x.drv": {"license": 3}}`)); err == nil {
+		t.Error("a numeric license was accepted")
+	}
+}
+
+func FuzzParseMeta(f *testing.F) {
+	f.Add([]byte(`{"/nix/store/a.drv": {"license": ["MIT"], "description": "x"}}`))
+	f.Add([]byte(`{"/nix/store/a.drv": {"license": {"spdxId": "MIT"}, "homepage": ["u"]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseMeta(data)
+		if err != nil {
+			return
+		}
+		for _, e := range m {
+			LicenseExpression(e.Licenses)
+		}
+	})
+}
+
+// FuzzScanLayer feeds arbitrary tar streams to the layer scanner: errors
+// are fine, panics and escapes from the spool directory are not.
+func FuzzScanLayer(f *testing.F) {
+	f.Add(tarBytes(f, sortedEntries()))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := scanLayer(context.Background(), layerOf(t, data), t.TempDir())
+		if err != nil {
+			return
+		}
+		names := sortedKeys(res.paths)
+		if !sort.StringsAreSorted(names) {
+			t.Fatal("unsorted")
+		}
+	})
+}

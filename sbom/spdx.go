@@ -1,0 +1,199 @@
+package sbom
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	spdxjson "github.com/spdx/tools-golang/json"
+	"github.com/spdx/tools-golang/spdx/v2/common"
+	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
+)
+
+// NamespacePrefix starts every SPDX document namespace nixdock writes; the
+// rest is the image name and a hash of the SBOM's content.
+const NamespacePrefix = "https://nixdock.dev/spdx/"
+
+const (
+	imageID     = common.ElementID("image")
+	noAssertion = "NOASSERTION"
+)
+
+// spdxID is the element id of a store path: its hash, which is unique.
+func spdxID(c *Component) common.ElementID { return common.ElementID("nix-" + c.Hash) }
+
+func ref(id common.ElementID) common.DocElementID { return common.DocElementID{ElementRefID: id} }
+
+// SPDX returns the document as SPDX 2.3.
+func (d *Document) SPDX() *spdx.Document {
+	sum := d.contentHash()
+	doc := &spdx.Document{
+		SPDXVersion:       spdx.Version,
+		DataLicense:       spdx.DataLicense,
+		SPDXIdentifier:    "DOCUMENT",
+		DocumentName:      d.Subject.Name,
+		DocumentNamespace: NamespacePrefix + purlEscape(d.Subject.Name) + "-" + hex.EncodeToString(sum[:16]),
+		CreationInfo: &spdx.CreationInfo{
+			Creators: []common.Creator{{CreatorType: "Tool", Creator: d.Tool}},
+			Created:  d.timestamp(),
+		},
+		DocumentComment: fmt.Sprintf("SBOM of the Nix store paths in the image, made by nixdock from the %s. Package checksums are SHA-256 hashes of the store paths' NAR serialization (Nix's narHash).", sourceText(d.Source)),
+	}
+	doc.Packages = append(doc.Packages, d.spdxImage())
+	refs := map[string]bool{}
+	for i := range d.Components {
+		p, lrefs := d.spdxPackage(&d.Components[i])
+		doc.Packages = append(doc.Packages, p)
+		for _, r := range lrefs {
+			refs[r] = true
+		}
+	}
+	for _, r := range sortedKeys(refs) {
+		doc.OtherLicenses = append(doc.OtherLicenses, &spdx.OtherLicense{
+			LicenseIdentifier: r,
+			ExtractedText:     "The license named " + strings.TrimPrefix(r, "LicenseRef-") + " in the Nix package's meta.license, which is not on the SPDX license list.",
+		})
+	}
+	doc.Relationships = d.spdxRelationships()
+	return doc
+}
+
+func sourceText(s string) string {
+	if s == "record" {
+		return "build record (closure as Nix reported it)"
+	}
+	return "image layers alone (NAR hashes and references computed from the tar contents)"
+}
+
+func (d *Document) spdxImage() *spdx.Package {
+	s := &d.Subject
+	p := &spdx.Package{
+		PackageName:             s.Name,
+		PackageSPDXIdentifier:   imageID,
+		PackageVersion:          s.version(),
+		PackageDownloadLocation: noAssertion,
+		PrimaryPackagePurpose:   "CONTAINER",
+		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(s.ConfigDigest)}},
+	}
+	var comment []string
+	comment = append(comment, "config (image ID) "+s.ConfigDigest)
+	if s.ManifestDigest != "" {
+		comment = append(comment, "manifest "+s.ManifestDigest)
+	}
+	for i, id := range s.DiffIDs {
+		comment = append(comment, fmt.Sprintf("layer %d %s", i, id))
+	}
+	if s.DrvPath != "" {
+		comment = append(comment, "drv "+s.DrvPath, "out "+s.OutPath)
+	}
+	p.PackageComment = strings.Join(comment, "; ")
+	if purl := s.purl(); purl != "" {
+		p.PackageExternalReferences = []*spdx.PackageExternalReference{{Category: common.CategoryPackageManager, RefType: "purl", Locator: purl}}
+	}
+	return p
+}
+
+func (d *Document) spdxPackage(c *Component) (*spdx.Package, []string) {
+	p := &spdx.Package{
+		PackageName:             c.Name,
+		PackageSPDXIdentifier:   spdxID(c),
+		PackageVersion:          c.Version,
+		PackageFileName:         c.Path,
+		PackageDownloadLocation: noAssertion,
+		PackageLicenseConcluded: noAssertion,
+		PackageLicenseDeclared:  noAssertion,
+		PackageCopyrightText:    noAssertion,
+		PackageDescription:      c.Description,
+		PackageHomePage:         c.Homepage,
+	}
+	var refs []string
+	if c.License != "" {
+		p.PackageLicenseDeclared = c.License
+		_, refs = LicenseExpression([]string{c.License})
+	}
+	if c.NarHash != "" {
+		p.PackageChecksums = []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(c.NarHash)}}
+	}
+	p.PackageExternalReferences = append(p.PackageExternalReferences,
+		&spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: c.PURL,
+			ExternalRefComment: "provisional pkg:nix type (purl-spec PR 877)"})
+	for _, u := range c.ExtraPURLs {
+		p.PackageExternalReferences = append(p.PackageExternalReferences,
+			&spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: u})
+	}
+	if c.CPE != "" {
+		p.PackageExternalReferences = append(p.PackageExternalReferences,
+			&spdx.PackageExternalReference{Category: common.CategorySecurity, RefType: "cpe23Type", Locator: c.CPE})
+	}
+	comment := []string{"store path " + c.Path}
+	if c.NarSize > 0 {
+		comment = append(comment, fmt.Sprintf("narSize %d", c.NarSize))
+	}
+	if c.Deriver != "" {
+		comment = append(comment, "deriver "+c.Deriver)
+	}
+	if idx := d.layerIndexes(c); len(idx) > 0 {
+		comment = append(comment, "layers "+strings.Join(idx, ","))
+	}
+	if c.BuildOnly {
+		comment = append(comment, "build-time only: not in the image")
+	}
+	p.PackageComment = strings.Join(comment, "; ")
+	return p, refs
+}
+
+// spdxRelationships: DOCUMENT DESCRIBES the image; the image CONTAINS
+// every store path in it; A DEPENDS_ON B for run-time references; B
+// BUILD_DEPENDENCY_OF A for build-time inputs. Sorted.
+func (d *Document) spdxRelationships() []*spdx.Relationship {
+	rel := func(a, b common.ElementID, t string) *spdx.Relationship {
+		return &spdx.Relationship{RefA: ref(a), RefB: ref(b), Relationship: t}
+	}
+	ids := map[string]common.ElementID{}
+	for i := range d.Components {
+		ids[d.Components[i].Path] = spdxID(&d.Components[i])
+	}
+	out := []*spdx.Relationship{rel("DOCUMENT", imageID, common.TypeRelationshipDescribe)}
+	var contains, depends, build []*spdx.Relationship
+	for i := range d.Components {
+		c := &d.Components[i]
+		id := ids[c.Path]
+		if !c.BuildOnly {
+			contains = append(contains, rel(imageID, id, common.TypeRelationshipContains))
+		}
+		for _, dep := range c.DependsOn {
+			depends = append(depends, rel(id, ids[dep], common.TypeRelationshipDependsOn))
+		}
+		for _, dep := range c.BuildDependsOn {
+			if depID, ok := ids[dep]; ok {
+				build = append(build, rel(depID, id, common.TypeRelationshipBuildDependencyOf))
+			}
+		}
+	}
+	for _, dep := range d.Subject.BuildDependsOn {
+		if depID, ok := ids[dep]; ok {
+			build = append(build, rel(depID, imageID, common.TypeRelationshipBuildDependencyOf))
+		}
+	}
+	for _, group := range [][]*spdx.Relationship{contains, depends, build} {
+		sort.SliceStable(group, func(i, j int) bool {
+			a, b := group[i], group[j]
+			if a.RefA.ElementRefID != b.RefA.ElementRefID {
+				return a.RefA.ElementRefID < b.RefA.ElementRefID
+			}
+			return a.RefB.ElementRefID < b.RefB.ElementRefID
+		})
+		out = append(out, group...)
+	}
+	return out
+}
+
+func (d *Document) encodeSPDX(w io.Writer, pretty bool) error {
+	opts := []spdxjson.WriteOption{spdxjson.EscapeHTML(false)}
+	if pretty {
+		opts = append(opts, spdxjson.Indent("  "))
+	}
+	return spdxjson.Write(d.SPDX(), w, opts...)
+}

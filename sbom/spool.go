@@ -1,0 +1,175 @@
+package sbom
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// spoolPaths reads layer l a second time and extracts the store paths
+// whose entries were not in NAR order (and any hard link targets they need)
+// to a temporary directory, then hashes and scans each from disk: memory
+// stays bounded whatever the layer's order.
+func spoolPaths(ctx context.Context, l v1.Layer, bases []string, links map[string]bool, tempDir string, res *layerResult) error {
+	dir, err := os.MkdirTemp(tempDir, "nixdock-sbom-")
+	if err != nil {
+		return fmt.Errorf("spooling store paths: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	want := map[string]bool{}
+	for _, b := range bases {
+		want[b] = true
+	}
+	if err := extract(ctx, l, dir, want, links); err != nil {
+		return fmt.Errorf("spooling store paths: %w", err)
+	}
+	for _, base := range bases {
+		h := sha256.New()
+		refs := newRefScanner()
+		size, err := dumpDir(io.MultiWriter(h, refs), filepath.Join(dir, base))
+		if err != nil {
+			return fmt.Errorf("%s%s: %w", storePrefix, base, err)
+		}
+		r := &pathResult{base: base, narSize: size, refs: refs}
+		h.Sum(r.narHash[:0])
+		res.paths[base] = r
+	}
+	return nil
+}
+
+// extract writes the entries of the wanted store paths below dir, and the
+// hard link targets in links below dir/.links.
+func extract(ctx context.Context, l v1.Layer, dir string, want, links map[string]bool) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading tar: %w", err)
+		}
+		name := linkTarget(hdr.Name)
+		base, rel, ok := splitEntry(hdr.Name)
+		switch {
+		case ok && want[base] && !isWhiteout(rel):
+			dst := filepath.Join(dir, base, filepath.FromSlash(rel))
+			if err := writeEntry(dst, hdr, tr, dir, want); err != nil {
+				return fmt.Errorf("%s: %w", hdr.Name, err)
+			}
+		case links[name] && (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA):
+			if err := writeEntry(linkPath(dir, name), hdr, tr, dir, want); err != nil {
+				return fmt.Errorf("%s: %w", hdr.Name, err)
+			}
+		}
+	}
+}
+
+func isWhiteout(rel string) bool {
+	return len(filepath.Base(rel)) > 4 && filepath.Base(rel)[:4] == ".wh."
+}
+
+// linkPath is where a hard link target outside the spooled paths is kept.
+func linkPath(dir, name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return filepath.Join(dir, ".links", hex.EncodeToString(sum[:]))
+}
+
+// writeEntry creates one file system object; a later entry for the same
+// name replaces an earlier one, as when a tar is extracted.
+func writeEntry(dst string, hdr *tar.Header, r io.Reader, dir string, want map[string]bool) error {
+	if err := noSymlinkParents(dir, dst); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	if hdr.Typeflag == tar.TypeDir {
+		if fi, err := os.Lstat(dst); err == nil && fi.IsDir() {
+			return nil
+		}
+		os.RemoveAll(dst)
+		return os.Mkdir(dst, 0o700)
+	}
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	switch hdr.Typeflag {
+	case tar.TypeSymlink:
+		return os.Symlink(hdr.Linkname, dst)
+	case tar.TypeLink:
+		src := linkTarget(hdr.Linkname)
+		if base, rel, ok := splitEntry(hdr.Linkname); ok && want[base] {
+			src := filepath.Join(dir, base, filepath.FromSlash(rel))
+			if err := noSymlinkParents(dir, src); err != nil {
+				return err
+			}
+			return os.Link(src, dst)
+		}
+		return os.Link(linkPath(dir, src), dst)
+	case tar.TypeReg, tar.TypeRegA:
+		mode := os.FileMode(0o600)
+		if hdr.Mode&0o100 != 0 {
+			mode = 0o700
+		}
+		f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, r)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	default:
+		return fmt.Errorf("tar entry type %q cannot be in a Nix store path", hdr.Typeflag)
+	}
+}
+
+// noSymlinkParents refuses a path below dir whose parent directories
+// include a symlink: a tar that puts entries below a symlink would
+// otherwise write outside dir (and such a tree is no valid store path).
+func noSymlinkParents(dir, p string) error {
+	rel, err := filepath.Rel(dir, filepath.Dir(p))
+	if err != nil || rel == ".." || len(rel) > 2 && rel[:3] == "../" {
+		return fmt.Errorf("%s is outside the spool directory", p)
+	}
+	cur := dir
+	for _, part := range splitPath(rel) {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("an entry lies below the symlink %s", filepath.Base(cur))
+		}
+	}
+	return nil
+}
+
+func splitPath(rel string) []string {
+	if rel == "." || rel == "" {
+		return nil
+	}
+	return strings.Split(filepath.ToSlash(rel), "/")
+}
