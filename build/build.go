@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
@@ -91,6 +92,13 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 	if err != nil {
 		return nil, nil, fmt.Errorf("querying the closure of %s: %w", res.OutPath, err)
 	}
+	if len(closure) == 1 {
+		// A compressed archive hides its references from Nix: start the
+		// closure from the store paths its layers hold.
+		if closure, err = contentsClosure(ctx, nix, img, closure); err != nil {
+			return nil, nil, err
+		}
+	}
 	drvs, err := nix.Derivations(ctx, true, res.DrvPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading derivation %s: %w", res.DrvPath, err)
@@ -108,4 +116,36 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 		Closure:     closure,
 		Derivations: drvs,
 	}, pub, nil
+}
+
+// contentsClosure adds the closure of the store paths held in img's layers
+// (those valid in the store) to closure.
+func contentsClosure(ctx context.Context, nix *Nix, img *image.Image, closure []PathInfo) ([]PathInfo, error) {
+	paths, err := image.StorePaths(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("listing the store paths in %s: %w", img.Source, err)
+	}
+	var valid []string
+	for _, p := range paths {
+		if exists(nix.RealPath(p)) {
+			valid = append(valid, p)
+		}
+	}
+	if len(valid) == 0 {
+		return closure, nil
+	}
+	more, err := nix.PathInfo(ctx, true, valid...)
+	if err != nil {
+		return nil, fmt.Errorf("querying the closure of the image's contents: %w", err)
+	}
+	byPath := map[string]PathInfo{}
+	for _, pi := range append(closure, more...) {
+		byPath[pi.Path] = pi
+	}
+	out := make([]PathInfo, 0, len(byPath))
+	for _, pi := range byPath {
+		out = append(out, pi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
 }
