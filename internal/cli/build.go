@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
@@ -40,33 +42,12 @@ compared with (nixdock verify).`,
 }
 
 func (a *app) runBuild(cmd *cobra.Command, args []string, f buildFlags) error {
-	inst, err := f.nix.installable(args)
+	res, err := a.buildImage(cmd.Context(), args, f)
 	if err != nil {
 		return err
-	}
-	comp, err := image.ParseCompression(f.compression)
-	if err != nil {
-		return usageError("%s", err)
-	}
-	nix, err := f.nix.nix(a)
-	if err != nil {
-		return err
-	}
-	res, err := build.Run(cmd.Context(), build.Options{
-		Installable: inst, Nix: nix, Compression: comp,
-		NixdockVersion: version.Get().String(),
-		Progress:       func(s string) { a.ui.Progress("%s", s) },
-	})
-	if err != nil {
-		return failure(err)
 	}
 	defer res.Image.Close()
 	rec := res.Record
-	if f.record != "" {
-		if err := build.WriteRecord(f.record, rec); err != nil {
-			return failure(err)
-		}
-	}
 	if f.json {
 		data, err := rec.Marshal()
 		if err != nil {
@@ -76,10 +57,43 @@ func (a *app) runBuild(cmd *cobra.Command, args []string, f buildFlags) error {
 		return err
 	}
 	a.ui.Infof("built %s\n  drv      %s\n  image    %s\n  manifest %s (%d layers, %s)\n  config   %s\n  closure  %d store paths",
-		inst, rec.DrvPath, rec.OutPath, rec.Image.ManifestDigest, len(rec.Image.Layers), rec.Image.Compressor.Name,
+		rec.Installable, rec.DrvPath, rec.OutPath, rec.Image.ManifestDigest, len(rec.Image.Layers), rec.Image.Compressor.Name,
 		rec.Image.ConfigDigest, len(rec.Closure))
 	if f.record != "" {
 		a.ui.Infof("  record   %s", f.record)
 	}
 	return nil
+}
+
+// buildImage builds, digests and writes the record (when f.record is set):
+// the work of `nixdock build`, shared with the Action's build mode. The
+// caller closes the result's image.
+func (a *app) buildImage(ctx context.Context, args []string, f buildFlags) (*build.Result, error) {
+	inst, err := f.nix.installable(args)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := image.ParseCompression(f.compression)
+	if err != nil {
+		return nil, usageError("%s", err)
+	}
+	nix, err := f.nix.nix(a)
+	if err != nil {
+		return nil, err
+	}
+	res, err := build.Run(ctx, build.Options{
+		Installable: inst, Nix: nix, Compression: comp,
+		NixdockVersion: version.Get().String(),
+		Progress:       func(s string) { a.ui.Progress("%s", s) },
+	})
+	if err != nil {
+		return nil, failure(err)
+	}
+	if f.record != "" {
+		if err := build.WriteRecord(f.record, res.Record); err != nil {
+			res.Image.Close()
+			return nil, failure(err)
+		}
+	}
+	return res, nil
 }

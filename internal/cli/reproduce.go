@@ -10,7 +10,6 @@ import (
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
 	"github.com/nixdock/nixdock-action/reproduce"
-	"github.com/nixdock/nixdock-action/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -133,20 +132,5 @@ func (a *app) reproduce(ctx context.Context, opts reproduce.Options, recordsDir 
 }
 
 func (a *app) writeReproduceReport(rep *reproduce.Report, f reportFlags) error {
-	var err error
-	switch {
-	case f.json:
-		err = rep.WriteJSON(a.ui.Out)
-	case f.markdown:
-		err = rep.WriteMarkdown(a.ui.Out)
-	default:
-		err = rep.WriteText(a.ui.Out, verify.TextOptions{Color: colorOut(a.ui)})
-	}
-	if err != nil {
-		return failure(fmt.Errorf("writing the report: %w", err))
-	}
-	if !rep.Reproducible {
-		return errDiffers
-	}
-	return nil
+	return a.render(rep, rep.Reproducible, f)
 }

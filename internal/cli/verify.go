@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -32,9 +33,21 @@ func (f *reportFlags) check() error {
 	return nil
 }
 
+// renderedReport is a report in its three renderings: verify.Report and
+// reproduce.Report.
+type renderedReport interface {
+	WriteJSON(w io.Writer) error
+	WriteMarkdown(w io.Writer) error
+	WriteText(w io.Writer, opts verify.TextOptions) error
+}
+
 // writeReport renders the report on stdout and returns errDiffers (exit 1)
 // when the builds differ.
 func (a *app) writeReport(rep *verify.Report, f reportFlags) error {
+	return a.render(rep, rep.Reproducible, f)
+}
+
+func (a *app) render(rep renderedReport, reproducible bool, f reportFlags) error {
 	var err error
 	switch {
 	case f.json:
@@ -47,7 +60,7 @@ func (a *app) writeReport(rep *verify.Report, f reportFlags) error {
 	if err != nil {
 		return failure(fmt.Errorf("writing the report: %w", err))
 	}
-	if !rep.Reproducible {
+	if !reproducible {
 		return errDiffers
 	}
 	return nil

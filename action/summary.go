@@ -1,0 +1,229 @@
+package action
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Verdict is the one-line result of a run.
+type Verdict string
+
+// Verdicts, in the words the summary's heading uses.
+const (
+	VerdictBuilt          Verdict = "built"
+	VerdictReproducible   Verdict = "reproducible"
+	VerdictUnreproducible Verdict = "not reproducible"
+	VerdictInputsDiffer   Verdict = "inputs differ"
+	VerdictPublished      Verdict = "published"
+	VerdictFailed         Verdict = "failed"
+)
+
+// Builder is one build as the summary lists it.
+type Builder struct {
+	ID             string
+	DrvPath        string
+	ManifestDigest string
+	ConfigDigest   string
+	Layers         int
+	Closure        int
+}
+
+// Culprit is a store path whose files differ between builds.
+type Culprit struct {
+	StorePath string
+	DrvPath   string
+	Files     []string
+	Causes    []string
+	Hint      string
+	// ConsequenceOf is the root culprit this one follows from; only root
+	// culprits are annotated.
+	ConsequenceOf string
+}
+
+// Summary is what the job summary shows; fields left empty are omitted.
+type Summary struct {
+	Mode        Mode
+	Verdict     Verdict
+	Installable string
+	// Digest is the agreed (or, for one build, the built) manifest digest.
+	Digest   string
+	Builders []Builder
+	Culprits []Culprit
+	// Image is ref@digest after publish, with the command that checks it.
+	Image         string
+	VerifyCommand string
+	// Files lists what was written (record, report, SBOM) by label.
+	Files map[string]string
+	// Error is why the run failed (VerdictFailed).
+	Error string
+	// Details is Markdown appended in a collapsed section (the full report).
+	Details string
+}
+
+var verdictIcon = map[Verdict]string{
+	VerdictBuilt: "📦", VerdictReproducible: "✅", VerdictUnreproducible: "❌",
+	VerdictInputsDiffer: "⚠️", VerdictPublished: "🚀", VerdictFailed: "💥",
+}
+
+// Markdown renders the summary. The output is deterministic.
+func (s *Summary) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s nixdock %s: %s\n\n", verdictIcon[s.Verdict], s.Mode, s.Verdict)
+	if s.Error != "" {
+		fmt.Fprintf(&b, "> %s\n\n", mdCell(s.Error))
+	}
+	if s.Installable != "" {
+		fmt.Fprintf(&b, "Image: `%s`", mdCode(s.Installable))
+		if s.Digest != "" {
+			fmt.Fprintf(&b, " · digest `%s`", s.Digest)
+		}
+		b.WriteString("\n\n")
+	} else if s.Digest != "" {
+		fmt.Fprintf(&b, "Digest: `%s`\n\n", s.Digest)
+	}
+	if len(s.Builders) > 0 {
+		b.WriteString("| builder | manifest digest | config digest | layers | closure | derivation |\n|---|---|---|---|---|---|\n")
+		for _, x := range s.Builders {
+			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %d | %d | `%s` |\n",
+				mdCell(x.ID), short(x.ManifestDigest), short(x.ConfigDigest), x.Layers, x.Closure, mdCell(path.Base(x.DrvPath)))
+		}
+		b.WriteString("\n")
+	}
+	if len(s.Culprits) > 0 {
+		b.WriteString("### Culprits\n\n| store path | causes | files | confirm with |\n|---|---|---|---|\n")
+		for _, c := range sortedCulprits(s.Culprits) {
+			causes := strings.Join(c.Causes, ", ")
+			if c.ConsequenceOf != "" {
+				causes += " (follows from " + storeName(c.ConsequenceOf) + ")"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(c.StorePath), mdCell(causes),
+				mdCell(fileList(c.Files, 5)), codeOrEmpty(c.Hint))
+		}
+		b.WriteString("\n")
+	}
+	if s.Image != "" {
+		fmt.Fprintf(&b, "Published `%s`\n\n", mdCode(s.Image))
+	}
+	if s.VerifyCommand != "" {
+		fmt.Fprintf(&b, "Check the signature:\n\n```sh\n%s\n```\n\n", s.VerifyCommand)
+	}
+	if len(s.Files) > 0 {
+		keys := make([]string, 0, len(s.Files))
+		for k := range s.Files {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "- %s: `%s`\n", k, mdCode(s.Files[k]))
+		}
+		b.WriteString("\n")
+	}
+	if s.Details != "" {
+		fmt.Fprintf(&b, "<details><summary>Full report</summary>\n\n%s\n</details>\n", strings.TrimSpace(s.Details))
+	}
+	return b.String()
+}
+
+// CulpritAnnotations are one error annotation per culprit, on file (the
+// Nix file or flake.nix that defines the image; "" puts them on the run).
+func CulpritAnnotations(culprits []Culprit, file string) []Annotation {
+	var out []Annotation
+	for _, c := range sortedCulprits(culprits) {
+		if c.ConsequenceOf != "" {
+			continue
+		}
+		msg := fmt.Sprintf("%s is not reproducible", c.StorePath)
+		if len(c.Causes) > 0 {
+			msg += " (likely cause: " + strings.Join(c.Causes, ", ") + ")"
+		}
+		if len(c.Files) > 0 {
+			msg += "; differing files: " + fileList(c.Files, 10)
+		}
+		if c.DrvPath != "" {
+			msg += "; derivation " + c.DrvPath
+		}
+		if c.Hint != "" {
+			msg += "; confirm with: " + c.Hint
+		}
+		out = append(out, Annotation{File: file, Title: "Unreproducible: " + storeName(c.StorePath), Message: msg})
+	}
+	return out
+}
+
+// CosignVerifyCommand is the command that checks a published image: with
+// the public key next to the key file when a key signed it, else keyless
+// against the GitHub OIDC issuer and the repository that ran the workflow.
+func CosignVerifyCommand(ref, key, repository string) string {
+	if key != "" {
+		// The public key's name, not the runner's path to the private key;
+		// nixdock signs with a key without the transparency log.
+		pub := strings.TrimSuffix(path.Base(filepathToSlash(key)), ".key") + ".pub"
+		return fmt.Sprintf("cosign verify --key %s --insecure-ignore-tlog %s", shellQuote(pub), shellQuote(ref))
+	}
+	cmd := "cosign verify \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n"
+	if repository != "" {
+		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n  --certificate-github-workflow-repository %s \\\n",
+			shellQuote(`^https://github\.com/`), shellQuote(repository))
+	} else {
+		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n", shellQuote(`^https://github\.com/`))
+	}
+	return cmd + "  " + shellQuote(ref)
+}
+
+func filepathToSlash(p string) string { return strings.ReplaceAll(p, `\`, "/") }
+
+func sortedCulprits(in []Culprit) []Culprit {
+	out := append([]Culprit(nil), in...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StorePath < out[j].StorePath })
+	return out
+}
+
+// storeName is a store path without /nix/store/ and its hash.
+func storeName(p string) string {
+	base := path.Base(p)
+	if len(base) > 33 && base[32] == '-' {
+		return base[33:]
+	}
+	return base
+}
+
+func fileList(files []string, max int) string {
+	if len(files) <= max {
+		return strings.Join(files, ", ")
+	}
+	return strings.Join(files[:max], ", ") + fmt.Sprintf(" and %d more", len(files)-max)
+}
+
+func short(d string) string {
+	if len(d) > 19 {
+		return d[:19] + "…"
+	}
+	return d
+}
+
+// mdCell keeps table cells on one line and out of the table syntax.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+func mdCode(s string) string { return strings.ReplaceAll(mdCell(s), "`", "'") }
+
+func codeOrEmpty(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + mdCode(s) + "`"
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9@%_+=:,./-]+$`)
+
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,80 @@
+package action
+
+import (
+	"strings"
+	"testing"
+)
+
+var culprits = []Culprit{
+	{StorePath: "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-random-1.0", DrvPath: "/nix/store/dddddddddddddddddddddddddddddddd-random-1.0.drv",
+		Files: []string{"/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-random-1.0/share/r"}, Causes: []string{"random"},
+		Hint: "nix build --rebuild /nix/store/dddddddddddddddddddddddddddddddd-random-1.0.drv"},
+	{StorePath: "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-date-1.0", Files: []string{"/a", "/b|c"}, Causes: []string{"timestamp"}},
+}
+
+func TestSummaryMarkdown(t *testing.T) {
+	s := Summary{
+		Mode: ModeVerify, Verdict: VerdictUnreproducible, Installable: "-f nix/x.nix -A image",
+		Builders: []Builder{{ID: "runner a", DrvPath: "/nix/store/x-image.drv", ManifestDigest: "sha256:0123456789abcdef0123", Layers: 3, Closure: 4}},
+		Culprits: culprits, Details: "# Report\n",
+	}
+	md := s.Markdown()
+	for _, want := range []string{
+		"## ❌ nixdock verify: not reproducible\n",
+		"Image: `-f nix/x.nix -A image`",
+		"| runner a | `sha256:0123456789ab…` |",
+		"### Culprits",
+		"| `/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-date-1.0` | timestamp | /a, /b\\|c |  |",
+		"`nix build --rebuild /nix/store/dddddddddddddddddddddddddddddddd-random-1.0.drv`",
+		"<details><summary>Full report</summary>\n\n# Report\n</details>",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	// Sorted by store path: date before random.
+	if strings.Index(md, "-date-1.0") > strings.Index(md, "-random-1.0") {
+		t.Errorf("culprits not sorted:\n%s", md)
+	}
+	if md != s.Markdown() {
+		t.Error("Markdown is not deterministic")
+	}
+}
+
+func TestSummaryPublished(t *testing.T) {
+	s := Summary{Mode: ModePublish, Verdict: VerdictPublished, Image: "ghcr.io/o/r@sha256:ab",
+		VerifyCommand: CosignVerifyCommand("ghcr.io/o/r@sha256:ab", "", "o/r")}
+	md := s.Markdown()
+	for _, want := range []string{"🚀 nixdock publish: published", "Published `ghcr.io/o/r@sha256:ab`",
+		"```sh\ncosign verify \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com",
+		"--certificate-github-workflow-repository o/r", "'^https://github\\.com/'"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestCosignVerifyCommandWithKey(t *testing.T) {
+	if got := CosignVerifyCommand("r/i@sha256:ab", "/tmp/cosign.key", ""); got != "cosign verify --key cosign.pub --insecure-ignore-tlog r/i@sha256:ab" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestCulpritAnnotations(t *testing.T) {
+	as := CulpritAnnotations(culprits, "nix/x.nix")
+	if len(as) != 2 {
+		t.Fatalf("%d annotations", len(as))
+	}
+	a := as[1]
+	if a.File != "nix/x.nix" || a.Title != "Unreproducible: random-1.0" {
+		t.Errorf("annotation %+v", a)
+	}
+	for _, want := range []string{"-random-1.0 is not reproducible (likely cause: random)", "differing files: /nix/store/", "derivation /nix/store/dddd", "confirm with: nix build --rebuild"} {
+		if !strings.Contains(a.Message, want) {
+			t.Errorf("message %q lacks %q", a.Message, want)
+		}
+	}
+	if as[0].Title != "Unreproducible: date-1.0" {
+		t.Errorf("first annotation %+v", as[0])
+	}
+}

@@ -1,0 +1,131 @@
+package cli
+
+// The Action's modes run the code of the CLI commands through the functions
+// in this file: one code path for the CLI and the Action. Build fills
+// buildFlags (build.go), reproduce fills reproduceFlags (reproduce.go),
+// verify runs verify.Records as `nixdock verify` does, the SBOM comes from
+// `nixdock sbom`'s functions, and push and sign run as subcommands with
+// the arguments a user would type.
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+
+	"github.com/nixdock/nixdock-action/action"
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/sbom"
+	"github.com/nixdock/nixdock-action/verify"
+)
+
+// compareRecords compares records as `nixdock verify` does, diffing the
+// images when every builder uploaded its image next to its record.
+func (x *actionRun) compareRecords(ctx context.Context, recs []*build.Record, files []string) (*comparison, error) {
+	rep, err := x.a.compareRecords(ctx, recs, uploadedImages(files))
+	if err != nil {
+		return nil, err
+	}
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		return nil, failure(err)
+	}
+	return comparisonOf(rep, recs, js.Bytes())
+}
+
+// uploadedImages are the OCI layouts next to each record, or nil unless
+// every record has one.
+func uploadedImages(recordFiles []string) []string {
+	var paths []string
+	for _, f := range recordFiles {
+		dir := filepath.Join(filepath.Dir(f), "image")
+		if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+			return nil
+		}
+		paths = append(paths, dir)
+	}
+	return paths
+}
+
+// reproduceBuilds runs `nixdock reproduce` (its options from the same
+// flags struct) with the two records written to dir.
+func (x *actionRun) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*build.Record, error) {
+	nf, args := x.nixFlags()
+	opts, err := x.a.reproduceOptions(args, reproduceFlags{nix: nf, compression: x.in.Compression})
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := x.a.reproduce(ctx, opts, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs := []*build.Record{res.Records[0], res.Records[1]}
+	var js bytes.Buffer
+	if err := res.Report.WriteJSON(&js); err != nil {
+		return nil, nil, failure(err)
+	}
+	cmp, err := comparisonOf(res.Report.Report, recs, js.Bytes())
+	if err != nil {
+		return nil, nil, err
+	}
+	var md bytes.Buffer
+	if err := res.Report.WriteMarkdown(&md); err != nil {
+		return nil, nil, failure(err)
+	}
+	cmp.markdown = md.String()
+	return cmp, recs, nil
+}
+
+// comparisonOf turns a verifier's report into what the Action renders.
+func comparisonOf(rep *verify.Report, recs []*build.Record, js []byte) (*comparison, error) {
+	cmp := &comparison{reproducible: rep.Reproducible, verdict: rep.Verdict, inputs: rep.Inputs == nil || rep.Inputs.Same, json: js}
+	if rep.Reproducible && len(recs) > 0 {
+		cmp.digest = recs[0].Image.ManifestDigest
+	}
+	for _, c := range rep.Culprits {
+		cmp.culprits = append(cmp.culprits, action.Culprit{
+			StorePath: c.StorePath, DrvPath: c.DrvPath, Files: c.Files, Causes: c.Causes,
+			Hint: c.Hint, ConsequenceOf: c.ConsequenceOf,
+		})
+	}
+	var md bytes.Buffer
+	if err := rep.WriteMarkdown(&md); err != nil {
+		return nil, failure(err)
+	}
+	cmp.markdown = md.String()
+	return cmp, nil
+}
+
+// sbom writes the SBOM of the record at recordPath into dir with `nixdock
+// sbom`'s functions and sets the sbom output; sbom-format none skips it.
+// digest, when set, is the manifest digest the SBOM describes.
+func (x *actionRun) sbom(ctx context.Context, recordPath, dir, digest string) (string, error) {
+	if x.in.SBOMFormat == "none" {
+		return "", nil
+	}
+	format, err := sbom.ParseFormat(x.in.SBOMFormat)
+	if err != nil {
+		return "", usageError("input sbom-format: %s", err)
+	}
+	ext := map[sbom.Format]string{sbom.SPDXJSON: "sbom.spdx.json", sbom.CycloneDXJSON: "sbom.cdx.json"}[format]
+	f := sbomFlags{format: string(format), output: filepath.Join(dir, ext), namespace: sbom.DefaultPurlNamespace, digest: digest}
+	end := x.r.Group("writing the SBOM (" + string(format) + ")")
+	err = x.a.runSBOM(ctx, []string{recordPath}, f)
+	end()
+	if err != nil {
+		return "", err
+	}
+	x.sum.Files["sbom"] = f.output
+	return f.output, x.setOutputs(action.OutputSBOM, f.output)
+}
+
+// subcommand runs a nixdock command with the arguments a user would type,
+// so that its flags keep their documented defaults.
+func (x *actionRun) subcommand(ctx context.Context, args ...string) error {
+	root := newRoot(x.a)
+	root.SetArgs(args)
+	root.SetOut(x.a.ui.Out)
+	root.SetErr(x.a.ui.Err)
+	root.SetIn(bytes.NewReader(nil))
+	return root.ExecuteContext(ctx)
+}

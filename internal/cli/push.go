@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/sign"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newPushCmd) }
+
+type registryFlags struct {
+	insecure      bool
+	username      string
+	passwordStdin bool
+}
+
+func (f *registryFlags) bind(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
+	cmd.Flags().StringVar(&f.username, "username", "", "registry user name (with --password-stdin); default: the Docker config keychain, GITHUB_TOKEN for ghcr.io")
+	cmd.Flags().BoolVar(&f.passwordStdin, "password-stdin", false, "read the registry password from stdin")
+}
+
+func (f *registryFlags) registry(cmd *cobra.Command) (sign.Registry, error) {
+	r := sign.Registry{Insecure: f.insecure}
+	switch {
+	case f.passwordStdin && f.username == "":
+		return r, usageError("--password-stdin needs --username")
+	case f.username != "" && !f.passwordStdin:
+		return r, usageError("--username needs --password-stdin (passwords are never taken as flags)")
+	case f.username == "":
+		return r, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<16))
+	if err != nil {
+		return r, failure(fmt.Errorf("reading the password from stdin: %w", err))
+	}
+	r.Auth = &authn.Basic{Username: f.username, Password: strings.TrimRight(string(data), "\r\n")}
+	return r, nil
+}
+
+type pushFlags struct {
+	reg         registryFlags
+	compression string
+	record      string
+}
+
+func newPushCmd(a *app) *cobra.Command {
+	var f pushFlags
+	cmd := &cobra.Command{
+		Use:   "push IMAGE REF",
+		Short: "Push an image (archive, stream script, OCI layout, registry) and print REF@sha256:...",
+		Long: `Push IMAGE (a docker-archive .tar/.tar.gz/.tar.zst, a stream script, an OCI
+layout or a registry reference) to REF. The manifest digest is computed before
+anything is sent: it is the build record's manifestDigest for the same
+compression. Blobs go up in parallel with retries; blobs the registry has are
+skipped, so a push that failed completes when rerun. The last line on stdout
+is the pushed repository@sha256:... reference.`,
+		Example: `  nixdock push result 127.0.0.1:5000/hello:latest
+  nixdock push result ghcr.io/me/hello:v1 --record record.json
+  echo "$TOKEN" | nixdock push img.tar.zst registry.example/hello:1 --username me --password-stdin`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runPush(cmd, args[0], args[1], f)
+		},
+	}
+	f.reg.bind(cmd)
+	cmd.Flags().StringVar(&f.compression, "compression", "", "layer compression for archives and stream scripts: gzip, zstd or none (default: the record's, else gzip)")
+	cmd.Flags().StringVar(&f.record, "record", "", "build record whose manifestDigest the pushed image must have")
+	return cmd
+}
+
+func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
+	reg, err := f.reg.registry(cmd)
+	if err != nil {
+		return err
+	}
+	var rec *build.Record
+	if f.record != "" {
+		if rec, err = build.ReadRecord(f.record); err != nil {
+			return failure(err)
+		}
+	}
+	compression := f.compression
+	if compression == "" && rec != nil && rec.Image.Compressor.Name != "as-published" {
+		compression = rec.Image.Compressor.Name
+	}
+	if compression == "" {
+		compression = "gzip"
+	}
+	comp, err := image.ParseCompression(compression)
+	if err != nil {
+		return usageError("%s", err)
+	}
+	ctx := cmd.Context()
+	img, err := image.Open(ctx, src, image.Options{Insecure: f.reg.insecure, Stderr: a.ui.logWriter()})
+	if err != nil {
+		return failure(err)
+	}
+	defer img.Close()
+	pub, digests, err := image.Describe(ctx, img, image.DescribeOptions{
+		Compression: comp,
+		OnLayer:     func(done, total int) { a.ui.Progress("compressing layers: %d of %d", done, total) },
+	})
+	if err != nil {
+		return failure(err)
+	}
+	if rec != nil && rec.Image.ManifestDigest != digests.ManifestDigest {
+		return failure(fmt.Errorf("%s has manifest digest %s (%s), but record %s says %s (%s): not pushing an image the record does not describe",
+			src, digests.ManifestDigest, digests.Compressor.Name, f.record, rec.Image.ManifestDigest, rec.Image.Compressor.Name))
+	}
+	lastTenth := int64(-1)
+	res, err := sign.Push(ctx, pub, dst, sign.PushOptions{
+		Registry: reg,
+		Progress: func(done, total int64) {
+			// One line per 10% in logs; every percent on a terminal.
+			if tenth := done * 10 / total; a.ui.TTY || tenth != lastTenth {
+				lastTenth = tenth
+				a.ui.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanBytes(done), humanBytes(total))
+			}
+		},
+	})
+	if err != nil {
+		return failure(err)
+	}
+	a.ui.Infof("pushed %s (%d layers, %s)", res.Ref, len(digests.Layers), digests.Compressor.Name)
+	fmt.Fprintln(a.ui.Out, res.Ref.String())
+	return nil
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,189 @@
+package sign
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+)
+
+const (
+	digestA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	digestB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)
+
+func record(id, drv, manifest string) *build.Record {
+	return &build.Record{
+		Schema: build.RecordSchema, Builder: build.Builder{ID: id}, System: "x86_64-linux", NixVersion: "2.8.0",
+		Installable: build.Installable{Flake: ".#image"}, DrvPath: drv,
+		Image: image.Digests{ManifestDigest: manifest, ConfigDigest: digestB, Compressor: image.Compressor{Name: "gzip"},
+			Layers: []image.Layer{{DiffID: digestB, Digest: digestA}}},
+	}
+}
+
+func TestCheckRecords(t *testing.T) {
+	drv := "/nix/store/x-image.drv"
+	cases := []struct {
+		name    string
+		records []*build.Record
+		digest  string
+		min     int
+		reason  string // "" means verified
+		agreed  int
+	}{
+		{"two agree", []*build.Record{record("b", drv, digestA), record("a", drv, digestA)}, digestA, 2, "", 2},
+		{"same builder twice", []*build.Record{record("a", drv, digestA), record("a", drv, digestA)}, digestA, 2, "fewer than the 2 required", 1},
+		{"too few", []*build.Record{record("a", drv, digestA)}, digestA, 2, "fewer than the 2 required", 1},
+		{"none", nil, digestA, 1, "no build records", 0},
+		{"drv differs", []*build.Record{record("a", drv, digestA), record("b", "/nix/store/y-image.drv", digestA)}, digestA, 2, "different derivations", 0},
+		{"digests differ", []*build.Record{record("a", drv, digestA), record("b", drv, digestB)}, digestA, 2, "different manifest digests", 0},
+		{"not the signed digest", []*build.Record{record("a", drv, digestB), record("b", drv, digestB)}, digestA, 2, "is not the signed digest", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := CheckRecords(c.records, c.digest, c.min, false)
+			if c.reason == "" {
+				if err != nil || p.Verdict != VerdictReproducible || p.AgreedBuilders != c.agreed {
+					t.Fatalf("got %+v, %v; want reproducible with %d builders", p, err, c.agreed)
+				}
+				if p.Builders[0].ID != "a" || p.DrvPath != drv {
+					t.Errorf("builders not sorted or drv missing: %+v", p)
+				}
+				return
+			}
+			var ue *UnverifiedError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.reason) || !strings.Contains(err.Error(), "--allow-unverified") {
+				t.Fatalf("err = %v, want an UnverifiedError about %q", err, c.reason)
+			}
+			p, err = CheckRecords(c.records, c.digest, c.min, true)
+			if err != nil || p.Verdict != VerdictUnverified || !p.AllowUnverified || p.AgreedBuilders != c.agreed {
+				t.Fatalf("with allowUnverified: %+v, %v", p, err)
+			}
+			if !strings.Contains(strings.Join(p.Reasons, ";"), c.reason) {
+				t.Errorf("reasons %q lack %q", p.Reasons, c.reason)
+			}
+		})
+	}
+}
+
+func TestCheckRecordsDeterministic(t *testing.T) {
+	drv := "/nix/store/x-image.drv"
+	a, _ := CheckRecords([]*build.Record{record("b", drv, digestA), record("a", drv, digestA)}, digestA, 2, false)
+	b, _ := CheckRecords([]*build.Record{record("a", drv, digestA), record("b", drv, digestA)}, digestA, 2, false)
+	ja, _ := MarshalPredicate(a)
+	jb, _ := MarshalPredicate(b)
+	if string(ja) != string(jb) {
+		t.Fatalf("record order changes the predicate:\n%s\n%s", ja, jb)
+	}
+}
+
+func TestDetectSBOM(t *testing.T) {
+	for file, want := range map[string]string{"testdata/sbom.spdx.json": PredicateSPDX, "testdata/sbom.cdx.json": PredicateCycloneDX} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := DetectSBOM(data)
+		if err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", file, got, err, want)
+		}
+	}
+	for _, bad := range []string{`{}`, `not json`, `{"bomFormat":"SPDX"}`, `[]`} {
+		if _, _, err := DetectSBOM([]byte(bad)); err == nil {
+			t.Errorf("DetectSBOM(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestProvenance(t *testing.T) {
+	lock, err := os.ReadFile("testdata/flake.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv := "/nix/store/x-image.drv"
+	p, err := NewProvenance(ProvenanceInput{
+		Records:   []*build.Record{record("b", drv, digestA), record("a", drv, digestA)},
+		FlakeLock: lock, NixdockVersion: "v1.2.3", Time: time.Unix(1700000000, 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd := p.BuildDefinition
+	if bd.BuildType != BuildType || bd.ExternalParameters.Command != ".#image" || bd.InternalParameters.NixVersions[0] != "2.8.0" {
+		t.Errorf("build definition: %+v", bd)
+	}
+	if len(bd.ResolvedDependencies) != 2 || bd.ResolvedDependencies[0].Name != "flake-utils" {
+		t.Fatalf("dependencies: %+v", bd.ResolvedDependencies)
+	}
+	fu := bd.ResolvedDependencies[0]
+	if fu.Digest["sha256"] != "9742858391e3aec7ec3bf2691beafb7d1aea9b5da4cc51f2507a87095a4c31b2" ||
+		fu.Digest["gitCommit"] != "11707dc2f618dd54ca8739b309ec4fc024de578b" ||
+		fu.URI != "github:numtide/flake-utils/11707dc2f618dd54ca8739b309ec4fc024de578b" ||
+		fu.Annotations["narHash"] != "sha256-l0KFg5HjrsfsO/JpG+r7fRrqm12kzFHyUHqHCVpMMbI=" {
+		t.Errorf("flake-utils: %+v", fu)
+	}
+	if p.RunDetails.Metadata.StartedOn != "2023-11-14T22:13:20Z" || p.RunDetails.Builder.ID != DefaultBuilderID {
+		t.Errorf("run details: %+v", p.RunDetails)
+	}
+	if _, err := NewProvenance(ProvenanceInput{}); err == nil {
+		t.Error("provenance without records was accepted")
+	}
+	if _, err := NewProvenance(ProvenanceInput{Records: []*build.Record{record("a", drv, digestA)}, FlakeLock: []byte("{")}); err == nil {
+		t.Error("a broken flake.lock was accepted")
+	}
+}
+
+func TestBuildTime(t *testing.T) {
+	if tm, err := BuildTime("1700000000", "2001-01-01T00:00:00Z"); err != nil || tm.Unix() != 1700000000 {
+		t.Errorf("SOURCE_DATE_EPOCH wins: %v %v", tm, err)
+	}
+	if tm, err := BuildTime("", "2001-01-01T00:00:00Z"); err != nil || tm.Year() != 2001 {
+		t.Errorf("created: %v %v", tm, err)
+	}
+	if tm, err := BuildTime("", ""); err != nil || !tm.IsZero() {
+		t.Errorf("neither: %v %v", tm, err)
+	}
+	if _, err := BuildTime("yesterday", ""); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
+		t.Errorf("bad SOURCE_DATE_EPOCH: %v", err)
+	}
+}
+
+func FuzzFlakeInputs(f *testing.F) {
+	lock, _ := os.ReadFile("testdata/flake.lock")
+	f.Add(lock)
+	f.Add([]byte(`{"nodes":{"a":{"locked":{"type":"path","path":"/x","narHash":"sha256-"}}},"root":"root"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		deps, err := FlakeInputs(data)
+		if err != nil {
+			return
+		}
+		if _, err := json.Marshal(deps); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzDetectSBOM(f *testing.F) {
+	for _, file := range []string{"testdata/sbom.spdx.json", "testdata/sbom.cdx.json"} {
+		data, _ := os.ReadFile(file)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pt, mt, err := DetectSBOM(data)
+		if err == nil && (pt == "" || mt == "") {
+			t.Fatal("accepted without a type")
+		}
+	})
+}
+
+func FuzzStatementOf(f *testing.F) {
+	f.Add([]byte(`{"payloadType":"application/vnd.in-toto+json","payload":"eyJfdHlwZSI6IngifQ==","signatures":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = statementOf(data)
+	})
+}

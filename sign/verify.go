@@ -1,0 +1,172 @@
+package sign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// VerifyOptions tune Verify. Give Key, or CertIdentity and CertOIDCIssuer.
+type VerifyOptions struct {
+	Registry Registry
+	Key      signature.Verifier
+	// CertIdentity and CertOIDCIssuer are what a keyless certificate must
+	// say (for Actions: the workflow URL and
+	// https://token.actions.githubusercontent.com).
+	CertIdentity, CertOIDCIssuer string
+	// IgnoreTlog skips the transparency log check (offline, or signed
+	// without Rekor).
+	IgnoreTlog bool
+	// MinBuilders is the policy: how many independent builders must have
+	// agreed on the digest in a verified reproducibility attestation.
+	MinBuilders int
+}
+
+// Verification is what Verify found. The policy is met when Problems is
+// empty.
+type Verification struct {
+	Ref string `json:"ref"`
+	// Signatures counts verified simple-signing signatures.
+	Signatures int `json:"signatures"`
+	// PredicateTypes of the verified attestations, sorted, repeated when
+	// attested more than once.
+	PredicateTypes []string      `json:"predicateTypes"`
+	Reproducible   *Reproducible `json:"reproducible,omitempty"`
+	SBOMRef        *SBOMRef      `json:"sbomRef,omitempty"`
+	Provenance     *Provenance   `json:"provenance,omitempty"`
+	Problems       []string      `json:"problems"`
+	statements     []*Statement
+}
+
+// PolicyMet says whether the policy holds.
+func (v *Verification) PolicyMet() bool { return len(v.Problems) == 0 }
+
+// ErrNoSignature means the image has no signature that verifies.
+var ErrNoSignature = errors.New("no valid signature")
+
+// Verify checks the signatures and attestations of ref with cosign's
+// verifier, then the policy. A signature that does not verify is an error;
+// a policy that is not met is reported in Problems.
+func Verify(ctx context.Context, refStr string, opts VerifyOptions) (*Verification, error) {
+	ref, err := opts.Registry.ParseReference(refStr)
+	if err != nil {
+		return nil, err
+	}
+	oopts := []ociremote.Option{ociremote.WithRemoteOptions(opts.Registry.RemoteOptions(ctx)...)}
+	digest, err := ociremote.ResolveDigest(ref, oopts...)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", refStr, err)
+	}
+	co, err := checkOpts(ctx, opts, oopts)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verification{Ref: digest.String(), Problems: []string{}, PredicateTypes: []string{}}
+	co.ClaimVerifier = cosign.SimpleClaimVerifier
+	sigs, _, err := cosign.VerifyImageSignatures(ctx, digest, co)
+	if err != nil {
+		return nil, fmt.Errorf("%w for %s: %v", ErrNoSignature, digest, err)
+	}
+	v.Signatures = len(sigs)
+	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
+	atts, _, err := cosign.VerifyImageAttestations(ctx, digest, co)
+	var noMatch *cosign.ErrNoMatchingAttestations
+	switch {
+	case errors.As(err, &noMatch):
+		v.Problems = append(v.Problems, "no attestation verifies: "+err.Error())
+	case err != nil:
+		return nil, fmt.Errorf("verifying attestations of %s: %w", digest, err)
+	}
+	if err := v.read(atts); err != nil {
+		return nil, err
+	}
+	v.policy(digest, opts.MinBuilders)
+	return v, nil
+}
+
+func checkOpts(ctx context.Context, opts VerifyOptions, oopts []ociremote.Option) (*cosign.CheckOpts, error) {
+	co := &cosign.CheckOpts{RegistryClientOpts: oopts, IgnoreTlog: opts.IgnoreTlog}
+	switch {
+	case opts.Key != nil:
+		co.SigVerifier = opts.Key
+		if !opts.IgnoreTlog {
+			pubs, err := cosign.GetRekorPubs(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("getting Rekor's public keys (pass --insecure-ignore-tlog to skip the log): %w", err)
+			}
+			co.RekorPubKeys = pubs
+		}
+	case opts.CertIdentity != "" && opts.CertOIDCIssuer != "":
+		co.Identities = []cosign.Identity{{Subject: opts.CertIdentity, Issuer: opts.CertOIDCIssuer}}
+		tm, err := cosign.TrustedRoot()
+		if err != nil {
+			return nil, fmt.Errorf("getting Sigstore's trusted root (TUF) for keyless verification: %w", err)
+		}
+		co.TrustedMaterial = tm
+	default:
+		return nil, errors.New("give a public key, or a certificate identity and OIDC issuer")
+	}
+	return co, nil
+}
+
+// read decodes the verified attestations.
+func (v *Verification) read(atts []oci.Signature) error {
+	for _, a := range atts {
+		p, err := a.Payload()
+		if err != nil {
+			return fmt.Errorf("reading attestation: %w", err)
+		}
+		st, err := statementOf(p)
+		if err != nil {
+			return err
+		}
+		v.statements = append(v.statements, st)
+		v.PredicateTypes = append(v.PredicateTypes, st.PredicateType)
+		var target any
+		switch st.PredicateType {
+		case PredicateReproducible:
+			v.Reproducible = &Reproducible{}
+			target = v.Reproducible
+		case PredicateSBOMRef:
+			v.SBOMRef = &SBOMRef{}
+			target = v.SBOMRef
+		case PredicateSLSA1:
+			v.Provenance = &Provenance{}
+			target = v.Provenance
+		default:
+			continue
+		}
+		if err := json.Unmarshal(st.Predicate, target); err != nil {
+			return fmt.Errorf("attestation %s: %w", st.PredicateType, err)
+		}
+	}
+	sort.Strings(v.PredicateTypes)
+	return nil
+}
+
+// policy: a verified reproducibility attestation says that at least
+// minBuilders independent builders agreed on this very digest.
+func (v *Verification) policy(digest name.Digest, minBuilders int) {
+	r := v.Reproducible
+	switch {
+	case r == nil:
+		v.Problems = append(v.Problems, "no reproducibility attestation ("+PredicateReproducible+")")
+		return
+	case r.Verdict != VerdictReproducible:
+		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation's verdict is %q (signed with --allow-unverified)", r.Verdict))
+	}
+	if r.AgreedBuilders < minBuilders {
+		v.Problems = append(v.Problems, fmt.Sprintf("%d independent builder(s) agreed, the policy requires %d", r.AgreedBuilders, minBuilders))
+	}
+	if r.Digests.Manifest != digest.DigestStr() {
+		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation is about %s, not %s", r.Digests.Manifest, digest.DigestStr()))
+	}
+}
