@@ -81,12 +81,6 @@ func (m *model) resolveFile(p string) (string, *entry, bool) {
 	return rp, e, err == nil && e != nil && e.regular()
 }
 
-// isDir says whether p resolves to a directory.
-func (m *model) isDir(p string) bool {
-	_, e, err := m.resolve(p)
-	return err == nil && (e == nil || e.typ == tar.TypeDir)
-}
-
 func split(p string) []string {
 	var out []string
 	for _, c := range strings.Split(p, "/") {

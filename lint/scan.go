@@ -134,7 +134,7 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 			mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid, layer: i, typ: hdr.Typeflag,
 		}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg
 			e.typ = tar.TypeReg
 			if sparse(hdr) {
 				// A sparse file's holes read as zeros up to a size the

@@ -184,7 +184,6 @@ type side struct {
 	hdr   *tar.Header
 	name  string
 	index int
-	label string
 }
 
 func newSide(r io.Reader) *side { return &side{tr: tar.NewReader(r), raw: r, index: -1} }
@@ -270,10 +269,7 @@ func (d *tarDiffer) readEntry(s *side) (*entry, error) {
 
 func newEntry(s *side) *entry {
 	h := s.hdr
-	tf := h.Typeflag
-	if tf == tar.TypeRegA {
-		tf = tar.TypeReg
-	}
+	tf := h.Typeflag // archive/tar reports old-style TypeRegA entries as TypeReg
 	return &entry{
 		name: s.name, index: s.index, typeflag: tf, mode: h.Mode & 0o7777,
 		uid: h.Uid, gid: h.Gid, uname: h.Uname, gname: h.Gname,
