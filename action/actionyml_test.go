@@ -121,7 +121,7 @@ func TestActionYMLOutputsAreWritten(t *testing.T) {
 	src := cliSources(t)
 	consts := map[string]string{
 		OutputReproducible: "OutputReproducible", OutputDigest: "OutputDigest", OutputImage: "OutputImage",
-		OutputRecord: "OutputRecord", OutputReport: "OutputReport", OutputSBOM: "OutputSBOM",
+		OutputRecord: "OutputRecord", OutputReport: "OutputReport", OutputSBOM: "OutputSBOM", OutputLint: "OutputLint",
 	}
 	for _, name := range sortedKeys(a.Outputs) {
 		o := a.Outputs[name]

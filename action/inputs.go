@@ -51,6 +51,7 @@ const (
 	InputArtifactName     = "artifact-name"
 	InputWorkingDirectory = "working-directory"
 	InputGitHubToken      = "github-token"
+	InputLintFail         = "lint-fail"
 )
 
 // InputNames are every input nixdock reads, sorted. The action.yml test
@@ -58,7 +59,7 @@ const (
 var InputNames = []string{
 	InputAllowUnverified, InputArgStr, InputArtifactName, InputAttr,
 	InputCompression, InputCosignPassword, InputFile, InputGitHubToken,
-	InputImage, InputInstallable, InputKey, InputKeyless, InputMinBuilders,
+	InputImage, InputInstallable, InputKey, InputKeyless, InputLintFail, InputMinBuilders,
 	InputMode, InputNixOptions, InputRecords, InputSBOMFormat, InputStore,
 	InputUploadImage, InputWorkingDirectory,
 }
@@ -105,6 +106,9 @@ type Inputs struct {
 	ArtifactName     string
 	WorkingDirectory string
 	GitHubToken      string
+	// LintFail makes lint errors and warnings fail the step (exit 1);
+	// by default they are advice, shown in the summary only.
+	LintFail bool
 }
 
 // InputError is a bad input value; the message names the input.
@@ -131,6 +135,7 @@ var Defaults = map[string]string{
 	InputAllowUnverified: "false",
 	InputUploadImage:     "true",
 	InputArtifactName:    "nixdock",
+	InputLintFail:        "false",
 }
 
 // ParseInputs reads and checks the inputs through getenv (os.Getenv in
@@ -169,7 +174,7 @@ func ParseInputs(getenv func(string) string) (*Inputs, error) {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{InputKeyless, &in.Keyless}, {InputAllowUnverified, &in.AllowUnverified}, {InputUploadImage, &in.UploadImage}} {
+	}{{InputKeyless, &in.Keyless}, {InputAllowUnverified, &in.AllowUnverified}, {InputUploadImage, &in.UploadImage}, {InputLintFail, &in.LintFail}} {
 		if *b.dst, err = parseBool(b.name, get(b.name)); err != nil {
 			return nil, err
 		}

@@ -16,7 +16,7 @@ func TestParseInputsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if in.Mode != ModeReproduce || in.Compression != "gzip" || in.SBOMFormat != "spdx-json" || in.MinBuilders != 2 ||
-		!in.Keyless || in.AllowUnverified || !in.UploadImage || in.ArtifactName != "nixdock" {
+		!in.Keyless || in.AllowUnverified || !in.UploadImage || in.ArtifactName != "nixdock" || in.LintFail {
 		t.Errorf("defaults not applied: %+v", in)
 	}
 }
@@ -34,6 +34,7 @@ func TestParseInputsDashedNames(t *testing.T) {
 		"INPUT_UPLOAD-IMAGE":     "false",
 		"INPUT_COSIGN-PASSWORD":  "  pw with spaces ",
 		"INPUT_GITHUB-TOKEN":     "ghs_x\n",
+		"INPUT_LINT-FAIL":        "true",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func TestParseInputsDashedNames(t *testing.T) {
 	if got := strings.Join(in.ArgStr, "|"); got != "greeting=hi there" {
 		t.Errorf("argstr = %q", got)
 	}
-	if in.MinBuilders != 3 || !in.AllowUnverified || in.UploadImage {
+	if in.MinBuilders != 3 || !in.AllowUnverified || in.UploadImage || !in.LintFail {
 		t.Errorf("parsed %+v", in)
 	}
 	// A password is taken as given: spaces may be part of it.

@@ -21,6 +21,7 @@ const (
 	OutputRecord       = "record"
 	OutputReport       = "report"
 	OutputSBOM         = "sbom"
+	OutputLint         = "lint"
 )
 
 // Step outputs that action.yml's own steps read (artifact upload); they are
@@ -32,7 +33,7 @@ const (
 )
 
 // OutputNames are the Action's outputs.
-var OutputNames = []string{OutputDigest, OutputImage, OutputRecord, OutputReport, OutputReproducible, OutputSBOM}
+var OutputNames = []string{OutputDigest, OutputImage, OutputLint, OutputRecord, OutputReport, OutputReproducible, OutputSBOM}
 
 // Runner writes to the files and the stdout stream the Actions runner reads.
 type Runner struct {

@@ -61,6 +61,10 @@ type Summary struct {
 	Error string
 	// Details is Markdown appended in a collapsed section (the full report).
 	Details string
+	// Lint is the image's lint result as Markdown (lint.Result.WriteMarkdown),
+	// shown under its own heading: findings are advice, so they are not
+	// collapsed away with the report.
+	Lint string
 }
 
 var verdictIcon = map[Verdict]string{
@@ -120,6 +124,9 @@ func (s *Summary) Markdown() string {
 			fmt.Fprintf(&b, "- %s: `%s`\n", k, mdCode(s.Files[k]))
 		}
 		b.WriteString("\n")
+	}
+	if s.Lint != "" {
+		fmt.Fprintf(&b, "### Lint\n\n%s\n\n", strings.TrimSpace(demote(s.Lint)))
 	}
 	if s.Details != "" {
 		fmt.Fprintf(&b, "<details><summary>Full report</summary>\n\n%s\n</details>\n", strings.TrimSpace(s.Details))
@@ -226,4 +233,16 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// demote turns the headings of embedded Markdown into bold lines, so that
+// they do not compete with the summary's own sections.
+func demote(md string) string {
+	lines := strings.Split(md, "\n")
+	for i, l := range lines {
+		if t := strings.TrimLeft(l, "#"); t != l && strings.HasPrefix(t, " ") {
+			lines[i] = "**" + strings.TrimSpace(t) + "**"
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -78,3 +78,18 @@ func TestCulpritAnnotations(t *testing.T) {
 		t.Errorf("first annotation %+v", as[0])
 	}
 }
+
+// TestSummaryLint: the lint result gets its own section before the
+// collapsed report, with its headings demoted.
+func TestSummaryLint(t *testing.T) {
+	s := Summary{Mode: ModeBuild, Verdict: VerdictBuilt, Details: "# Report\n",
+		Lint: "### nixdock lint: `x`\n\n1 warning.\n\n| Severity | Rule |\n| --- | --- |\n| ⚠️ warning | `config-env` |\n"}
+	md := s.Markdown()
+	i, j := strings.Index(md, "### Lint\n\n**nixdock lint: `x`**\n\n1 warning."), strings.Index(md, "<details><summary>Full report")
+	if i < 0 || j < i || !strings.Contains(md, "| ⚠️ warning | `config-env` |") || strings.Contains(md, "### nixdock lint") {
+		t.Errorf("lint section missing or misplaced:\n%s", md)
+	}
+	if strings.Contains((&Summary{Mode: ModeBuild, Verdict: VerdictBuilt}).Markdown(), "### Lint") {
+		t.Error("a Lint section without a lint result")
+	}
+}

@@ -41,6 +41,9 @@ type Options struct {
 	Log io.Writer
 	// Progress hears each step.
 	Progress func(step string)
+	// InspectImage, when set, is called with build A's image while its
+	// store still exists (the Action lints it there).
+	InspectImage func(ctx context.Context, img *image.Image)
 }
 
 // Info is what reproduce adds to the verifier's report.
@@ -100,6 +103,9 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 		defer r.Image.Close()
 		results[i] = r
+	}
+	if opts.InspectImage != nil {
+		opts.InspectImage(ctx, results[0].Image)
 	}
 	progress("comparing the two builds")
 	recs := []*build.Record{results[0].Record, results[1].Record}

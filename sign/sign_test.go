@@ -133,3 +133,91 @@ func TestPushSkipsPresentBlobs(t *testing.T) {
 		t.Error("a push to a digest reference that is not the image's was accepted")
 	}
 }
+
+// TestSBOMArtifactChecked: verify fetches the SBOM artifact an sbom-ref
+// attestation names and fails the policy when the tag was overwritten with
+// another artifact, when it is gone, or when the attested size is not the
+// blob's.
+func TestSBOMArtifactChecked(t *testing.T) {
+	ctx := context.Background()
+	host := inProcess(t)
+	img, err := random.Image(512, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Push(ctx, img, host+"/art/check:v1", PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files, _ := GenerateKeys(filepath.Join(dir, "k"), []byte("pw"))
+	sv, err := LoadKey(files.Private, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := LoadPublicKey(files.Public)
+	sbom, _ := os.ReadFile("testdata/sbom.spdx.json")
+	att, ref, err := SBOMAttestation(ctx, res.Ref, sbom, SBOMOptions{InlineLimit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signWith := func(a Attestation) {
+		t.Helper()
+		if _, err := Sign(ctx, res.Ref, Options{Signer: &Signer{SV: sv}, Attestations: []Attestation{a}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verify := func() *Verification {
+		t.Helper()
+		v, err := Verify(ctx, res.Ref.String(), VerifyOptions{Key: pub, IgnoreTlog: true, MinBuilders: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	sbomProblems := func(v *Verification) string {
+		var out []string
+		for _, p := range v.Problems {
+			if strings.Contains(p, "SBOM") {
+				out = append(out, p)
+			}
+		}
+		return strings.Join(out, "; ")
+	}
+	signWith(att)
+	v := verify()
+	c := v.SBOMArtifact
+	if c == nil || !c.Verified || c.Digest != ref.Digest || c.Size != int64(len(sbom)) || c.TagDigest == "" || sbomProblems(v) != "" {
+		t.Fatalf("untouched artifact: %+v, problems %q", c, v.Problems)
+	}
+
+	// The attestation claims one byte more than the blob has.
+	bad := *ref
+	bad.Size++
+	bp, _ := MarshalPredicate(&bad)
+	signWith(Attestation{PredicateType: PredicateSBOMRef, Predicate: bp})
+	if v := verify(); v.SBOMArtifact.Verified || !strings.Contains(sbomProblems(v), "the attestation says") {
+		t.Errorf("wrong size attested: %+v, problems %q", v.SBOMArtifact, v.Problems)
+	}
+	signWith(att)
+
+	// Tampered: the tag now names another artifact.
+	if _, err := PushSBOMArtifact(ctx, res.Ref, []byte(`{"spdxVersion":"SPDX-2.3","tampered":true}`), "application/spdx+json", SBOMOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if v := verify(); v.SBOMArtifact.Verified || !strings.Contains(sbomProblems(v), "points at") {
+		t.Errorf("tampered tag: %+v, problems %q", v.SBOMArtifact, v.Problems)
+	}
+
+	// Missing: the tag and the attested artifact are deleted.
+	tag, _ := SBOMTag(res.Ref)
+	artRef, _ := name.NewDigest(ref.Artifact)
+	for _, r := range []name.Reference{tag, artRef} {
+		if err := remote.Delete(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := verify(); v.SBOMArtifact.Verified || !strings.Contains(sbomProblems(v), "is missing") {
+		t.Errorf("deleted artifact: %+v, problems %q", v.SBOMArtifact, v.Problems)
+	}
+}

@@ -41,9 +41,11 @@ type Verification struct {
 	PredicateTypes []string      `json:"predicateTypes"`
 	Reproducible   *Reproducible `json:"reproducible,omitempty"`
 	SBOMRef        *SBOMRef      `json:"sbomRef,omitempty"`
-	Provenance     *Provenance   `json:"provenance,omitempty"`
-	Problems       []string      `json:"problems"`
-	statements     []*Statement
+	// SBOMArtifact is the check of the artifact SBOMRef names.
+	SBOMArtifact *SBOMArtifactCheck `json:"sbomArtifact,omitempty"`
+	Provenance   *Provenance        `json:"provenance,omitempty"`
+	Problems     []string           `json:"problems"`
+	statements   []*Statement
 }
 
 // PolicyMet says whether the policy holds.
@@ -89,6 +91,14 @@ func Verify(ctx context.Context, refStr string, opts VerifyOptions) (*Verificati
 		return nil, err
 	}
 	v.policy(digest, opts.MinBuilders)
+	if v.SBOMRef != nil {
+		check, problems, err := checkSBOMArtifact(ctx, digest, v.SBOMRef, opts.Registry)
+		if err != nil {
+			return nil, err
+		}
+		v.SBOMArtifact = check
+		v.Problems = append(v.Problems, problems...)
+	}
 	return v, nil
 }
 

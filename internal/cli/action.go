@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/lint"
 	"github.com/spf13/cobra"
 )
 
@@ -42,6 +43,8 @@ type actionRun struct {
 	sum action.Summary
 	// file is where culprit annotations point (the image's Nix file).
 	file string
+	// lint is the image's lint result, when an image was at hand.
+	lint *lint.Result
 }
 
 func (a *app) runAction(ctx context.Context) error {
@@ -70,6 +73,9 @@ func (a *app) runAction(ctx context.Context) error {
 		defer restore()
 	}
 	err = x.run(ctx)
+	if err == nil {
+		err = x.lintVerdict()
+	}
 	return x.finish(err)
 }
 
@@ -193,6 +199,9 @@ func (x *actionRun) build(ctx context.Context) error {
 		}
 	}
 	if _, err := x.sbom(ctx, f.record, dir, rec.Image.ManifestDigest); err != nil {
+		return err
+	}
+	if err := x.lintImage(ctx, res.Image.Image, rec.OutPath, string(res.Image.Form), true); err != nil {
 		return err
 	}
 	if err := x.r.SetOutput(action.StepOutputArtifact, x.r.ArtifactName(x.in.ArtifactName)); err != nil {

@@ -39,6 +39,11 @@ func (x *actionRun) verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if imgs := uploadedImages(files); len(imgs) > 0 {
+		if err := x.lintFile(ctx, imgs[0], recs[0].OutPath); err != nil {
+			return err
+		}
+	}
 	return x.report(cmp, recs)
 }
 
@@ -170,6 +175,11 @@ func (x *actionRun) publish(ctx context.Context) error {
 		x.sum.Builders = append(x.sum.Builders, builderRow(rec))
 	}
 	x.sum.VerifyCommand = action.CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"))
+	// The layout just pushed is the published image byte for byte (push
+	// checked its digest against the record), so it is linted locally.
+	if err := x.lintFile(ctx, src, pinned); err != nil {
+		return err
+	}
 	return x.setOutputs(action.OutputImage, pinned, action.OutputDigest, digest,
 		action.OutputReproducible, fmt.Sprint(repro.Verdict == sign.VerdictReproducible))
 }

@@ -211,6 +211,10 @@ func TestActionBuildThenVerify(t *testing.T) {
 			t.Errorf("build summary lacks %q", want)
 		}
 	}
+	// The built image is linted: hello's #!/bin/sh and the missing /tmp are
+	// findings, shown in the summary, counted in the lint output, and advice
+	// only (the step succeeded).
+	assertLintSection(t, "build", b)
 
 	for _, res := range builds {
 		r.download("verify", res)
@@ -231,6 +235,7 @@ func TestActionBuildThenVerify(t *testing.T) {
 			t.Errorf("verify summary lacks %q", want)
 		}
 	}
+	assertLintSection(t, "verify", v)
 	if strings.Contains(v.stdout, "::error") {
 		t.Errorf("annotations on a reproducible image:\n%s", v.stdout)
 	}
@@ -305,6 +310,7 @@ func TestActionReproduce(t *testing.T) {
 	if !strings.Contains(ok.summary, "## ✅ nixdock reproduce: reproducible") {
 		t.Errorf("summary %s", ok.summary)
 	}
+	assertLintSection(t, "reproduce", ok)
 
 	bad := r.step("reproduce2", map[string]string{
 		"mode": "reproduce", "file": "nix/unreproducible.nix", "attr": "random", "nix-options": testNixOptions,
@@ -390,6 +396,10 @@ func TestActionPublish(t *testing.T) {
 			t.Errorf("summary lacks %q", want)
 		}
 	}
+	assertLintSection(t, "publish", p)
+	if !strings.Contains(p.summary, "**nixdock lint: `"+pinned+"`**") {
+		t.Errorf("publish lint does not name the pushed image %s", pinned)
+	}
 	for _, want := range []string{"::group::pushing " + host + "/octo/hello:v1", "::group::signing and attesting " + pinned} {
 		if !strings.Contains(p.stdout, want) {
 			t.Errorf("stdout lacks %q", want)
@@ -420,4 +430,35 @@ func TestActionPublish(t *testing.T) {
 	if err != nil {
 		t.Errorf("cosign verify: %v\n%s", err, out)
 	}
+}
+
+// assertLintSection checks that a step linted hello's image: the findings
+// in the summary's Lint section, their count in the lint output.
+func assertLintSection(t *testing.T, step string, res stepResult) {
+	t.Helper()
+	for _, want := range []string{"### Lint\n", "`config-exec-interpreter`", "`runtime-tmp`", "1 error, 1 warning"} {
+		if !strings.Contains(res.summary, want) {
+			t.Errorf("%s summary lacks %q", step, want)
+		}
+	}
+	if got := res.outputs[action.OutputLint]; got != "2" {
+		t.Errorf("%s: lint output %q, want 2", step, got)
+	}
+}
+
+// TestActionLintFail: with lint-fail: true, lint errors and warnings fail
+// the step (exit 1, an error annotation), after the build's outputs are set.
+func TestActionLintFail(t *testing.T) {
+	nixtest.Require(t)
+	r := newRunner(t)
+	in := buildInputs("hello.nix", "image", "")
+	in["lint-fail"] = "true"
+	res := r.step("a", in)
+	if res.code != ExitDiffers || !strings.Contains(res.stdout, "::error file=nix/hello.nix,title=nixdock lint::lint found 1 error(s) and 1 warning(s)") {
+		t.Fatalf("lint-fail: exit %d, want %d with an annotation:\n%s", res.code, ExitDiffers, res.stdout)
+	}
+	if res.outputs[action.OutputRecord] == "" || !strings.Contains(res.summary, "## 📦 nixdock build: built") {
+		t.Errorf("outputs %v; summary:\n%s", res.outputs, res.summary)
+	}
+	assertLintSection(t, "build", res)
 }

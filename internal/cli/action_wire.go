@@ -12,9 +12,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/sbom"
 	"github.com/nixdock/nixdock-action/verify"
 )
@@ -55,9 +57,18 @@ func (x *actionRun) reproduceBuilds(ctx context.Context, dir string) (*compariso
 	if err != nil {
 		return nil, nil, err
 	}
+	var lintErr error
+	opts.InspectImage = func(ctx context.Context, img *image.Image) {
+		// Build A's image, linted while its store exists, named by its
+		// store path rather than the temporary store's directory.
+		lintErr = x.lintImage(ctx, img.Image, storePathOf(img.Source), string(img.Form), false)
+	}
 	res, err := x.a.reproduce(ctx, opts, dir)
 	if err != nil {
 		return nil, nil, err
+	}
+	if lintErr != nil {
+		return nil, nil, lintErr
 	}
 	recs := []*build.Record{res.Records[0], res.Records[1]}
 	var js bytes.Buffer
@@ -128,4 +139,13 @@ func (x *actionRun) subcommand(ctx context.Context, args ...string) error {
 	root.SetErr(x.a.ui.Err)
 	root.SetIn(bytes.NewReader(nil))
 	return root.ExecuteContext(ctx)
+}
+
+// storePathOf is p from /nix/store on (a path in a chroot store names the
+// store path it holds).
+func storePathOf(p string) string {
+	if i := strings.LastIndex(p, "/nix/store/"); i > 0 {
+		return p[i:]
+	}
+	return p
 }

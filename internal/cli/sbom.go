@@ -16,6 +16,7 @@ import (
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
+	nixexpr "github.com/nixdock/nixdock-action/nix"
 	"github.com/nixdock/nixdock-action/sbom"
 	"github.com/spf13/cobra"
 )
@@ -33,6 +34,7 @@ type sbomFlags struct {
 	name      string
 	namespace string
 	digest    string
+	evalMeta  bool
 }
 
 func newSBOMCmd(a *app) *cobra.Command {
@@ -50,7 +52,8 @@ the layers), or an installable (a flake reference or -f FILE -A ATTR, built
 with Nix). The output is deterministic: the same input gives the same bytes.`,
 		Example: `  nixdock sbom result --format spdx-json -o sbom.spdx.json
   nixdock sbom record.json --format cyclonedx-json --buildtime --meta meta.json
-  nixdock sbom -f default.nix -A image --format spdx-json --pretty`,
+  nixdock sbom -f default.nix -A image --format spdx-json --pretty
+  nixdock sbom .#image --eval-meta --format spdx-json -o sbom.spdx.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runSBOM(cmd.Context(), args, f)
@@ -66,6 +69,7 @@ with Nix). The output is deterministic: the same input gives the same bytes.`,
 	fs.StringVar(&f.image, "image", "", "with a record SOURCE: the image, to name the layers holding each store path")
 	fs.StringVar(&f.name, "name", "", "the image's name in the SBOM (default: the source's base name)")
 	fs.StringVar(&f.namespace, "purl-namespace", sbom.DefaultPurlNamespace, "namespace of the pkg:nix purls")
+	fs.BoolVar(&f.evalMeta, "eval-meta", false, "with an installable: evaluate nix/sbom-meta.nix (embedded) for licenses and descriptions, with the same --store and --nix-option")
 	fs.StringVar(&f.digest, "manifest-digest", "", "the digest of the image as pushed, which the SBOM then describes")
 	return cmd
 }
@@ -130,6 +134,8 @@ func (a *app) sbomDocument(ctx context.Context, args []string, f sbomFlags, opts
 	switch {
 	case f.nix.file != "" || strings.Contains(src, "#") && !sbomSourceExists(src):
 		return a.sbomFromInstallable(ctx, args, f, opts)
+	case f.evalMeta:
+		return nil, usageError("--eval-meta needs an installable (a flake reference or -f FILE -A ATTR), not %q: for a record or an image, pass --meta FILE", src)
 	case src == "":
 		return nil, usageError("no SOURCE: give a build record, an image or an installable (-f FILE -A ATTR)")
 	}
@@ -178,8 +184,37 @@ func (a *app) sbomFromInstallable(ctx context.Context, args []string, f sbomFlag
 	}
 	defer res.Image.Close()
 	opts.Image = res.Image
+	if f.evalMeta {
+		if opts.Meta, err = a.evalSBOMMeta(ctx, nix, inst, opts.Meta); err != nil {
+			return nil, failure(err)
+		}
+	}
 	doc, err := sbom.FromRecord(res.Record, opts)
 	return doc, failure(err)
+}
+
+// evalSBOMMeta applies the embedded nix/sbom-meta.nix to the installable
+// and merges the result under extra (--meta FILE wins where both name a .drv).
+func (a *app) evalSBOMMeta(ctx context.Context, nix build.Nix, inst build.Installable, extra sbom.Meta) (sbom.Meta, error) {
+	a.ui.Progress("evaluating package metadata of %s", inst)
+	out, err := nix.EvalInstallable(ctx, inst, "--apply", nixexpr.SBOMMetaApply())
+	var nerr *build.Error
+	if errors.As(err, &nerr) {
+		// The command line holds the whole inlined expression: name the
+		// helper and keep what Nix said.
+		return nil, fmt.Errorf("evaluating nix/sbom-meta.nix for %s failed: %s", inst, strings.TrimSpace(nerr.Stderr))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("evaluating nix/sbom-meta.nix for %s: %w", inst, err)
+	}
+	m, err := sbom.ParseMeta(out)
+	if err != nil {
+		return nil, fmt.Errorf("nix/sbom-meta.nix for %s: %w", inst, err)
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m, nil
 }
 
 // readRecordIfAny reads src as a build record when it is a JSON file with

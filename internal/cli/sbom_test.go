@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -73,5 +74,67 @@ func TestSBOMBadInput(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "error:") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %q in one error", tc.args, code, stderr, tc.code, tc.want)
 		}
+	}
+}
+
+// nixArgs are the CLI flags for nixtest's offline Nix options.
+func nixArgs() []string {
+	var args []string
+	for _, o := range nixtest.Options {
+		args = append(args, "--nix-option", o.Name+"="+o.Value)
+	}
+	return args
+}
+
+// TestSBOMEvalMeta: --eval-meta runs the embedded nix/sbom-meta.nix on the
+// installable (in a chroot store, so --store must reach the evaluation) and
+// the licenses and descriptions land in the SBOM in one command.
+func TestSBOMEvalMeta(t *testing.T) {
+	nixtest.Require(t)
+	store := nixtest.NewStore(t)
+	base := append([]string{"sbom", "-f", nixtest.File("hello.nix"), "-A", "image", "--store", store}, nixArgs()...)
+	code, stdout, stderr := runCLI(t, append(base, "--eval-meta", "--format", "cyclonedx-json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var bom struct {
+		Components []struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+			Licenses    []struct {
+				Expression string `json:"expression"`
+			} `json:"licenses"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &bom); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range bom.Components {
+		for _, l := range c.Licenses {
+			got[c.Name] += l.Expression
+		}
+		if c.Name == "hello" && c.Description != "Prints a friendly greeting" {
+			t.Errorf("hello's description %q", c.Description)
+		}
+	}
+	if got["hello"] != "GPL-3.0-or-later" || got["greeting-data"] != "MIT" {
+		t.Errorf("licenses %v, want hello GPL-3.0-or-later and greeting-data MIT", got)
+	}
+	code, stdout, _ = runCLI(t, append(base, "--eval-meta")...)
+	if code != 0 || !strings.Contains(stdout, `"licenseDeclared":"GPL-3.0-or-later"`) {
+		t.Errorf("spdx-json: exit %d, no licenseDeclared GPL-3.0-or-later", code)
+	}
+	// Without the flag there are no licenses; with a record it is a usage error.
+	if code, stdout, _ = runCLI(t, base...); code != 0 || strings.Contains(stdout, "GPL-3.0") {
+		t.Errorf("without --eval-meta: exit %d, licenses present", code)
+	}
+	if code, _, stderr = runCLI(t, "sbom", "some.tar", "--eval-meta"); code != ExitUsage || !strings.Contains(stderr, "needs an installable") {
+		t.Errorf("--eval-meta on an image: exit %d, %q", code, stderr)
+	}
+	// A failing evaluation names the helper and the installable, exit 3.
+	code, _, stderr = runCLI(t, append([]string{"sbom", "-f", nixtest.File("hello.nix"), "-A", "nosuchattr", "--eval-meta"}, nixArgs()...)...)
+	if code != ExitFailure || strings.Count(stderr, "error:") < 1 {
+		t.Errorf("missing attribute: exit %d, %q", code, stderr)
 	}
 }

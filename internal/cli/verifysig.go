@@ -112,6 +112,13 @@ func (a *app) renderVerification(v *sign.Verification, minBuilders int) {
 	if s := v.SBOMRef; s != nil {
 		fmt.Fprintf(w, "  sbom          %s (%s, %d bytes) in %s\n", s.Digest, s.SBOMPredicateType, s.Size, s.Artifact)
 	}
+	if c := v.SBOMArtifact; c != nil {
+		state := "matches the attestation"
+		if !c.Verified {
+			state = "DOES NOT match the attestation"
+		}
+		fmt.Fprintf(w, "  sbom artifact %s: fetched %s (%d bytes), tag %s -> %s\n", state, orNone(c.Digest), c.Size, c.Tag, orNone(c.TagDigest))
+	}
 	if v.PolicyMet() {
 		fmt.Fprintln(w, "policy met")
 		return
@@ -120,4 +127,11 @@ func (a *app) renderVerification(v *sign.Verification, minBuilders int) {
 	for _, p := range v.Problems {
 		fmt.Fprintf(w, "  - %s\n", p)
 	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }

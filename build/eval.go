@@ -1,0 +1,15 @@
+package build
+
+import "context"
+
+// EvalInstallable runs `nix eval --json EXTRA... INSTALLABLE` with the
+// store and options, selecting the installable exactly as Build does (so
+// drvPaths agree), and returns Nix's JSON. EXTRA carries flags such as
+// --apply EXPR.
+func (n *Nix) EvalInstallable(ctx context.Context, inst Installable, extra ...string) ([]byte, error) {
+	if err := inst.Validate(); err != nil {
+		return nil, err
+	}
+	args := append(append([]string{"--json"}, extra...), inst.nixArgs()...)
+	return n.run(ctx, []string{"eval"}, args...)
+}

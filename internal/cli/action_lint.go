@@ -1,0 +1,73 @@
+package cli
+
+// The Action lints the image in every mode that has one (build: the built
+// image; reproduce: build A's; verify: the first uploaded image; publish:
+// the pushed one) and shows the findings in the job summary. Findings are
+// advice: they fail the step only with the input lint-fail: true.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/action"
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/lint"
+)
+
+// lintImage lints img (named source in the result) as `nixdock lint` does,
+// and puts the Markdown in the summary and the count in the lint output.
+// A lint that cannot run is a warning on the run, not a failure; group
+// is false where a log group is open already (groups do not nest).
+func (x *actionRun) lintImage(ctx context.Context, img v1.Image, source, form string, group bool) error {
+	opts := lint.Options{ArtifactURI: x.file, Progress: func(s string) { x.a.ui.Progress("%s", s) }}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if sde, err := strconv.ParseInt(s, 10, 64); err == nil {
+			opts.SourceDateEpoch = &sde
+		}
+	}
+	end := func() {}
+	if group {
+		end = x.r.Group("nixdock lint " + source)
+	}
+	res, err := lint.RunImage(ctx, img, lint.ImageInfo{Source: source, Form: form}, opts)
+	end()
+	if err != nil {
+		x.r.Notice("nixdock lint did not run", err.Error())
+		return nil
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md); err != nil {
+		return failure(err)
+	}
+	x.lint, x.sum.Lint = res, md.String()
+	x.a.ui.Infof("lint: %d error(s), %d warning(s), %d note(s)", res.Counts.Errors, res.Counts.Warnings, res.Counts.Notes)
+	return x.setOutputs(action.OutputLint, strconv.Itoa(len(res.Findings)))
+}
+
+// lintFile lints the image at path (an OCI layout the builders uploaded).
+func (x *actionRun) lintFile(ctx context.Context, path, source string) error {
+	img, err := image.Open(ctx, path, image.Options{Stderr: x.a.ui.logWriter()})
+	if err != nil {
+		x.r.Notice("nixdock lint did not run", err.Error())
+		return nil
+	}
+	defer img.Close()
+	return x.lintImage(ctx, img.Image, source, string(img.Form), true)
+}
+
+// lintVerdict fails a finished run with lint errors or warnings when the
+// input lint-fail asks for it.
+func (x *actionRun) lintVerdict() error {
+	if !x.in.LintFail || x.lint == nil || !x.lint.Failed() {
+		return nil
+	}
+	msg := fmt.Sprintf("lint found %d error(s) and %d warning(s) in %s (lint-fail: true); see the job summary",
+		x.lint.Counts.Errors, x.lint.Counts.Warnings, x.lint.Image.Source)
+	x.r.Error(action.Annotation{File: x.file, Title: "nixdock lint", Message: msg})
+	x.a.ui.Infof("%s", msg)
+	return errDiffers
+}
