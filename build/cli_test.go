@@ -168,7 +168,7 @@ func TestBuildFailure(t *testing.T) {
 	file := filepath.Join(dir, "broken.nix")
 	os.WriteFile(file, []byte(`{ image = derivation {
   name = "broken"; system = builtins.currentSystem; builder = "/bin/sh";
-  args = [ "-c" "echo the-builder-says-boom >&2; exit 1" ];
+  args = [ "-c" "for i in 1 2 3 4 5 6 7 8; do echo early-log-$i >&2; done; echo the-builder-says-boom >&2; exit 1" ];
 }; }`), 0o644)
 	args := append([]string{"build", "-f", file, "-A", "image"}, offline()...)
 	code, stdout, stderr := nixdock(t, args...)
@@ -178,9 +178,19 @@ func TestBuildFailure(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("stdout %q, want nothing", stdout)
 	}
-	for _, want := range []string{"nixdock: error:", "nix build", file, "the-builder-says-boom"} {
+	// The command is shell-quoted (substituters '' is an empty value) and
+	// the message is Nix's error and the end of the builder's log, not
+	// its progress lines or the start of the log.
+	for _, want := range []string{"nixdock: error:", "nix build", file, "substituters ''", "error: builder for", "the-builder-says-boom"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr does not contain %q:\n%s", want, stderr)
+		}
+	}
+	// Nix's log streams to stderr first; the error message is what follows.
+	_, msg, _ := strings.Cut(stderr, "nixdock: error:")
+	for _, not := range []string{"early-log-1", "building '"} {
+		if strings.Contains(msg, not) {
+			t.Errorf("the error message contains %q:\n%s", not, msg)
 		}
 	}
 }

@@ -46,23 +46,6 @@ type Nix struct {
 	Env []string
 }
 
-// Error is a failed Nix call: the command line and what Nix said.
-type Error struct {
-	Args   []string
-	Stderr string
-	Err    error
-}
-
-func (e *Error) Error() string {
-	msg := lastLines(e.Stderr, 6)
-	if msg == "" {
-		msg = e.Err.Error()
-	}
-	return fmt.Sprintf("%s failed: %s", strings.Join(e.Args, " "), msg)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > n {
@@ -145,19 +128,29 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 
 func (t *tailBuffer) String() string { return string(t.buf) }
 
-var versionRE = regexp.MustCompile(`(\d+\.\d+(\.\d+)?\S*)`)
+var versionRE = regexp.MustCompile(`\d+\.\d+(\.\d+)?\S*`)
 
-// Version is the Nix version, such as "2.8.0".
+// Version is the Nix version, such as "2.8.0". It runs `nix --version` once
+// per nix executable in this process (see nixVersion).
 func (n *Nix) Version(ctx context.Context) (string, error) {
+	v, err := n.nixVersion(ctx)
+	return v.version, err
+}
+
+// runVersion runs `nix --version`. The version is the last one on the first
+// line: "nix (Nix) 2.8.0", "nix (Determinate Nix 3.8.5) 2.30.2",
+// "nix (Lix, like Nix) 2.91.1".
+func (n *Nix) runVersion(ctx context.Context) (nixVersion, error) {
 	out, err := n.run(ctx, []string{"--version"})
 	if err != nil {
-		return "", err
+		return nixVersion{}, err
 	}
-	m := versionRE.FindString(string(out))
-	if m == "" {
-		return "", fmt.Errorf("nix --version printed %q: no version in it", strings.TrimSpace(string(out)))
+	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	all := versionRE.FindAllString(first, -1)
+	if len(all) == 0 {
+		return nixVersion{}, fmt.Errorf("nix --version printed %q: no version in it", strings.TrimSpace(string(out)))
 	}
-	return m, nil
+	return nixVersion{version: all[len(all)-1], lix: strings.Contains(first, "Lix")}, nil
 }
 
 // System is the Nix system double, such as "x86_64-linux".
@@ -220,6 +213,11 @@ func parseBuildJSON(data []byte) (BuildResult, error) {
 // PathInfo returns the closure of paths (recursive) or the paths alone.
 func (n *Nix) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]PathInfo, error) {
 	args := []string{"--json"}
+	format, err := n.pathInfoFormatArgs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, format...)
 	if recursive {
 		args = append(args, "--recursive")
 	}

@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,9 +175,65 @@ func (a *archive) image() (v1.Image, error) {
 			return nil, err
 		}
 		diffID := cfg.RootFS.DiffIDs[i]
+		if prev, ok := core.layers[diffID]; ok {
+			// Both positions will be served from prev's bytes, which are
+			// checked against the diff_id; this file's must be the same.
+			if err := a.sameBytes(prev, name, r); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		core.layers[diffID] = &archiveLayer{archive: a.name, file: name, diffID: diffID, r: r}
 	}
 	return partial.UncompressedToImage(core)
+}
+
+// sameBytes checks that layer file name (read by r), listed with the same
+// diff_id as prev, holds the same bytes as prev's file. The same member
+// named twice, or a link to it (as docker save writes), is the same.
+func (a *archive) sameBytes(prev *archiveLayer, name string, r *io.SectionReader) error {
+	differ := fmt.Errorf("%w %s: layers %s and %s have the same diff_id %s but different bytes",
+		ErrBadArchive, a.name, prev.file, name, prev.diffID)
+	if r.Size() != prev.r.Size() {
+		return differ
+	}
+	// Both readers are sections of the one archive file: the same offset
+	// is the same member.
+	_, prevOff, _ := prev.r.Outer()
+	_, off, _ := r.Outer()
+	if prevOff == off {
+		return nil
+	}
+	eq, err := readersEqual(io.NewSectionReader(prev.r, 0, prev.r.Size()), io.NewSectionReader(r, 0, r.Size()))
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", a.name, err)
+	}
+	if !eq {
+		return differ
+	}
+	return nil
+}
+
+// readersEqual compares two readers of the same length block by block.
+func readersEqual(x, y io.Reader) (bool, error) {
+	bx, by := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		nx, errx := io.ReadFull(x, bx)
+		ny, erry := io.ReadFull(y, by)
+		if !bytes.Equal(bx[:nx], by[:ny]) {
+			return false, nil
+		}
+		xdone := errx == io.EOF || errx == io.ErrUnexpectedEOF
+		ydone := erry == io.EOF || erry == io.ErrUnexpectedEOF
+		switch {
+		case errx != nil && !xdone:
+			return false, errx
+		case erry != nil && !ydone:
+			return false, erry
+		case xdone || ydone:
+			return xdone && ydone, nil
+		}
+	}
 }
 
 // archiveCore is the partial.UncompressedImageCore of a docker-archive.

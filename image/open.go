@@ -41,6 +41,45 @@ type Options struct {
 	Insecure bool
 	// Remote are extra options for registry access (auth, transport).
 	Remote []remote.Option
+	// MaxSpool bounds the bytes written to TempDir for one image (a
+	// decompressed archive or a stream script's output); 0 is
+	// DefaultMaxSpool. It stops a decompression bomb from filling the disk.
+	MaxSpool int64
+}
+
+// DefaultMaxSpool is the default Options.MaxSpool: larger than any image a
+// registry accepts, smaller than a disk.
+const DefaultMaxSpool int64 = 64 << 30
+
+func (o Options) maxSpool() int64 {
+	if o.MaxSpool > 0 {
+		return o.MaxSpool
+	}
+	return DefaultMaxSpool
+}
+
+// errSpoolLimit is returned when an image would spool more than MaxSpool.
+type errSpoolLimit struct{ max int64 }
+
+func (e errSpoolLimit) Error() string {
+	return fmt.Sprintf("more than %d bytes uncompressed, nixdock's limit for one image", e.max)
+}
+
+// limitWriter writes at most max bytes to w and fails after that.
+type limitWriter struct {
+	w        io.Writer
+	max, n   int64
+	exceeded bool
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if l.n+int64(len(p)) > l.max {
+		l.exceeded = true
+		return 0, errSpoolLimit{l.max}
+	}
+	n, err := l.w.Write(p)
+	l.n += int64(n)
+	return n, err
 }
 
 // Image is an opened image: a v1.Image plus where it came from.
@@ -151,7 +190,7 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 		form = FormStream
 		spooled, err = runStream(ctx, src, opts)
 	case sniff(br) != "none":
-		spooled, err = spool(br, opts.TempDir)
+		spooled, err = spool(br, opts)
 		f.Close()
 		if err != nil {
 			err = fmt.Errorf("%w %s: decompressing: %v", ErrBadArchive, src, err)
@@ -180,19 +219,20 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 	return &Image{Image: img, Form: form, Source: src, close: spooled.Close}, nil
 }
 
-// spool decompresses r into an unlinked temporary file.
-func spool(r io.Reader, dir string) (*os.File, error) {
+// spool decompresses r into an unlinked temporary file of at most
+// opts.MaxSpool bytes.
+func spool(r io.Reader, opts Options) (*os.File, error) {
 	rc, err := decompressed(r)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp(dir, "nixdock-archive-*.tar")
+	tmp, err := os.CreateTemp(opts.TempDir, "nixdock-archive-*.tar")
 	if err != nil {
 		return nil, err
 	}
 	os.Remove(tmp.Name()) // the open file stays readable; nothing is left behind
-	if _, err := io.Copy(tmp, rc); err != nil {
+	if _, err := io.Copy(&limitWriter{w: tmp, max: opts.maxSpool()}, rc); err != nil {
 		tmp.Close()
 		return nil, err
 	}
@@ -221,10 +261,14 @@ func runStream(ctx context.Context, script string, opts Options) (*os.File, erro
 	} else {
 		cmd = exec.CommandContext(ctx, script)
 	}
-	cmd.Stdout = tmp
+	out := &limitWriter{w: tmp, max: opts.maxSpool()}
+	cmd.Stdout = out
 	cmd.Stderr = opts.Stderr
 	if err := cmd.Run(); err != nil {
 		tmp.Close()
+		if out.exceeded {
+			return nil, fmt.Errorf("%w %s: its output is %v", ErrBadArchive, script, errSpoolLimit{out.max})
+		}
 		return nil, fmt.Errorf("running stream script %s: %w", script, err)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -234,7 +278,7 @@ func runStream(ctx context.Context, script string, opts Options) (*os.File, erro
 	// Some stream scripts compress their output.
 	br := bufio.NewReader(tmp)
 	if sniff(br) != "none" {
-		out, err := spool(br, opts.TempDir)
+		out, err := spool(br, opts)
 		tmp.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%w %s: decompressing its output: %v", ErrBadArchive, script, err)

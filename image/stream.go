@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
@@ -43,15 +44,55 @@ func decompressed(r io.Reader) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case "zstd":
-		// The zstd CLI's default limit: a frame that asks for a larger
-		// window is refused rather than allocated.
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(128<<20))
+		zr, err := newZstdReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("reading zstd: %w", err)
 		}
-		return zr.IOReadCloser(), nil
+		return zr, nil
 	}
 	return io.NopCloser(br), nil
+}
+
+// MaxZstdWindow is the largest zstd window nixdock decodes: the zstd CLI's
+// default limit, so whatever `zstd -d` accepts opens. A frame that asks for
+// a larger window is refused rather than allocated.
+const MaxZstdWindow = 128 << 20
+
+// zstdDecoders are reused across layers and archives. A decoder allocates
+// the window its frame header declares (up to MaxZstdWindow) before
+// decoding a byte, so a small stream whose header claims 128 MiB cost a
+// fresh 128 MiB per call; reused, the buffer is allocated once.
+var zstdDecoders sync.Pool
+
+type zstdReader struct {
+	*zstd.Decoder
+	closed bool
+}
+
+func newZstdReader(r io.Reader) (io.ReadCloser, error) {
+	if d, ok := zstdDecoders.Get().(*zstd.Decoder); ok {
+		if err := d.Reset(r); err != nil {
+			return nil, err
+		}
+		return &zstdReader{Decoder: d}, nil
+	}
+	d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(MaxZstdWindow))
+	if err != nil {
+		return nil, err
+	}
+	return &zstdReader{Decoder: d}, nil
+}
+
+// Close releases the reader and returns the decoder to the pool once (a
+// closed decoder cannot be reset, so it is never closed).
+func (z *zstdReader) Close() error {
+	if z.closed {
+		return nil
+	}
+	z.closed = true
+	z.Decoder.Reset(nil)
+	zstdDecoders.Put(z.Decoder)
+	return nil
 }
 
 // verifyingReader hashes what passes through it and fails at EOF when the

@@ -1,0 +1,101 @@
+package image_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/nixdock/nixdock-action/image"
+)
+
+// TestSpoolLimit: a small compressed archive that expands past MaxSpool is
+// refused while decompressing, not written to disk in full.
+func TestSpoolLimit(t *testing.T) {
+	ms := append(goodArchive(t), member{name: "padding", data: make([]byte, 4<<20)})
+	src := writeTemp(t, "bomb.tar.gz", gzipOf(tarOf(t, ms)))
+	img, err := image.Open(context.Background(), src, image.Options{})
+	if err != nil {
+		t.Fatalf("under the default limit: %v", err)
+	}
+	img.Close()
+	_, err = image.Open(context.Background(), src, image.Options{MaxSpool: 1 << 20})
+	if !errors.Is(err, image.ErrBadArchive) || !strings.Contains(err.Error(), "limit") || !strings.Contains(err.Error(), src) {
+		t.Fatalf("over the limit: got %v, want ErrBadArchive naming %s and the limit", err, src)
+	}
+}
+
+// TestStreamSpoolLimit: a stream script that writes more than MaxSpool is
+// stopped.
+func TestStreamSpoolLimit(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "stream")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec head -c 4194304 /dev/zero\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := image.Open(context.Background(), script, image.Options{MaxSpool: 1 << 20})
+	if !errors.Is(err, image.ErrBadArchive) || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("got %v, want ErrBadArchive naming the limit", err)
+	}
+}
+
+// zstdWithWindow compresses b as one zstd frame whose header declares a
+// window of 2^(10+exp) bytes, however small b is.
+func zstdWithWindow(t testing.TB, b []byte, exp byte) []byte {
+	var buf bytes.Buffer
+	zw, err := zstd.NewWriter(&buf, zstd.WithWindowSize(1<<20), zstd.WithSingleSegment(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(b)
+	zw.Close()
+	out := buf.Bytes()
+	if out[4]&0x20 != 0 {
+		t.Fatalf("frame is single-segment; no window descriptor to patch")
+	}
+	out[5] = exp << 3 // Window_Descriptor: exponent in the high 5 bits
+	return out
+}
+
+// TestZstdWindowReused: a tiny .tar.zst whose header claims a 128 MiB window
+// does not cost a fresh 128 MiB on every open (the fuzzer opens thousands).
+func TestZstdWindowReused(t *testing.T) {
+	src := writeTemp(t, "big-window.tar.zst", zstdWithWindow(t, tarOf(t, goodArchive(t)), 17))
+	if _, err := openAndDescribe(src); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const runs = 20
+	for range runs {
+		if _, err := openAndDescribe(src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 32<<20 {
+		t.Fatalf("each open allocated %d MiB, want the zstd window reused", per>>20)
+	}
+}
+
+// TestHugeTarSize: a tar header that claims more bytes than the file has
+// fails when the archive is indexed, without allocating the claimed size.
+func TestHugeTarSize(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "manifest.json", Mode: 0o644, Size: 1 << 40, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte("[]"))
+	tw.Flush() // the short write is the point; Close would refuse it
+	src := writeTemp(t, "huge.tar", buf.Bytes())
+	_, err := openAndDescribe(src)
+	if !errors.Is(err, image.ErrBadArchive) || !strings.Contains(err.Error(), src) {
+		t.Fatalf("got %v, want ErrBadArchive naming %s", err, src)
+	}
+}
