@@ -71,7 +71,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// cobra's own errors (unknown flag, wrong argument count) are usage
 	// errors; ours are failures.
 	if isCobraUsage(err) {
-		a.ui.Errorf("%s (see nixdock %s --help)", err, strings.Join(subcommandOf(args), " "))
+		help := "nixdock --help"
+		if sub := subcommandOf(args); len(sub) > 0 && !strings.Contains(err.Error(), "unknown command") {
+			help = "nixdock " + strings.Join(sub, " ") + " --help"
+		}
+		a.ui.Errorf("%s (see %s)", err, help)
 		return ExitUsage
 	}
 	a.ui.Errorf("%s", err)
