@@ -255,3 +255,12 @@ func TestNotFound(t *testing.T) {
 		t.Fatalf("error %v, want ErrNotImage naming the file", err)
 	}
 }
+
+func TestMissingPathIsNotAReference(t *testing.T) {
+	for _, src := range []string{"/nonexistent/image.tar", "./missing.tar.gz", "../x.tar"} {
+		_, err := image.Open(context.Background(), src, image.Options{})
+		if err == nil || !errors.Is(err, image.ErrNotImage) || !strings.Contains(err.Error(), "no such file") {
+			t.Errorf("Open(%q) = %v, want a no-such-file error without a registry lookup", src, err)
+		}
+	}
+}

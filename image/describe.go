@@ -66,7 +66,7 @@ func Describe(ctx context.Context, img *Image, opts DescribeOptions) (v1.Image, 
 	var pub v1.Image
 	var comp Compressor
 	switch img.Form {
-	case FormArchive, FormStream:
+	case FormArchive, FormStream, FormNix2container:
 		c := opts.Compression
 		if c == "" {
 			c = Gzip

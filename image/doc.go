@@ -2,6 +2,11 @@
 // go-containerregistry v1.Image: docker-archives (.tar, .tar.gz, .tar.zst),
 // streamLayeredImage scripts, OCI image layouts and registry references.
 //
+// It also opens nix2container's image JSON, whose layers are not stored
+// anywhere: they are re-created from the store paths it lists, as
+// nix2container's own tar writer makes them, and each must hash to the
+// diff_id the JSON records (see n2ctar.go and docs/design.md).
+//
 // Layers are read as streams. A compressed archive or a stream script's
 // output is spooled once to a temporary file (disk, not memory) so that
 // layers can be read at random afterwards; an uncompressed archive is read in

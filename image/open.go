@@ -2,6 +2,7 @@ package image
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -26,6 +28,9 @@ const (
 	FormStream    Form = "stream"
 	FormOCILayout Form = "oci-layout"
 	FormRegistry  Form = "registry"
+	// FormNix2container is the JSON file nix2container's buildImage writes;
+	// its layers are re-created from the store paths it lists.
+	FormNix2container Form = "nix2container"
 )
 
 // Options tune Open.
@@ -102,7 +107,8 @@ func (i *Image) Close() error {
 var ErrNotImage = errors.New("not an image")
 
 // Open opens src, which is a docker-archive file (.tar, .tar.gz, .tar.zst),
-// a stream script, an OCI layout directory or a registry reference.
+// a stream script, an OCI layout directory, nix2container's image JSON or a
+// registry reference.
 func Open(ctx context.Context, src string, opts Options) (*Image, error) {
 	fi, err := os.Stat(src)
 	switch {
@@ -114,10 +120,19 @@ func Open(ctx context.Context, src string, opts Options) (*Image, error) {
 		return nil, fmt.Errorf("opening %s: %w", src, err)
 	}
 	ref, perr := name.ParseReference(src, nameOptions(opts)...)
+	if isPathLike(src) {
+		return nil, fmt.Errorf("%w: %s: no such file or directory", ErrNotImage, src)
+	}
 	if perr != nil || !looksLikeReference(src) {
 		return nil, fmt.Errorf("%w: %s is neither a file nor a registry reference", ErrNotImage, src)
 	}
 	return openRemote(ctx, ref, opts)
+}
+
+// isPathLike reports whether s can only be a file path: registry
+// references never start with "/" or ".".
+func isPathLike(s string) bool {
+	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "~")
 }
 
 func looksLikeReference(s string) bool {
@@ -199,9 +214,12 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 		// Read in place, from the start (the sniffing above read ahead).
 		spooled = f
 		_, err = f.Seek(0, io.SeekStart)
+	case startsWithBrace(head):
+		f.Close()
+		return openNix2container(src, opts)
 	default:
 		f.Close()
-		return nil, fmt.Errorf("%w: %s is not a docker-archive (.tar, .tar.gz, .tar.zst), a stream script or an OCI layout", ErrNotImage, src)
+		return nil, fmt.Errorf("%w: %s is not a docker-archive (.tar, .tar.gz, .tar.zst), a stream script, an OCI layout or a nix2container JSON", ErrNotImage, src)
 	}
 	if err != nil {
 		return nil, err
@@ -217,6 +235,12 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 		return nil, err
 	}
 	return &Image{Image: img, Form: form, Source: src, close: spooled.Close}, nil
+}
+
+// startsWithBrace reports whether head is a JSON object's start.
+func startsWithBrace(head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
 }
 
 // spool decompresses r into an unlinked temporary file of at most
