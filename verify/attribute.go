@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -80,55 +81,59 @@ func storePathOf(file string) string {
 // group collects the differing files of one store path.
 type group struct {
 	storePath string
-	files     []string
+	files     []FileEvidence
+	seen      map[string]bool // files already collected (from another pair)
 	causes    map[string]bool
 	evidence  string
+	builders  []string
 	// mentions are the store path hashes the differing contents name.
 	mentions map[string]bool
 }
 
+func (g *group) addBuilders(bs []string) {
+	for _, b := range bs {
+		if !slices.Contains(g.builders, b) {
+			g.builders = append(g.builders, b)
+		}
+	}
+}
+
 // culprits groups file differences by store path, infers causes and sorts
-// root causes before consequences.
-func (at *attribution) culprits(files []fileDiff, cd *configDiff) []Culprit {
+// root causes before consequences. With several pairs (three or more
+// records), a store path's files are merged: each file is listed once, with
+// the evidence of the first pair it differs in.
+func (at *attribution) culprits(pairs []pairDiff) []Culprit {
 	groups := map[string]*group{}
 	get := func(sp string) *group {
 		g, ok := groups[sp]
 		if !ok {
-			g = &group{storePath: sp, causes: map[string]bool{}, mentions: map[string]bool{}}
+			g = &group{storePath: sp, seen: map[string]bool{}, causes: map[string]bool{}, mentions: map[string]bool{}}
 			groups[sp] = g
 		}
 		return g
 	}
-	for i := range files {
-		fd := &files[i]
-		sp := storePathOf(fd.Path)
-		if sp == "" {
-			sp = at.imagePath
-		}
-		g := get(sp)
-		g.files = append(g.files, fd.Path)
-		causes, ev := fieldCauses(fd)
-		for _, c := range causes {
-			g.causes[c] = true
-		}
-		if g.evidence == "" && ev != "" {
-			g.evidence = strings.TrimPrefix(fd.Path, sp+"/") + ": " + ev
-		}
-		for _, s := range [][]byte{fd.SampleA, fd.SampleB} {
-			for _, m := range storePathRE.FindAllSubmatch(s, -1) {
-				g.mentions[string(m[1])] = true
+	for _, p := range pairs {
+		for i := range p.res.files {
+			fd := &p.res.files[i]
+			sp := storePathOf(fd.Path)
+			if sp == "" {
+				sp = at.imagePath
 			}
+			g := get(sp)
+			g.addBuilders(p.builders)
+			at.addFile(g, fd)
 		}
-	}
-	if cd != nil && cd.own {
-		g := get(at.imagePath)
-		g.causes[CauseConfig] = true
-		if cd.created {
-			g.causes[CauseTimestamp] = true
-			g.evidence = createdNote
-		} else if g.evidence == "" && len(cd.diffs) > 0 {
-			d := firstOwnConfigDiff(cd.diffs)
-			g.evidence = "config " + d.Field + ": " + quoteShort([]byte(d.A)) + " vs " + quoteShort([]byte(d.B))
+		if cd := p.res.config; cd != nil && cd.own {
+			g := get(at.imagePath)
+			g.addBuilders(p.builders)
+			g.causes[CauseConfig] = true
+			if cd.created {
+				g.causes[CauseTimestamp] = true
+				g.evidence = createdNote
+			} else if g.evidence == "" && len(cd.diffs) > 0 {
+				d := firstOwnConfigDiff(cd.diffs)
+				g.evidence = "config " + d.Field + ": " + quoteShort([]byte(d.A)) + " vs " + quoteShort([]byte(d.B))
+			}
 		}
 	}
 	out := make([]Culprit, 0, len(groups))
@@ -138,6 +143,27 @@ func (at *attribution) culprits(files []fileDiff, cd *configDiff) []Culprit {
 	at.markConsequences(out, groups)
 	sortCulprits(out)
 	return out
+}
+
+// addFile adds one differing file to its store path's group.
+func (at *attribution) addFile(g *group, fd *fileDiff) {
+	causes, ev := fieldCauses(fd)
+	for _, c := range causes {
+		g.causes[c] = true
+	}
+	for _, s := range [][]byte{fd.SampleA, fd.SampleB} {
+		for _, m := range storePathRE.FindAllSubmatch(s, -1) {
+			g.mentions[string(m[1])] = true
+		}
+	}
+	if g.seen[fd.Path] {
+		return
+	}
+	g.seen[fd.Path] = true
+	g.files = append(g.files, FileEvidence{Path: fd.Path, Causes: causes, Evidence: ev})
+	if g.evidence == "" && ev != "" {
+		g.evidence = strings.TrimPrefix(fd.Path, g.storePath+"/") + ": " + ev
+	}
 }
 
 func firstOwnConfigDiff(ds []Difference) Difference {
@@ -150,11 +176,16 @@ func firstOwnConfigDiff(ds []Difference) Difference {
 }
 
 func (at *attribution) culprit(g *group) Culprit {
-	sort.Strings(g.files)
-	c := Culprit{StorePath: g.storePath, Files: g.files, Evidence: g.evidence}
-	if at.maxFiles > 0 && len(c.Files) > at.maxFiles {
-		c.MoreFiles = len(c.Files) - at.maxFiles
-		c.Files = c.Files[:at.maxFiles]
+	sort.SliceStable(g.files, func(i, j int) bool { return g.files[i].Path < g.files[j].Path })
+	c := Culprit{StorePath: g.storePath, FileDiffs: g.files, Evidence: g.evidence, Builders: g.builders}
+	if at.maxFiles > 0 && len(c.FileDiffs) > at.maxFiles {
+		c.MoreFiles = len(c.FileDiffs) - at.maxFiles
+		c.FileDiffs = c.FileDiffs[:at.maxFiles]
+	}
+	// [] rather than null in JSON, like the report's other lists.
+	c.Files = make([]string, len(c.FileDiffs))
+	for i, f := range c.FileDiffs {
+		c.Files[i] = f.Path
 	}
 	for cause := range g.causes {
 		c.Causes = append(c.Causes, cause)

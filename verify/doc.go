@@ -8,12 +8,15 @@
 //     records carry are diffed recursively, as nix-diff does.
 //   - digests (records.go): config digest, diff_ids, compressed digests (only
 //     between builds that used the same compressor) and manifest digest.
+//     Records with equal digests form a group; the largest is the
+//     reference, and one build of every other group is diffed against it.
 //   - the deep diff (config.go, layers.go): every config field, and the
 //     layers as tar streams, entry by entry and byte by byte, in parallel
 //     across layer pairs with memory bounded by a fixed sample budget.
 //   - attribution (attribute.go): each differing file to its
 //     /nix/store/<hash>-<name> store path, that to its deriver, grouped into
-//     culprits with the likely causes and the command that confirms them;
+//     culprits with the likely causes (per file and per culprit) and the
+//     command that confirms them;
 //     store paths that differ only because they embed or depend on another
 //     culprit are consequences, listed after the root causes.
 //

@@ -12,23 +12,24 @@ import (
 	"github.com/nixdock/nixdock-action/verify"
 )
 
-// stores are two chroot stores shared by every test of this file, so that
+// stores are three chroot stores shared by every test of this file, so that
 // each attribute is built once per store.
 type stores struct {
-	once   sync.Once
-	a, b   string
-	mu     sync.Mutex
-	builds map[string]*build.Result
+	once    sync.Once
+	a, b, c string
+	mu      sync.Mutex
+	builds  map[string]*build.Result
 }
 
 var shared stores
 
-// build returns FILE -A ATTR built in store "a" or "b", building it once.
+// build returns FILE -A ATTR built in store "a", "b" or "c", building it
+// once.
 func (s *stores) build(t *testing.T, which, file, attr string) *build.Result {
 	t.Helper()
 	nixtest.Require(t)
 	s.once.Do(func() {
-		s.a, s.b = newSharedStore(t), newSharedStore(t)
+		s.a, s.b, s.c = newSharedStore(t), newSharedStore(t), newSharedStore(t)
 		s.builds = map[string]*build.Result{}
 	})
 	s.mu.Lock()
@@ -37,10 +38,7 @@ func (s *stores) build(t *testing.T, which, file, attr string) *build.Result {
 	if r, ok := s.builds[key]; ok {
 		return r
 	}
-	store := s.a
-	if which == "b" {
-		store = s.b
-	}
+	store := map[string]string{"a": s.a, "b": s.b, "c": s.c}[which]
 	res, err := build.Run(context.Background(), build.Options{
 		Installable: build.Installable{File: nixtest.File(file), Attr: attr},
 		Nix:         nixtest.Nix(t, store),

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -50,8 +51,10 @@ func (o Options) withDefaults() Options {
 
 // Records compares the build records of two or more builders: inputs first
 // (the image .drv paths, with a derivation diff when they differ), then the
-// digests, then, when the images of two differing builds are in
-// opts.Images, the deep diff. Every record is compared with the first.
+// digests, then, when the images of differing builds are in opts.Images,
+// the deep diff. Records that agree form a group; the largest group (the
+// first on a tie) is the reference, and one representative of every other
+// group is compared with it.
 func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	if len(recs) < 2 {
@@ -81,23 +84,60 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 	}
 	cmp := compareRecordDigests(recs)
 	rep.Digests, rep.Differences = cmp.digests, cmp.diffs
-	if cmp.first < 0 {
+	if len(recs) > 2 {
+		rep.Groups = cmp.groups
+	}
+	if len(cmp.groups) == 1 {
 		rep.Reproducible = true
 		rep.Verdict = identicalVerdict(recs[0].Image.ManifestDigest, recs[0].Image.ConfigDigest, rep.Builders, cmp.note)
 		return rep, nil
 	}
-	k := cmp.first
-	imgA, imgB := imageAt(opts.Images, 0), imageAt(opts.Images, k)
-	if imgA != nil && imgB != nil {
-		res, err := deepDiff(ctx, imgA, imgB, opts)
-		if err != nil {
-			return nil, err
-		}
-		at := newAttribution([]*build.Record{recs[0], recs[k]}, opts.MaxFiles)
-		rep.addDeep(res, at, opts)
+	if err := rep.deepRecords(ctx, recs, cmp.groups, opts); err != nil {
+		return nil, err
 	}
-	rep.Verdict = differsVerdict(rep, cmp.names)
+	rep.Verdict = differsVerdict(rep, cmp.names) + groupsVerdict(cmp.groups, len(recs))
 	return rep, nil
+}
+
+// deepRecords diffs the reference group's image with one image of every
+// other group, when the images are at hand, and adds what it finds.
+func (rep *Report) deepRecords(ctx context.Context, recs []*build.Record, groups []Group, opts Options) error {
+	ref := withImage(groups[0], opts.Images)
+	if ref < 0 {
+		return nil
+	}
+	atRecs := []*build.Record{recs[ref]}
+	var pairs []pairDiff
+	for _, g := range groups[1:] {
+		k := withImage(g, opts.Images)
+		if k < 0 {
+			continue
+		}
+		res, err := deepDiff(ctx, opts.Images[ref], opts.Images[k], opts)
+		if err != nil {
+			return err
+		}
+		p := pairDiff{res: res}
+		if len(recs) > 2 {
+			p.builder, p.builders = recs[k].Builder.ID, g.Builders
+		}
+		pairs = append(pairs, p)
+		atRecs = append(atRecs, recs[k])
+	}
+	if len(pairs) > 0 {
+		rep.addDeep(pairs, newAttribution(atRecs, opts.MaxFiles), opts)
+	}
+	return nil
+}
+
+// withImage is the first member of g whose image is at hand, or -1.
+func withImage(g Group, imgs []*image.Image) int {
+	for _, i := range g.members {
+		if imageAt(imgs, i) != nil {
+			return i
+		}
+	}
+	return -1
 }
 
 func imageAt(imgs []*image.Image, i int) *image.Image {
@@ -112,15 +152,15 @@ type digestCmp struct {
 	digests []DigestComparison
 	diffs   []Difference
 	names   []string // the digests that differ
-	first   int      // the first record that differs from the first, or -1
+	groups  []Group  // the records that agree, the reference first
 	note    string
 }
 
-// compareRecordDigests compares every record's digests with the first's.
-// Compressed layer digests and the manifest digest depend on the
+// compareRecordDigests compares the records' digests and groups the records
+// that agree. Compressed layer digests and the manifest digest depend on the
 // compressor, so they are compared only when all builds used the same one.
 func compareRecordDigests(recs []*build.Record) digestCmp {
-	c := digestCmp{first: -1}
+	var c digestCmp
 	sameComp := true
 	for _, r := range recs[1:] {
 		if r.Image.Compressor != recs[0].Image.Compressor {
@@ -134,14 +174,13 @@ func compareRecordDigests(recs []*build.Record) digestCmp {
 		}
 		return vs
 	}
+	keys := make([]string, len(recs))
 	add := func(name string, compared bool, vs []string) {
 		dc := DigestComparison{Name: name, Same: true, Compared: compared, Values: vs}
-		for k, v := range vs[1:] {
-			if v != vs[0] && compared {
-				dc.Same = false
-				if c.first < 0 || k+1 < c.first {
-					c.first = k + 1
-				}
+		for i, v := range vs {
+			if compared {
+				keys[i] += v + "\n"
+				dc.Same = dc.Same && v == vs[0]
 			}
 		}
 		if !compared {
@@ -157,10 +196,69 @@ func compareRecordDigests(recs []*build.Record) digestCmp {
 	add("diffIDs", true, values(func(r *build.Record) string { return listDigest(r.Image.Layers, diffIDOf) }))
 	add("layerDigests", sameComp, values(func(r *build.Record) string { return listDigest(r.Image.Layers, digestOf) }))
 	add("manifestDigest", sameComp, values(func(r *build.Record) string { return r.Image.ManifestDigest }))
-	if c.first > 0 {
-		c.diffs = recordDifferences(recs[0], recs[c.first], sameComp)
+	c.groups = groupRecords(recs, keys)
+	ref := c.groups[0].members[0]
+	for _, g := range c.groups[1:] {
+		for _, d := range recordDifferences(recs[ref], recs[g.members[0]], sameComp) {
+			if len(recs) > 2 {
+				d.Builder = recs[g.members[0]].Builder.ID
+			}
+			c.diffs = append(c.diffs, d)
+		}
 	}
 	return c
+}
+
+// groupRecords groups the records with equal keys: the largest group first
+// (the reference; on a tie, the one with the earliest record), then the
+// others in the order of their first record.
+func groupRecords(recs []*build.Record, keys []string) []Group {
+	var groups []Group
+	index := map[string]int{}
+	for i, k := range keys {
+		g, ok := index[k]
+		if !ok {
+			g = len(groups)
+			index[k] = g
+			groups = append(groups, Group{})
+		}
+		groups[g].members = append(groups[g].members, i)
+		groups[g].Builders = append(groups[g].Builders, recs[i].Builder.ID)
+	}
+	ref := 0
+	for i, g := range groups {
+		if len(g.members) > len(groups[ref].members) {
+			ref = i
+		}
+	}
+	groups[0], groups[ref] = groups[ref], groups[0]
+	sort.SliceStable(groups[1:], func(i, j int) bool { return groups[1+i].members[0] < groups[1+j].members[0] })
+	groups[0].Reference = true
+	return groups
+}
+
+// groupsVerdict names the builders that disagree with the reference, with
+// three or more records.
+func groupsVerdict(groups []Group, n int) string {
+	if n <= 2 || len(groups) < 2 {
+		return ""
+	}
+	var others []string
+	for _, g := range groups[1:] {
+		others = append(others, g.Builders...)
+	}
+	ref, largest := groups[0], 0
+	for _, g := range groups[1:] {
+		largest = max(largest, len(g.Builders))
+	}
+	if len(ref.Builders) > largest {
+		verb := "disagrees"
+		if len(others) > 1 {
+			verb = "disagree"
+		}
+		return fmt.Sprintf("; %s %s with the majority (%s)", strings.Join(others, ", "), verb, strings.Join(ref.Builders, ", "))
+	}
+	return fmt.Sprintf("; no majority: %d different images among %d builds, compared with %s", len(groups), n, strings.Join(ref.Builders, ", "))
 }
 
 func compressorName(r *build.Record) string {
@@ -238,7 +336,7 @@ func Images(ctx context.Context, a, b *image.Image, opts Options) (*Report, erro
 	}
 	at := newAttribution(opts.Records, opts.MaxFiles)
 	at.lookupNix(ctx, opts.Nix, storePathsOf(res.files))
-	rep.addDeep(res, at, opts)
+	rep.addDeep([]pairDiff{{res: res}}, at, opts)
 	rep.Verdict = differsVerdict(rep, names)
 	return rep, nil
 }
@@ -315,25 +413,40 @@ func hashList[T fmt.Stringer](hs []T) string {
 	return fmt.Sprintf("sha256:%s (%d layers)", hex.EncodeToString(h.Sum(nil)), len(hs))
 }
 
-// addDeep adds the deep diff's differences and culprits to the report.
-func (rep *Report) addDeep(res *deepResult, at *attribution, opts Options) {
-	diffs := append([]Difference(nil), res.config.diffs...)
-	diffs = append(diffs, res.layers...)
-	for _, fd := range res.files {
-		for _, f := range fd.Fields {
-			f.Layer = fd.Layer
-			if fd.LayerB != fd.Layer {
-				f.LayerB = intPtr(fd.LayerB)
+// pairDiff is the deep diff of the reference with one other build; with
+// three or more records, builder names that build's representative and
+// builders its whole group.
+type pairDiff struct {
+	res      *deepResult
+	builder  string
+	builders []string
+}
+
+// addDeep adds the deep diffs' differences and culprits to the report.
+func (rep *Report) addDeep(pairs []pairDiff, at *attribution, opts Options) {
+	var diffs []Difference
+	for _, p := range pairs {
+		n := len(diffs)
+		diffs = append(diffs, p.res.config.diffs...)
+		diffs = append(diffs, p.res.layers...)
+		for _, fd := range p.res.files {
+			for _, f := range fd.Fields {
+				f.Layer = fd.Layer
+				if fd.LayerB != fd.Layer {
+					f.LayerB = intPtr(fd.LayerB)
+				}
+				diffs = append(diffs, f)
 			}
-			diffs = append(diffs, f)
+		}
+		for i := n; i < len(diffs); i++ {
+			diffs[i].Builder = p.builder
 		}
 	}
-	sortDifferences(diffs)
 	rep.Differences = append(rep.Differences, diffs...)
 	sortDifferences(rep.Differences)
 	if opts.MaxDifferences > 0 && len(rep.Differences) > opts.MaxDifferences {
 		rep.Truncated = len(rep.Differences) - opts.MaxDifferences
 		rep.Differences = rep.Differences[:opts.MaxDifferences]
 	}
-	rep.Culprits = at.culprits(res.files, res.config)
+	rep.Culprits = at.culprits(pairs)
 }

@@ -85,25 +85,28 @@ func (t *textWriter) writeInputs(in *Inputs, max int) {
 }
 
 func (t *textWriter) writeCulprit(n int, c Culprit) {
-	t.line("  %d. %s  [%s]", n, t.paint(ansiBold, culpritName(c)), t.paint(ansiYellow, strings.Join(c.Causes, ", ")))
+	t.line("  %d. %s  [%s]%s", n, t.paint(ansiBold, culpritName(c)), t.paint(ansiYellow, strings.Join(c.Causes, ", ")), t.nixVerdict(c))
 	if c.ConsequenceOf != "" {
 		t.line("     consequence of %s", c.ConsequenceOf)
+	}
+	if len(c.Builders) > 0 {
+		t.line("     differs on: %s", strings.Join(c.Builders, ", "))
 	}
 	if c.DrvPath != "" {
 		t.line("     drv:    %s", c.DrvPath)
 	}
-	for i, f := range c.Files {
+	for i, f := range c.FileDiffs {
 		label := "files: "
 		if i > 0 {
 			label = "       "
 		}
 		if i == 5 {
-			t.line("     %s … and %d more", label, len(c.Files)-5+c.MoreFiles)
+			t.line("     %s … and %d more", label, len(c.FileDiffs)-5+c.MoreFiles)
 			break
 		}
-		t.line("     %s %s", label, f)
+		t.line("     %s %s%s", label, f.Path, t.fileWhy(f))
 	}
-	if c.Evidence != "" {
+	if c.Evidence != "" && !fileEvidence(c) {
 		t.line("     why:    %s", c.Evidence)
 	}
 	if c.Confirmed != nil {
@@ -116,10 +119,62 @@ func (t *textWriter) writeCulprit(n int, c Culprit) {
 	t.line("     check:  %s", c.Hint)
 }
 
+// nixVerdict is what nixdock reproduce learnt from Nix, for the culprit's
+// first line, so that a reader sees it at once.
+func (t *textWriter) nixVerdict(c Culprit) string {
+	switch {
+	case c.Confirmed == nil:
+		return ""
+	case *c.Confirmed:
+		return " " + t.paint(ansiRed+ansiBold, "confirmed by Nix")
+	}
+	return " " + t.paint(ansiGreen, "refuted by Nix")
+}
+
+// fileWhy is the causes and evidence shown after a culprit's file.
+func (t *textWriter) fileWhy(f FileEvidence) string {
+	s := ""
+	if len(f.Causes) > 0 {
+		s = "  " + t.paint(ansiYellow, "["+strings.Join(f.Causes, ", ")+"]")
+	}
+	if f.Evidence != "" {
+		s += " " + f.Evidence
+	}
+	return s
+}
+
+// fileEvidence reports whether the culprit's Evidence is one of its files'
+// (then the file lines show it; the config's evidence is not).
+func fileEvidence(c Culprit) bool {
+	for _, f := range c.FileDiffs {
+		if f.Evidence != "" && relToCulprit(c, f.Path)+": "+f.Evidence == c.Evidence {
+			return true
+		}
+	}
+	return false
+}
+
+// relToCulprit is file relative to the culprit's store path, as Evidence
+// names it.
+func relToCulprit(c Culprit, file string) string {
+	return strings.TrimPrefix(file, c.StorePath+"/")
+}
+
 func (t *textWriter) writeDetails(r *Report, max int) {
 	if r.Inputs != nil && r.Inputs.Same && len(r.Inputs.DrvPaths) > 0 {
 		t.line("")
 		t.line("Inputs: same derivation %s", r.Inputs.DrvPaths[0])
+	}
+	if len(r.Groups) > 0 {
+		t.line("")
+		t.line("Groups (builds with the same image):")
+		for _, g := range r.Groups {
+			ref := ""
+			if g.Reference {
+				ref = t.paint(ansiDim, "  (reference)")
+			}
+			t.line("  %s%s", strings.Join(g.Builders, ", "), ref)
+		}
 	}
 	if len(r.Digests) > 0 {
 		t.line("")
@@ -163,7 +218,11 @@ func differenceLine(d Difference) string {
 	if d.Path != "" {
 		where += " " + d.Path
 	}
-	return fmt.Sprintf("%s %s: %s vs %s", where, d.Field, short(d.A, 72), short(d.B, 72))
+	s := fmt.Sprintf("%s %s: %s vs %s", where, d.Field, short(d.A, 72), short(d.B, 72))
+	if d.Builder != "" {
+		s += " (" + d.Builder + ")"
+	}
+	return s
 }
 
 func layerLabel(d Difference) string {
@@ -232,25 +291,37 @@ func mdCulprit(c Culprit) string {
 	if c.ConsequenceOf != "" {
 		s += "<br>consequence of " + mdCode(c.ConsequenceOf)
 	}
+	if len(c.Builders) > 0 {
+		s += "<br>differs on " + mdText(strings.Join(c.Builders, ", "))
+	}
 	return s
 }
 
+// mdFiles lists up to five files, each with its causes and a cut excerpt.
 func mdFiles(c Culprit) string {
 	var fs []string
-	for i, f := range c.Files {
+	for i, f := range c.FileDiffs {
 		if i == 5 {
-			fs = append(fs, fmt.Sprintf("and %d more", len(c.Files)-5+c.MoreFiles))
+			fs = append(fs, fmt.Sprintf("and %d more", len(c.FileDiffs)-5+c.MoreFiles))
 			break
 		}
-		rel := strings.TrimPrefix(f, c.StorePath+"/")
-		fs = append(fs, mdCode(rel))
+		s := mdCode(relToCulprit(c, f.Path))
+		if len(f.Causes) > 0 {
+			s += " (" + mdText(strings.Join(f.Causes, ", ")) + ")"
+		}
+		if f.Evidence != "" {
+			s += ": " + mdText(cut(f.Evidence, 100))
+		}
+		fs = append(fs, s)
 	}
 	return strings.Join(fs, "<br>")
 }
 
+// mdCauses is the culprit's causes, and its evidence when no file line
+// shows it (the config's).
 func mdCauses(c Culprit) string {
 	s := mdText(strings.Join(c.Causes, ", "))
-	if c.Evidence != "" {
+	if c.Evidence != "" && !fileEvidence(c) {
 		s += "<br>" + mdText(cut(c.Evidence, 160))
 	}
 	return s
@@ -265,6 +336,13 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 	p("")
 	p("| Kind | Layer | Path | Field | A | B |")
 	p("| --- | --- | --- | --- | --- | --- |")
+	// With three or more records, B names its builder (A is the reference).
+	bLabel := func(d Difference) string {
+		if d.Builder == "" {
+			return ""
+		}
+		return " (" + mdText(d.Builder) + ")"
+	}
 	for i, d := range r.Differences {
 		if i == 100 {
 			p("| … | | %d more | | | |", len(r.Differences)-100+r.Truncated)
@@ -274,7 +352,7 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 		if d.Layer >= 0 || d.LayerB != nil {
 			layer = layerLabel(d)
 		}
-		p("| %s | %s | %s | %s | %s | %s |", d.Kind, layer, mdCode(d.Path), mdText(d.Field), mdCode(cut(d.A, 60)), mdCode(cut(d.B, 60)))
+		p("| %s | %s | %s | %s | %s | %s |", d.Kind, layer, mdCode(d.Path), mdText(d.Field), mdCode(cut(d.A, 60)), mdCode(cut(d.B, 60))+bLabel(d))
 	}
 	p("")
 	p("</details>")

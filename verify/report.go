@@ -27,6 +27,9 @@ type Report struct {
 	Inputs *Inputs `json:"inputs,omitempty"`
 	// Builders are the builds compared, in the order given.
 	Builders []Builder `json:"builders"`
+	// Groups are the builds that produced the same image, the reference
+	// (the largest group) first; only with three or more records.
+	Groups []Group `json:"groups,omitempty"`
 	// Digests compares the digests of the builds, field by field.
 	Digests []DigestComparison `json:"digests"`
 	// Differences are every difference found, sorted.
@@ -46,6 +49,15 @@ type Builder struct {
 	DrvPath string `json:"drvPath,omitempty"`
 	OutPath string `json:"outPath,omitempty"`
 	Store   string `json:"store,omitempty"`
+}
+
+// Group is builds that produced the same image (equal digests).
+type Group struct {
+	// Builders are the builder ids, in the order given.
+	Builders []string `json:"builders"`
+	// Reference is true for the group the others are compared with.
+	Reference bool `json:"reference,omitempty"`
+	members   []int
 }
 
 // Inputs says whether the builds evaluated the same image derivation, and
@@ -107,6 +119,9 @@ type Difference struct {
 	Field string `json:"field"`
 	A     string `json:"a"`
 	B     string `json:"b"`
+	// Builder is, with three or more records, the builder B is: the
+	// representative of a group that differs from the reference (A).
+	Builder string `json:"builder,omitempty"`
 }
 
 // Culprit is one store path whose bytes differ between the builds.
@@ -121,11 +136,19 @@ type Culprit struct {
 	// MoreFiles counts differing files left out of Files (see
 	// Options.MaxFiles).
 	MoreFiles int `json:"moreFiles,omitempty"`
+	// Builders are, with three or more records, the builders whose image
+	// differs from the reference's in this store path.
+	Builders []string `json:"builders,omitempty"`
 	// Causes are the likely causes, sorted: timestamp, random, order,
 	// build-path, mode, owner, content, config, consequence.
 	Causes []string `json:"causes"`
-	// Evidence is a short excerpt of what differs, for people.
+	// Evidence is a short excerpt of what differs, for people: that of the
+	// first differing file found (as "<file relative to the store path>:
+	// <excerpt>"), or the config's.
 	Evidence string `json:"evidence,omitempty"`
+	// FileDiffs are the causes and evidence of each file in Files, in the
+	// same order (bounded like Files).
+	FileDiffs []FileEvidence `json:"fileDiffs,omitempty"`
 	// Hint is the command that confirms the culprit with Nix.
 	Hint string `json:"hint"`
 	// ConsequenceOf names the root-cause store path that this one embeds
@@ -136,6 +159,16 @@ type Culprit struct {
 	Confirmed *bool `json:"confirmed,omitempty"`
 	// ConfirmedBy is the command that confirmed (or refuted) the culprit.
 	ConfirmedBy string `json:"confirmedBy,omitempty"`
+}
+
+// FileEvidence is why one file of a culprit differs.
+type FileEvidence struct {
+	// Path is the file, absolute.
+	Path string `json:"path"`
+	// Causes are the file's likely causes, sorted like Culprit.Causes.
+	Causes []string `json:"causes"`
+	// Evidence is a short excerpt of what differs in this file.
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // Root reports whether c is a root cause rather than a consequence.
