@@ -49,24 +49,9 @@ func (f *runnerFiles) read(t *testing.T, name string) string {
 // does: NAME<<DELIMITER lines, the value, the delimiter.
 func parseFileCommands(t *testing.T, s string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		if lines[i] == "" {
-			continue
-		}
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			t.Fatalf("line %q is not NAME<<DELIMITER", lines[i])
-		}
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("no closing delimiter for %s", name)
-		}
-		out[name] = strings.Join(val, "\n")
+	out, err := ParseFileCommands(s)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/humanize"
 )
 
 // WriteJSON writes the result as one JSON document (schema
@@ -37,7 +39,7 @@ func (r *Result) WriteText(w io.Writer) error {
 				fmt.Fprintf(b, "  … and %d more\n", len(r.Sizes)-maxSizes)
 				break
 			}
-			fmt.Fprintf(b, "  %10s  %s\n", humanBytes(s.Bytes), s.StorePath)
+			fmt.Fprintf(b, "  %10s  %s\n", humanize.Bytes(s.Bytes), s.StorePath)
 		}
 	}
 	fmt.Fprintf(b, "\n%s\n", r.countsLine())
@@ -71,7 +73,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 				fmt.Fprintf(b, "| | … and %d more | |\n", len(r.Sizes)-maxSizes)
 				break
 			}
-			fmt.Fprintf(b, "| %s | `%s` | %d |\n", humanBytes(s.Bytes), s.StorePath, s.Files)
+			fmt.Fprintf(b, "| %s | `%s` | %d |\n", humanize.Bytes(s.Bytes), s.StorePath, s.Files)
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -84,7 +86,7 @@ func (r *Result) imageSummary() string {
 	if form != "" {
 		form += ", "
 	}
-	return fmt.Sprintf("%s%s, %s, %s", form, plural(r.Image.Layers, "layer", "layers"), plural(r.Image.Files, "file", "files"), humanBytes(r.Image.Bytes))
+	return fmt.Sprintf("%s%s, %s, %s", form, plural(r.Image.Layers, "layer", "layers"), plural(r.Image.Files, "file", "files"), humanize.Bytes(r.Image.Bytes))
 }
 
 func (r *Result) countsLine() string {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/humanize"
 )
 
 // sizesByStorePath adds up the file contents of every layer by store path,
@@ -119,9 +121,9 @@ func loopFindings(m *model, roots []string) []Finding {
 		parent := r[:strings.LastIndexByte(r, '/')]
 		fs = append(fs, Finding{
 			ID: "size-symlink-loop", Severity: SeverityWarning,
-			Title: fmt.Sprintf("%s was copied through a symlink loop, %d levels deep (%s)", r, depth, humanBytes(bytes)),
+			Title: fmt.Sprintf("%s was copied through a symlink loop, %d levels deep (%s)", r, depth, humanize.Bytes(bytes)),
 			Evidence: []string{
-				fmt.Sprintf("%s/%s/%s/… repeats: %d files, %s, are copies of what is in %s", r, name, name, files, humanBytes(bytes), parent),
+				fmt.Sprintf("%s/%s/%s/… repeats: %d files, %s, are copies of what is in %s", r, name, name, files, humanize.Bytes(bytes), parent),
 				"a symlink that points at its own directory (tzdata's zoneinfo/posix -> .) was followed while copying",
 			},
 			Fix: "Copy without following symlinks (`cp -a`, not `cp -rL`; no `--dereference`; rsync without -L) where the " +
@@ -179,7 +181,7 @@ func duplicateFinding(g []*entry, wasted int64) Finding {
 		}
 		ev = append(ev, fmt.Sprintf("%s (layer %d)", e.path, e.layer))
 	}
-	ev = append(ev, fmt.Sprintf("%d copies of %s with sha256 %x: %s wasted", len(g), humanBytes(g[0].size), g[0].digest[:8], humanBytes(wasted)))
+	ev = append(ev, fmt.Sprintf("%d copies of %s with sha256 %x: %s wasted", len(g), humanize.Bytes(g[0].size), g[0].digest[:8], humanize.Bytes(wasted)))
 	fix := "Depend on one package that holds the file instead of copying it into several (vendored copies of a " +
 		"dependency are the usual cause): take it from the dependency's store path, or symlink to it."
 	if len(paths) == 1 {
@@ -188,7 +190,7 @@ func duplicateFinding(g []*entry, wasted int64) Finding {
 	}
 	return Finding{
 		ID: "size-duplicate", Severity: SeverityWarning,
-		Title:    fmt.Sprintf("The same %s file is stored %d times (%s wasted)", humanBytes(g[0].size), len(g), humanBytes(wasted)),
+		Title:    fmt.Sprintf("The same %s file is stored %d times (%s wasted)", humanize.Bytes(g[0].size), len(g), humanize.Bytes(wasted)),
 		Evidence: ev, Fix: fix, Location: fileLocation(g[0]), Bytes: wasted,
 	}
 }
@@ -224,11 +226,11 @@ func singleLayer(m *model) []Finding {
 	saved := total - changed.Bytes
 	return []Finding{{
 		ID: "size-single-layer", Severity: SeverityNote,
-		Title: fmt.Sprintf("One layer holds all %d store paths: one layer per path would save %s per update", len(store), humanBytes(saved)),
+		Title: fmt.Sprintf("One layer holds all %d store paths: one layer per path would save %s per update", len(store), humanize.Bytes(saved)),
 		Evidence: []string{
-			fmt.Sprintf("layer 0 holds %d store paths, %s", len(store), humanBytes(total)),
+			fmt.Sprintf("layer 0 holds %d store paths, %s", len(store), humanize.Bytes(total)),
 			fmt.Sprintf("a change to %s (%s, %s) re-sends all %s; with one layer per store path it sends %s, and unchanged paths stay cached and shared with other images",
-				changed.StorePath, why, humanBytes(changed.Bytes), humanBytes(total), humanBytes(changed.Bytes)),
+				changed.StorePath, why, humanize.Bytes(changed.Bytes), humanize.Bytes(total), humanize.Bytes(changed.Bytes)),
 		},
 		Fix: "Build with dockerTools.buildLayeredImage or dockerTools.streamLayeredImage (one layer per store path, up to " +
 			"`maxLayers`, 100 by default) instead of dockerTools.buildImage.",
@@ -251,19 +253,6 @@ func commandStorePath(m *model) string {
 		return storePathOf(argv[0])
 	}
 	return ""
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func countName(p, name string) int {

@@ -116,24 +116,9 @@ func readFile(t *testing.T, p string) string {
 // parseFileCommands reads GITHUB_OUTPUT or GITHUB_ENV as the runner does.
 func parseFileCommands(t *testing.T, s string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		if lines[i] == "" {
-			continue
-		}
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			t.Fatalf("file command line %q is not NAME<<DELIMITER", lines[i])
-		}
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("file command %s has no closing delimiter", name)
-		}
-		out[name] = strings.Join(val, "\n")
+	out, err := action.ParseFileCommands(s)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

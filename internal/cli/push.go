@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/humanize"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -121,7 +122,7 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 			// One line per 10% in logs; every percent on a terminal.
 			if tenth := done * 10 / total; a.ui.TTY || tenth != lastTenth {
 				lastTenth = tenth
-				a.ui.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanBytes(done), humanBytes(total))
+				a.ui.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanize.Bytes(done), humanize.Bytes(total))
 			}
 		},
 	})
@@ -131,17 +132,4 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	a.ui.Infof("pushed %s (%d layers, %s)", res.Ref, len(digests.Layers), digests.Compressor.Name)
 	fmt.Fprintln(a.ui.Out, res.Ref.String())
 	return nil
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
