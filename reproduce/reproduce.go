@@ -99,7 +99,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		progress(fmt.Sprintf("build %s (%d/2) in %s", s.label, i+1, s.store))
 		r, err := buildSide(ctx, opts, s)
 		if err != nil {
-			return nil, fmt.Errorf("build %s in %s: %w", s.label, s.store, err)
+			return nil, fmt.Errorf("build %s in %s: %w%s", s.label, s.store, err, storeHint(err))
 		}
 		defer r.Image.Close()
 		results[i] = r

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nixdock/nixdock-action/build"
@@ -97,4 +98,19 @@ func mountShuffled(ctx context.Context, work string) (string, func(), error) {
 func removeStore(dir string) error {
 	_ = exec.Command("chmod", "-R", "u+w", dir).Run()
 	return os.RemoveAll(dir)
+}
+
+// storeHint explains a failure to use a chroot store, which needs a mount
+// namespace: root, or unprivileged user namespaces. Elsewhere the
+// two-runner workflow proves the same thing without chroot stores.
+func storeHint(err error) string {
+	msg := err.Error()
+	for _, sign := range []string{"namespace", "Operation not permitted", "unshare"} {
+		if strings.Contains(msg, sign) {
+			return "\n(chroot stores need a mount namespace: run as root, or allow unprivileged user namespaces " +
+				"(sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0); " +
+				"where neither is possible, build on two runners and compare with nixdock verify: see docs/reproduce.md)"
+		}
+	}
+	return ""
 }
