@@ -165,8 +165,9 @@ func (a *app) layerProgress(done, total int) {
 }
 
 // recordImages opens the images named by --image, or else the records' out
-// paths when they exist on this machine (under a chroot store's root). It
-// returns nil images when they are not at hand.
+// paths when they exist on this machine (under a chroot store's root),
+// leaving nil where a record's image is not at hand. It returns nil when
+// fewer than two are.
 func (a *app) recordImages(ctx context.Context, recs []*build.Record, paths []string) ([]*image.Image, func(), error) {
 	var opened []*image.Image
 	closeAll := func() {
@@ -181,8 +182,10 @@ func (a *app) recordImages(ctx context.Context, recs []*build.Record, paths []st
 		if len(paths) > 0 {
 			src = paths[i]
 		} else if _, err := os.Stat(src); err != nil {
-			a.ui.Infof("nixdock: the image of record %d (%s) is not on this machine; give --image to diff the images", i+1, r.OutPath)
-			return nil, closeAll, nil
+			// The verifier diffs whichever images are at hand (it needs
+			// the reference's and one other's).
+			a.ui.Infof("nixdock: the image of record %d (%s) is not on this machine; give --image to diff it", i+1, r.OutPath)
+			continue
 		}
 		a.ui.Progress("opening %s", src)
 		img, err := image.Open(ctx, src, image.Options{StoreRoot: root, Stderr: a.ui.logWriter()})
@@ -191,6 +194,9 @@ func (a *app) recordImages(ctx context.Context, recs []*build.Record, paths []st
 		}
 		opened = append(opened, img)
 		imgs[i] = img
+	}
+	if len(opened) < 2 {
+		return nil, closeAll, nil
 	}
 	return imgs, closeAll, nil
 }
