@@ -164,7 +164,7 @@ func buildSide(ctx context.Context, opts Options, s *side) (*build.Result, error
 	if s.tmpDir != "" {
 		nix.Env = []string{"TMPDIR=" + s.tmpDir}
 	}
-	return build.Run(ctx, build.Options{
+	res, err := build.Run(ctx, build.Options{
 		Installable:    opts.Installable,
 		Nix:            nix,
 		Compression:    opts.Compression,
@@ -176,6 +176,14 @@ func buildSide(ctx context.Context, opts Options, s *side) (*build.Result, error
 			}
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Name the builder by its side: the store path is in the record and
+	// the report already, and a temporary path reads badly in a verdict.
+	b := &res.Record.Builder
+	b.ID = strings.TrimSuffix(b.ID, " store="+s.store) + " (build " + s.label + ")"
+	return res, nil
 }
 
 // coverage finds which derivations both stores built themselves and which
