@@ -278,6 +278,3 @@ func (l *archiveLayer) Uncompressed() (io.ReadCloser, error) {
 			ErrBadArchive, l.archive, l.file, got, l.diffID)
 	}), nil
 }
-
-// UncompressedSize is the size of the layer file when stored uncompressed.
-func (l *archiveLayer) storedSize() int64 { return l.r.Size() }

@@ -87,10 +87,7 @@ func (d *Document) cdxComponent(c *Component) cdx.Component {
 	if c.Homepage != "" {
 		out.ExternalReferences = &[]cdx.ExternalReference{{Type: cdx.ERTypeWebsite, URL: c.Homepage}}
 	}
-	var layers []string
-	for _, i := range d.layerIndexes(c) {
-		layers = append(layers, i)
-	}
+	layers := append([]string(nil), d.layerIndexes(c)...)
 	out.Properties = props(
 		prop("nix:storePath", c.Path),
 		prop("nix:narSize", sizeText(c.NarSize)),

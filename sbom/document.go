@@ -146,13 +146,3 @@ func (d *Document) contentHash() [32]byte {
 	}
 	return sha256.Sum256(data)
 }
-
-// component returns the component with path p, or nil.
-func (d *Document) component(p string) *Component {
-	for i := range d.Components {
-		if d.Components[i].Path == p {
-			return &d.Components[i]
-		}
-	}
-	return nil
-}

@@ -156,7 +156,7 @@ func (st *pathStream) add(hdr *tar.Header, rel string, body io.Reader) error {
 		e.kind = kindDirectory
 	case tar.TypeSymlink:
 		e.kind, e.target = kindSymlink, hdr.Linkname
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg
 		e.kind, e.size, e.body = kindRegular, hdr.Size, body
 		e.executable = hdr.Mode&0o100 != 0
 	case tar.TypeLink:

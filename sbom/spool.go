@@ -73,7 +73,7 @@ func extract(ctx context.Context, l v1.Layer, dir string, want, links map[string
 			if err := writeEntry(dst, hdr, tr, dir, want); err != nil {
 				return fmt.Errorf("%s: %w", hdr.Name, err)
 			}
-		case links[name] && (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA):
+		case links[name] && hdr.Typeflag == tar.TypeReg:
 			if err := writeEntry(linkPath(dir, name), hdr, tr, dir, want); err != nil {
 				return fmt.Errorf("%s: %w", hdr.Name, err)
 			}
@@ -123,7 +123,7 @@ func writeEntry(dst string, hdr *tar.Header, r io.Reader, dir string, want map[s
 			return os.Link(src, dst)
 		}
 		return os.Link(linkPath(dir, src), dst)
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		mode := os.FileMode(0o600)
 		if hdr.Mode&0o100 != 0 {
 			mode = 0o700

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -134,13 +133,4 @@ func failure(err error) error {
 		return err
 	}
 	return &exitError{code: ExitFailure, err: err}
-}
-
-// writeFileOrStdout writes data to path, or to stdout when path is "" or "-".
-func (a *app) writeFileOrStdout(path string, data []byte) error {
-	if path == "" || path == "-" {
-		_, err := a.ui.Out.Write(data)
-		return err
-	}
-	return os.WriteFile(path, data, 0o644)
 }
