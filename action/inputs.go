@@ -3,6 +3,7 @@ package action
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -190,13 +191,13 @@ func ParseInputs(getenv func(string) string) (*Inputs, error) {
 
 // Validate checks values and their combinations for the chosen mode.
 func (in *Inputs) Validate() error {
-	if !oneOf(string(in.Mode), modeNames()) {
+	if !slices.Contains(Modes, in.Mode) {
 		return inputErr(InputMode, "%q is not a mode: use one of %s", in.Mode, strings.Join(modeNames(), ", "))
 	}
-	if !oneOf(in.Compression, Compressions) {
+	if !slices.Contains(Compressions, in.Compression) {
 		return inputErr(InputCompression, "%q: use one of %s", in.Compression, strings.Join(Compressions, ", "))
 	}
-	if !oneOf(in.SBOMFormat, SBOMFormats) {
+	if !slices.Contains(SBOMFormats, in.SBOMFormat) {
 		return inputErr(InputSBOMFormat, "%q: use one of %s", in.SBOMFormat, strings.Join(SBOMFormats, ", "))
 	}
 	if !validArtifactName(in.ArtifactName) {
@@ -316,15 +317,6 @@ func modeNames() []string {
 		s[i] = string(m)
 	}
 	return s
-}
-
-func oneOf(s string, set []string) bool {
-	for _, v := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 func validArtifactName(s string) bool {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // Verdict is the one-line result of a run.
@@ -101,7 +103,7 @@ func (s *Summary) Markdown() string {
 		for _, c := range sortedCulprits(s.Culprits) {
 			causes := strings.Join(c.Causes, ", ")
 			if c.ConsequenceOf != "" {
-				causes += " (follows from " + storeName(c.ConsequenceOf) + ")"
+				causes += " (follows from " + storepath.Name(c.ConsequenceOf) + ")"
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(c.StorePath), mdCell(causes),
 				mdCell(fileList(c.Files, 5)), codeOrEmpty(c.Hint))
@@ -155,7 +157,7 @@ func CulpritAnnotations(culprits []Culprit, file string) []Annotation {
 		if c.Hint != "" {
 			msg += "; confirm with: " + c.Hint
 		}
-		out = append(out, Annotation{File: file, Title: "Unreproducible: " + storeName(c.StorePath), Message: msg})
+		out = append(out, Annotation{File: file, Title: "Unreproducible: " + storepath.Name(c.StorePath), Message: msg})
 	}
 	return out
 }
@@ -186,15 +188,6 @@ func sortedCulprits(in []Culprit) []Culprit {
 	out := append([]Culprit(nil), in...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].StorePath < out[j].StorePath })
 	return out
-}
-
-// storeName is a store path without /nix/store/ and its hash.
-func storeName(p string) string {
-	base := path.Base(p)
-	if len(base) > 33 && base[32] == '-' {
-		return base[33:]
-	}
-	return base
 }
 
 func fileList(files []string, max int) string {

@@ -20,6 +20,9 @@ type Options struct {
 	ExtraArgs []string
 	// Variation names what this build varied on purpose, for the record.
 	Variation map[string]string
+	// BuilderLabel tells apart builders on one machine in reports; empty is
+	// "store=STORE" for a build in a store other than the machine's.
+	BuilderLabel string
 	// NixdockVersion is written into the record.
 	NixdockVersion string
 	// Progress, when set, hears each step ("building", "digesting layer 3/9").
@@ -78,24 +81,30 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 	if progress == nil {
 		progress = func(string) {}
 	}
-	pub, digests, err := image.Describe(ctx, img, image.DescribeOptions{
-		Compression: opts.Compression,
-		OnLayer: func(done, total int) {
-			progress(fmt.Sprintf("digested layer %d/%d", done, total))
-		},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
 	progress("querying the closure of " + res.OutPath)
 	closure, err := nix.PathInfo(ctx, true, res.OutPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("querying the closure of %s: %w", res.OutPath, err)
 	}
+	// A compressed archive hides its references from Nix: its closure is
+	// then itself alone, and starts instead from the store paths its layers
+	// hold, gathered while Describe reads them.
+	var storePaths *[]string
 	if len(closure) == 1 {
-		// A compressed archive hides its references from Nix: start the
-		// closure from the store paths its layers hold.
-		if closure, err = contentsClosure(ctx, nix, img, closure); err != nil {
+		storePaths = new([]string)
+	}
+	pub, digests, err := image.Describe(ctx, img, image.DescribeOptions{
+		Compression: opts.Compression,
+		OnLayer: func(done, total int) {
+			progress(fmt.Sprintf("digested layer %d/%d", done, total))
+		},
+		StorePaths: storePaths,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if storePaths != nil {
+		if closure, err = contentsClosure(ctx, nix, *storePaths, closure); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -106,7 +115,7 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 	return &Record{
 		Schema:      RecordSchema,
 		Nixdock:     opts.NixdockVersion,
-		Builder:     ThisBuilder(nix.Store),
+		Builder:     ThisBuilder(builderLabel(opts)),
 		Installable: opts.Installable,
 		Store:       nix.Store,
 		DrvPath:     res.DrvPath,
@@ -118,13 +127,9 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 	}, pub, nil
 }
 
-// contentsClosure adds the closure of the store paths held in img's layers
-// (those valid in the store) to closure.
-func contentsClosure(ctx context.Context, nix *Nix, img *image.Image, closure []PathInfo) ([]PathInfo, error) {
-	paths, err := image.StorePaths(ctx, img)
-	if err != nil {
-		return nil, fmt.Errorf("listing the store paths in %s: %w", img.Source, err)
-	}
+// contentsClosure adds the closure of paths (those valid in the store),
+// the store paths an image's layers hold, to closure.
+func contentsClosure(ctx context.Context, nix *Nix, paths []string, closure []PathInfo) ([]PathInfo, error) {
 	var valid []string
 	for _, p := range paths {
 		if exists(nix.RealPath(p)) {
@@ -148,4 +153,11 @@ func contentsClosure(ctx context.Context, nix *Nix, img *image.Image, closure []
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+func builderLabel(opts Options) string {
+	if opts.BuilderLabel == "" && opts.Nix.Store != "" {
+		return "store=" + opts.Nix.Store
+	}
+	return opts.BuilderLabel
 }

@@ -57,7 +57,13 @@ func lastLines(s string, n int) string {
 // baseArgs are the arguments every nix call takes: the experimental features
 // nixdock relies on, the store and the user's options.
 func (n *Nix) baseArgs() []string {
-	args := []string{"--extra-experimental-features", "nix-command flakes"}
+	return append([]string{"--extra-experimental-features", "nix-command flakes"}, n.storeArgs()...)
+}
+
+// storeArgs are the store and the user's options, which nix-store and
+// nix-build take too.
+func (n *Nix) storeArgs() []string {
+	var args []string
 	if n.Store != "" {
 		args = append(args, "--store", n.Store)
 	}
@@ -76,14 +82,7 @@ func (n *Nix) run(ctx context.Context, sub []string, args ...string) ([]byte, er
 // runPlain runs n.Bin with the store and options but without nix-command
 // features (for nix-store and nix-build).
 func (n *Nix) runPlain(ctx context.Context, args []string) ([]byte, error) {
-	var argv []string
-	if n.Store != "" {
-		argv = append(argv, "--store", n.Store)
-	}
-	for _, o := range n.Options {
-		argv = append(argv, "--option", o.Name, o.Value)
-	}
-	return n.exec(ctx, append(argv, args...))
+	return n.exec(ctx, append(n.storeArgs(), args...))
 }
 
 func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {

@@ -141,8 +141,9 @@ func isDigest(s string) bool {
 	return true
 }
 
-// ThisBuilder describes the machine nixdock runs on.
-func ThisBuilder(store string) Builder {
+// ThisBuilder describes the machine nixdock runs on; label, when set, tells
+// apart builders on one machine (such as "store=/tmp/storeB").
+func ThisBuilder(label string) Builder {
 	b := Builder{
 		OS:         runtime.GOOS,
 		Arch:       runtime.GOARCH,
@@ -159,8 +160,8 @@ func ThisBuilder(store string) Builder {
 	if b.ID == "" {
 		b.ID, _ = os.Hostname()
 	}
-	if store != "" {
-		b.ID += " store=" + store
+	if label != "" {
+		b.ID += " " + label
 	}
 	return b
 }

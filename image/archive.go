@@ -120,11 +120,6 @@ func (a *archive) open(name string) (*io.SectionReader, error) {
 }
 
 func (a *archive) readSmall(name string, max int64) ([]byte, error) {
-	if name == "manifest.json" {
-		if _, ok := a.entries[name]; !ok {
-			return nil, fmt.Errorf("%w %s: has no manifest.json, so it is not a docker-archive", ErrBadArchive, a.name)
-		}
-	}
 	r, err := a.open(name)
 	if err != nil {
 		return nil, err
@@ -137,6 +132,9 @@ func (a *archive) readSmall(name string, max int64) ([]byte, error) {
 
 // image returns the archive's single image as a v1.Image.
 func (a *archive) image() (v1.Image, error) {
+	if _, ok := a.entries["manifest.json"]; !ok {
+		return nil, fmt.Errorf("%w %s: has no manifest.json, so it is not a docker-archive", ErrBadArchive, a.name)
+	}
 	data, err := a.readSmall("manifest.json", 16<<20)
 	if err != nil {
 		return nil, err

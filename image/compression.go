@@ -1,7 +1,6 @@
 package image
 
 import (
-	"bytes"
 	"fmt"
 	"hash"
 	"io"
@@ -27,7 +26,10 @@ const (
 const compressLibrary = "github.com/klauspost/compress@v1.20.4"
 
 const (
-	gzipLevel = gzip.DefaultCompression
+	// gzipLevel is spelled out, not gzip.DefaultCompression: the record
+	// names the level, and the library's default is 5 (not zlib's 6). The
+	// bytes are the same as the default's.
+	gzipLevel = 5
 	zstdLevel = zstd.SpeedDefault
 )
 
@@ -44,7 +46,7 @@ func ParseCompression(s string) (Compression, error) {
 func (c Compression) Compressor() Compressor {
 	switch c {
 	case Gzip:
-		return Compressor{Name: "gzip", Library: compressLibrary, Level: 6}
+		return Compressor{Name: "gzip", Library: compressLibrary, Level: gzipLevel}
 	case Zstd:
 		return Compressor{Name: "zstd", Library: compressLibrary, Level: int(zstdLevel)}
 	}
@@ -127,5 +129,3 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

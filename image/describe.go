@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -56,6 +57,10 @@ type DescribeOptions struct {
 	Workers int
 	// OnLayer, when set, is called as each layer is finished (for progress).
 	OnLayer func(done, total int)
+	// StorePaths, when set, receives the Nix store paths the layers hold
+	// (sorted, as StorePaths returns them). Archives and stream outputs
+	// gather them in the same single read that digests the layers.
+	StorePaths *[]string
 }
 
 // Describe reads img once and returns the image to publish and its digests.
@@ -76,9 +81,20 @@ func Describe(ctx context.Context, img *Image, opts DescribeOptions) (v1.Image, 
 			return nil, Digests{}, err
 		}
 		pub, comp = ci, c.Compressor()
+		if opts.StorePaths != nil {
+			*opts.StorePaths = ci.storePaths
+		}
 	default:
 		pub = img.Image
 		comp = Compressor{Name: "as-published"}
+		if opts.StorePaths != nil {
+			// These forms are described without reading their layers.
+			paths, err := StorePaths(ctx, img.Image)
+			if err != nil {
+				return nil, Digests{}, fmt.Errorf("listing the store paths in %s: %w", img.Source, err)
+			}
+			*opts.StorePaths = paths
+		}
 	}
 	d, err := digestsOf(pub, comp)
 	if err != nil {
@@ -124,13 +140,14 @@ func digestsOf(img v1.Image, comp Compressor) (Digests, error) {
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
 		return d, fmt.Errorf("config lists %d diff_ids for %d manifest layers", len(cfg.RootFS.DiffIDs), len(m.Layers))
 	}
+	ci, _ := img.(*compressedImage) // only nixdock's own layers know their uncompressed size
 	d.Layers = make([]Layer, len(m.Layers))
 	for i, l := range m.Layers {
 		d.Layers[i] = Layer{
 			DiffID: cfg.RootFS.DiffIDs[i], Digest: l.Digest.String(),
 			Size: l.Size, MediaType: string(l.MediaType),
 		}
-		if ci, ok := img.(*compressedImage); ok {
+		if ci != nil {
 			d.Layers[i].UncompressedSize = ci.layers[i].uncompressedSize
 		}
 	}
@@ -152,6 +169,10 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 		return nil, fmt.Errorf("reading layers: %w", err)
 	}
 	layers := make([]*compressedLayer, len(src))
+	var paths []map[string]bool // per layer, when opts.StorePaths asks
+	if opts.StorePaths != nil {
+		paths = make([]map[string]bool, len(src))
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = min(runtime.GOMAXPROCS(0), MaxDefaultWorkers)
@@ -165,7 +186,12 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			cl, err := newCompressedLayer(l, c)
+			var seen map[string]bool
+			if paths != nil {
+				seen = map[string]bool{}
+				paths[i] = seen
+			}
+			cl, err := newCompressedLayer(l, c, seen)
 			if err != nil {
 				return fmt.Errorf("reading layer %d: %w", i, err)
 			}
@@ -182,7 +208,14 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return newCompressedImage(rawConfig, layers)
+	ci, err := newCompressedImage(rawConfig, layers)
+	if err != nil {
+		return nil, err
+	}
+	if paths != nil {
+		ci.storePaths = sortedPaths(paths...)
+	}
+	return ci, nil
 }
 
 // compressedImage is an image whose layer digests were computed by nixdock.
@@ -193,6 +226,9 @@ type compressedImage struct {
 	rawManifest []byte
 	manifest    *v1.Manifest
 	layers      []*compressedLayer
+	// storePaths are the store paths in the layers, when Describe was
+	// asked for them.
+	storePaths []string
 }
 
 var _ v1.Image = (*compressedImage)(nil)
@@ -200,7 +236,7 @@ var _ v1.Image = (*compressedImage)(nil)
 func newCompressedImage(rawConfig []byte, layers []*compressedLayer) (*compressedImage, error) {
 	// A config that does not parse as typed (lint's business) is still
 	// published as written; ConfigFile reports the error to whoever asks.
-	cfg, cfgErr := v1.ParseConfigFile(bytesReader(rawConfig))
+	cfg, cfgErr := v1.ParseConfigFile(bytes.NewReader(rawConfig))
 	sum := sha256.Sum256(rawConfig)
 	m := &v1.Manifest{
 		SchemaVersion: 2,
@@ -273,7 +309,9 @@ type compressedLayer struct {
 	mediaType        types.MediaType
 }
 
-func newCompressedLayer(src v1.Layer, c Compression) (*compressedLayer, error) {
+// newCompressedLayer reads src once, digesting it compressed with c; with
+// storePaths non-nil it also adds the store paths the layer holds.
+func newCompressedLayer(src v1.Layer, c Compression, storePaths map[string]bool) (*compressedLayer, error) {
 	diffID, err := src.DiffID()
 	if err != nil {
 		return nil, err
@@ -288,7 +326,7 @@ func newCompressedLayer(src v1.Layer, c Compression) (*compressedLayer, error) {
 		// Uncompressed, the digest is the diff_id: the source's reader has
 		// already checked the bytes against it (archive layers fail at EOF
 		// otherwise), so a second SHA-256 pass would only cost time.
-		if _, err := io.Copy(raw, rc); err != nil {
+		if err := copyLayer(raw, rc, storePaths); err != nil {
 			return nil, err
 		}
 		return &compressedLayer{
@@ -301,7 +339,7 @@ func newCompressedLayer(src v1.Layer, c Compression) (*compressedLayer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(io.MultiWriter(raw, w), rc); err != nil {
+	if err := copyLayer(io.MultiWriter(raw, w), rc, storePaths); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {

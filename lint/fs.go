@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // maxHops bounds symlink resolution, as the kernel's ELOOP does.
@@ -91,20 +93,7 @@ func split(p string) []string {
 	return out
 }
 
-// storePathOf returns the store path p is in ("/nix/store/hash-name"), or
-// "" for a path outside the store.
-func storePathOf(p string) string {
-	rest, ok := strings.CutPrefix(p, "/nix/store/")
-	if !ok || rest == "" {
-		return ""
-	}
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		rest = rest[:i]
-	}
-	return "/nix/store/" + rest
-}
-
 // fileLocation is the Location of an entry.
 func fileLocation(e *entry) Location {
-	return Location{Path: e.path, Layer: intp(e.layer), StorePath: storePathOf(e.path)}
+	return Location{Path: e.path, Layer: intp(e.layer), StorePath: storepath.Of(e.path)}
 }

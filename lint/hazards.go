@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // fixedTime says whether t is a date a reproducible build gives: the epoch,
@@ -145,7 +147,7 @@ func checkOwners(m *model) []Finding {
 	by := map[[2]int]*agg{}
 	for _, p := range sortedKeys(m.final) {
 		e := m.final[p]
-		if storePathOf(p) != "" || p == "/" || (e.uid == 0 && e.gid == 0) {
+		if storepath.Of(p) != "" || p == "/" || (e.uid == 0 && e.gid == 0) {
 			continue
 		}
 		if users[itoa(e.uid)] && groups[itoa(e.gid)] {

@@ -113,18 +113,21 @@ func RunImage(ctx context.Context, img v1.Image, info ImageInfo, opts Options) (
 		info.Files += l.Files
 		info.Bytes += l.Bytes
 	}
-	var fs []Finding
-	for _, rule := range []func(*model, Options) []Finding{checkConfig, checkRuntime, checkSize, checkHazards} {
-		fs = append(fs, rule(m, opts)...)
-	}
-	sortFindings(fs)
-	if fs == nil {
-		fs = []Finding{}
-	}
+	fs := m.findings(opts)
 	return &Result{
 		Schema: Schema, Image: info, Counts: countFindings(fs), Findings: fs,
 		Sizes: sizesByStorePath(m), artifactURI: artifactURI(opts.ArtifactURI, info),
 	}, nil
+}
+
+// findings runs every rule on m, sorted; never nil, so that JSON says [].
+func (m *model) findings(opts Options) []Finding {
+	fs := []Finding{}
+	for _, rule := range []func(*model, Options) []Finding{checkConfig, checkRuntime, checkSize, checkHazards} {
+		fs = append(fs, rule(m, opts)...)
+	}
+	sortFindings(fs)
+	return fs
 }
 
 // parseConfig starts a model from the raw config, which must be a JSON

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/golden"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -115,24 +115,7 @@ func checkGoldens(t *testing.T, attr string, res *Result, schema *jsonschema.Sch
 				t.Fatalf("JSON output: %v, schema %v", err, doc["schema"])
 			}
 		}
-		golden(t, filepath.Join("testdata", attr+"."+f.ext+".golden"), clockDate.ReplaceAll(b.Bytes(), []byte("<clock>")))
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./lint -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (go test ./lint -update rewrites it):\n%s", path, got)
+		golden.Check(t, filepath.Join("testdata", attr+"."+f.ext+".golden"), clockDate.ReplaceAll(b.Bytes(), []byte("<clock>")), *update)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/internal/humanize"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // sizesByStorePath adds up the file contents of every layer by store path,
@@ -18,7 +19,7 @@ func sizesByStorePath(m *model) []PathSize {
 		if !e.regular() {
 			continue
 		}
-		sp := storePathOf(e.path)
+		sp := storepath.Of(e.path)
 		if sp == "" {
 			sp = "/"
 		}
@@ -128,7 +129,7 @@ func loopFindings(m *model, roots []string) []Finding {
 			},
 			Fix: "Copy without following symlinks (`cp -a`, not `cp -rL`; no `--dereference`; rsync without -L) where the " +
 				"image's files are assembled, or refer to the package in place: `Env = [ \"TZDIR=${pkgs.tzdata}/share/zoneinfo\" ];`.",
-			Location: Location{Path: r, Layer: intp(first.layer), StorePath: storePathOf(r)},
+			Location: Location{Path: r, Layer: intp(first.layer), StorePath: storepath.Of(r)},
 			Bytes:    bytes,
 		})
 	}
@@ -174,7 +175,7 @@ func duplicateFinding(g []*entry, wasted int64) Finding {
 	var ev []string
 	paths := map[string]bool{}
 	for i, e := range g {
-		paths[storePathOf(e.path)] = true
+		paths[storepath.Of(e.path)] = true
 		if i == 5 {
 			ev = append(ev, fmt.Sprintf("and %d more copies", len(g)-5))
 			break
@@ -248,9 +249,9 @@ func commandStorePath(m *model) string {
 		}
 		rp, e, err := m.resolve(argv[0])
 		if err == nil && e != nil && e.typ != tar.TypeDir {
-			return storePathOf(rp)
+			return storepath.Of(rp)
 		}
-		return storePathOf(argv[0])
+		return storepath.Of(argv[0])
 	}
 	return ""
 }

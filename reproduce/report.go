@@ -20,15 +20,25 @@ type Report struct {
 
 // WriteJSON writes the report as one indented JSON document.
 func (r *Report) WriteJSON(w io.Writer) error {
+	data, err := r.MarshalJSONIndent()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// MarshalJSONIndent encodes the whole report, "reproduce" included; it
+// shadows the embedded verify.Report's, which would leave that out.
+func (r *Report) MarshalJSONIndent() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("encoding report: %w", err)
+		return nil, fmt.Errorf("encoding report: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), nil
 }
 
 // WriteText writes the verifier's text report, then what the two builds

@@ -109,7 +109,12 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	progress("comparing the two builds")
 	recs := []*build.Record{results[0].Record, results[1].Record}
-	rep, err := verify.Records(ctx, recs, verify.Options{Images: []*image.Image{results[0].Image, results[1].Image}})
+	rep, err := verify.Records(ctx, recs, verify.Options{
+		Images: []*image.Image{results[0].Image, results[1].Image},
+		// The stores are about to go unless kept: hint at commands for
+		// the user's own store.
+		NoStoreInHints: !opts.Keep,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -123,14 +128,6 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		// Side B carries every variation, so its rebuild is the likeliest
 		// to show the difference again.
 		confirm(ctx, opts, sides[1], rep, progress)
-	}
-	if !opts.Keep {
-		// The stores are about to go: hint at the commands for the user's own store.
-		for i := range rep.Culprits {
-			for _, s := range sides {
-				rep.Culprits[i].Hint = strings.ReplaceAll(rep.Culprits[i].Hint, " --store "+s.store, "")
-			}
-		}
 	}
 	return &Result{
 		Records: [2]*build.Record{results[0].Record, results[1].Record},
@@ -160,15 +157,12 @@ func workDir(opts Options) (string, func() error, error) {
 }
 
 func buildSide(ctx context.Context, opts Options, s *side) (*build.Result, error) {
-	nix := build.Nix{Store: s.store, Options: s.options, Log: opts.Log}
-	if s.tmpDir != "" {
-		nix.Env = []string{"TMPDIR=" + s.tmpDir}
-	}
 	res, err := build.Run(ctx, build.Options{
 		Installable:    opts.Installable,
-		Nix:            nix,
+		Nix:            s.nix(opts.Log),
 		Compression:    opts.Compression,
 		Variation:      s.vary,
+		BuilderLabel:   "(build " + s.label + ")",
 		NixdockVersion: opts.NixdockVersion,
 		Progress: func(step string) {
 			if opts.Progress != nil {
@@ -179,10 +173,6 @@ func buildSide(ctx context.Context, opts Options, s *side) (*build.Result, error
 	if err != nil {
 		return nil, err
 	}
-	// Name the builder by its side: the store path is in the record and
-	// the report already, and a temporary path reads badly in a verdict.
-	b := &res.Record.Builder
-	b.ID = strings.TrimSuffix(b.ID, " store="+s.store) + " (build " + s.label + ")"
 	return res, nil
 }
 
@@ -193,7 +183,7 @@ func coverage(ctx context.Context, opts Options, sides [2]*side, results [2]*bui
 	built := [2]map[string]bool{}
 	subst := map[string]bool{}
 	for i, s := range sides {
-		nix := build.Nix{Store: s.store, Options: s.options}
+		nix := s.nix(nil)
 		outputs := map[string]string{} // output path -> drv
 		for drv, d := range results[i].Record.Derivations {
 			for _, out := range d.Outputs {
@@ -239,10 +229,7 @@ func coverage(ctx context.Context, opts Options, sides [2]*side, results [2]*bui
 // confirm asks Nix to rebuild each culprit's deriver in store s and records
 // whether the rebuild differs too.
 func confirm(ctx context.Context, opts Options, s *side, rep *verify.Report, progress func(string)) {
-	nix := build.Nix{Store: s.store, Options: s.options, Log: opts.Log}
-	if s.tmpDir != "" {
-		nix.Env = []string{"TMPDIR=" + s.tmpDir}
-	}
+	nix := s.nix(opts.Log)
 	for i := range rep.Culprits {
 		c := &rep.Culprits[i]
 		if c.DrvPath == "" {
@@ -251,20 +238,12 @@ func confirm(ctx context.Context, opts Options, s *side, rep *verify.Report, pro
 		progress("confirming " + c.StorePath + " with nix-store --check")
 		res, err := nix.Check(ctx, c.DrvPath)
 		if err != nil {
-			c.ConfirmedBy = res.Command + " (failed: " + firstLine(err.Error()) + ")"
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			c.ConfirmedBy = res.Command + " (failed: " + first + ")"
 			continue
 		}
 		confirmed := !res.Deterministic
 		c.Confirmed = &confirmed
 		c.ConfirmedBy = res.Command
 	}
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -3,6 +3,7 @@ package reproduce
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,15 @@ type side struct {
 	options []build.NixOption
 	tmpDir  string // TMPDIR for Nix (where build directories are made)
 	vary    map[string]string
+}
+
+// nix is the Nix runner of side s, logging to log.
+func (s *side) nix(log io.Writer) build.Nix {
+	nix := build.Nix{Store: s.store, Options: s.options, Log: log}
+	if s.tmpDir != "" {
+		nix.Env = []string{"TMPDIR=" + s.tmpDir}
+	}
+	return nix
 }
 
 // plan decides the two sides' stores and variations.

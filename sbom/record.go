@@ -42,7 +42,7 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 			return nil, err
 		}
 	}
-	drvs := recordDrvs(rec)
+	rv := newRecordView(rec)
 	inImage := map[string]bool{}
 	for _, p := range rec.Closure {
 		if p.Path == rec.OutPath {
@@ -63,7 +63,7 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 		for _, i := range where {
 			c.Layers = append(c.Layers, d.Subject.DiffIDs[i])
 		}
-		c.nameFrom(drvs)
+		c.nameFrom(rv.drvs)
 		d.Components = append(d.Components, c)
 		inImage[p.Path] = true
 	}
@@ -71,7 +71,7 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	for _, p := range rec.Closure {
 		refs[p.Path] = p.References
 	}
-	if err := addLayerOnly(d, opts, layers, inImage, refs, drvs, rec); err != nil {
+	if err := addLayerOnly(d, opts, layers, inImage, refs, rv); err != nil {
 		return nil, err
 	}
 	for i := range d.Components {
@@ -89,7 +89,7 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 		d.Warnings = append(d.Warnings, "the image is a stream script: without the image, its closure may include the script's own run-time tools")
 	}
 	if opts.BuildTime {
-		addBuildTime(d, rec)
+		addBuildTime(d, rv)
 	}
 	var created time.Time
 	if rec.Image.Created != "" {
@@ -99,24 +99,30 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	return d, nil
 }
 
-func recordDrvs(rec *build.Record) map[string]drvInfo {
-	out := make(map[string]drvInfo, len(rec.Derivations))
+// recordView is a record with its derivations indexed, built once for
+// every step of FromRecord.
+type recordView struct {
+	rec   *build.Record
+	drvs  map[string]drvInfo
+	byOut map[string]string // output path -> drv
+}
+
+func newRecordView(rec *build.Record) *recordView {
+	rv := &recordView{rec: rec, drvs: make(map[string]drvInfo, len(rec.Derivations)), byOut: map[string]string{}}
 	for p, drv := range rec.Derivations {
-		out[p] = drvInfo{pname: drv.Env["pname"], version: drv.Env["version"], system: drv.System, outputs: drv.Outputs}
+		rv.drvs[p] = drvInfo{pname: drv.Env["pname"], version: drv.Env["version"], system: drv.System, outputs: drv.Outputs}
+		for _, out := range drv.Outputs {
+			rv.byOut[out] = p
+		}
 	}
-	return out
+	return rv
 }
 
 // addBuildTime adds, for every derivation reachable from the image's, the
 // outputs of its input derivations and its input sources as build-time
 // dependencies; paths not in the image become build-only components.
-func addBuildTime(d *Document, rec *build.Record) {
-	byOut := map[string]string{} // output path -> drv
-	for p, drv := range rec.Derivations {
-		for _, out := range drv.Outputs {
-			byOut[out] = p
-		}
-	}
+func addBuildTime(d *Document, rv *recordView) {
+	rec, byOut := rv.rec, rv.byOut
 	narOf := map[string]build.PathInfo{}
 	for _, p := range rec.Closure {
 		narOf[p.Path] = p
@@ -125,7 +131,6 @@ func addBuildTime(d *Document, rec *build.Record) {
 	for i, c := range d.Components {
 		index[c.Path] = i
 	}
-	drvs := recordDrvs(rec)
 	inputsOf := func(drvPath string) []string {
 		drv, ok := rec.Derivations[drvPath]
 		if !ok {
@@ -153,7 +158,7 @@ func addBuildTime(d *Document, rec *build.Record) {
 		}
 		for _, dep := range deps {
 			if _, ok := index[dep]; !ok {
-				addBuildOnly(d, index, dep, byOut[dep], narOf, drvs)
+				addBuildOnly(d, index, dep, byOut[dep], narOf, rv.drvs)
 			}
 			if !seen[dep] {
 				seen[dep] = true
@@ -186,10 +191,10 @@ func addBuildOnly(d *Document, index map[string]int, p, deriver string, narOf ma
 // from Nix's reference scanner, so its closure is the archive alone. Their
 // hashes and references are computed from the layers (as FromImage does);
 // names still come from the derivations.
-func addLayerOnly(d *Document, opts Options, layers map[string][]int, inImage map[string]bool, refs map[string][]string, drvs map[string]drvInfo, rec *build.Record) error {
+func addLayerOnly(d *Document, opts Options, layers map[string][]int, inImage map[string]bool, refs map[string][]string, rv *recordView) error {
 	missing := 0
-	for base := range layers {
-		if _, _, err := SplitStorePath(base); err == nil && !inImage[build.StoreDir+"/"+base] {
+	for base := range layers { // store path base names (layerPaths checked them)
+		if !inImage[build.StoreDir+"/"+base] {
 			missing++
 		}
 	}
@@ -200,18 +205,12 @@ func addLayerOnly(d *Document, opts Options, layers map[string][]int, inImage ma
 	if err != nil {
 		return err
 	}
-	byOut := map[string]string{}
-	for p, drv := range rec.Derivations {
-		for _, out := range drv.Outputs {
-			byOut[out] = p
-		}
-	}
 	for _, c := range img.Components {
 		if inImage[c.Path] {
 			continue
 		}
-		c.Deriver = byOut[c.Path]
-		c.nameFrom(drvs)
+		c.Deriver = rv.byOut[c.Path]
+		c.nameFrom(rv.drvs)
 		refs[c.Path] = c.DependsOn // edges are added with the closure's
 		c.DependsOn = nil
 		d.Components = append(d.Components, c)

@@ -9,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"path"
-	"sort"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -132,7 +131,7 @@ func scanLayer(ctx context.Context, l v1.Layer, tempDir string) (*layerResult, e
 		if err != nil {
 			return nil, fmt.Errorf("%s%s: %w", storePrefix, base, err)
 		}
-		res.paths[base] = st.result(base, size)
+		res.paths[base] = newPathResult(base, st.h, size, st.refs)
 	}
 	if len(spooled) > 0 {
 		if err := spoolPaths(ctx, l, spooled, links, tempDir, res); err != nil {
@@ -142,9 +141,11 @@ func scanLayer(ctx context.Context, l v1.Layer, tempDir string) (*layerResult, e
 	return res, nil
 }
 
-func (st *pathStream) result(base string, size int64) *pathResult {
-	r := &pathResult{base: base, narSize: size, refs: st.refs}
-	st.h.Sum(r.narHash[:0])
+// newPathResult is a store path's NAR hash (h, which was fed its NAR),
+// size and references.
+func newPathResult(base string, h hash.Hash, size int64, refs *refScanner) *pathResult {
+	r := &pathResult{base: base, narSize: size, refs: refs}
+	h.Sum(r.narHash[:0])
 	return r
 }
 
@@ -181,13 +182,18 @@ func handleWhiteout(res *layerResult, streams map[string]*pathStream, base, rel 
 		}
 		return false
 	}
-	if !strings.HasPrefix(path.Base(rel), ".wh.") {
+	if !isWhiteout(rel) {
 		return false
 	}
 	if st := streams[base]; st != nil {
 		st.broken = true
 	}
 	return true
+}
+
+// isWhiteout says whether an entry below a store path is an OCI whiteout.
+func isWhiteout(rel string) bool {
+	return strings.HasPrefix(path.Base(rel), ".wh.")
 }
 
 // linkTarget normalizes a hard link's target name like an entry name.
@@ -241,7 +247,5 @@ func layerPaths(ctx context.Context, l v1.Layer) ([]string, error) {
 			}
 		}
 	}
-	names := sortedKeys(seen)
-	sort.Strings(names)
-	return names, nil
+	return sortedKeys(seen), nil
 }

@@ -38,9 +38,7 @@ func spoolPaths(ctx context.Context, l v1.Layer, bases []string, links map[strin
 		if err != nil {
 			return fmt.Errorf("%s%s: %w", storePrefix, base, err)
 		}
-		r := &pathResult{base: base, narSize: size, refs: refs}
-		h.Sum(r.narHash[:0])
-		res.paths[base] = r
+		res.paths[base] = newPathResult(base, h, size, refs)
 	}
 	return nil
 }
@@ -79,10 +77,6 @@ func extract(ctx context.Context, l v1.Layer, dir string, want, links map[string
 			}
 		}
 	}
-}
-
-func isWhiteout(rel string) bool {
-	return len(filepath.Base(rel)) > 4 && filepath.Base(rel)[:4] == ".wh."
 }
 
 // linkPath is where a hard link target outside the spooled paths is kept.

@@ -1,12 +1,15 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -46,11 +49,7 @@ func SBOMAttestation(ctx context.Context, ref name.Digest, data []byte, opts SBO
 	}
 	if limit < 0 || int64(len(data)) <= limit {
 		// The SBOM is the predicate, byte for byte as far as JSON allows.
-		var v json.RawMessage
-		if err := json.Unmarshal(data, &v); err != nil {
-			return Attestation{}, nil, err
-		}
-		compact, err := compactJSON(v)
+		compact, err := compactJSON(data)
 		if err != nil {
 			return Attestation{}, nil, err
 		}
@@ -72,12 +71,20 @@ func SBOMAttestation(ctx context.Context, ref name.Digest, data []byte, opts SBO
 	return Attestation{PredicateType: PredicateSBOMRef, Predicate: p}, sr, nil
 }
 
-func compactJSON(v json.RawMessage) (json.RawMessage, error) {
-	var anyV any
-	if err := json.Unmarshal(v, &anyV); err != nil {
+// compactJSON re-encodes a JSON document with sorted keys and no
+// whitespace. Numbers stay as written (json.Number): decoding them as
+// float64 would round integers past 2^53 and change what is signed.
+func compactJSON(data []byte) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	return marshal(anyV)
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("SBOM has data after its JSON document")
+	}
+	return marshal(v)
 }
 
 // emptyConfig is the OCI empty descriptor's content, "{}".

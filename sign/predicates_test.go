@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 )
@@ -186,4 +188,22 @@ func FuzzStatementOf(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = statementOf(data)
 	})
+}
+
+// TestInlineSBOMKeepsNumbers: an SBOM attested inline is compacted, but its
+// numbers are signed as written (a float64 round trip would turn
+// 9007199254740993 into 9007199254740992 and 1.50 into 1.5).
+func TestInlineSBOMKeepsNumbers(t *testing.T) {
+	in := []byte("{\n \"spdxVersion\": \"SPDX-2.3\",\n \"big\": 9007199254740993, \"dec\": 1.50, \"a\": [1e3]\n}\n")
+	att, ref, err := SBOMAttestation(context.Background(), name.Digest{}, in, SBOMOptions{InlineLimit: -1})
+	if err != nil || ref != nil {
+		t.Fatalf("inline attestation: ref %+v, err %v", ref, err)
+	}
+	want := `{"a":[1e3],"big":9007199254740993,"dec":1.50,"spdxVersion":"SPDX-2.3"}`
+	if att.PredicateType != PredicateSPDX || string(att.Predicate) != want {
+		t.Fatalf("predicate %s %s, want %s", att.PredicateType, att.Predicate, want)
+	}
+	if _, _, err := SBOMAttestation(context.Background(), name.Digest{}, []byte(`{"spdxVersion":"SPDX-2.3"} {}`), SBOMOptions{InlineLimit: -1}); err == nil {
+		t.Error("an SBOM with a second JSON value after it was accepted")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // attribution is what attribution knows about the builds: the closure
@@ -18,13 +19,15 @@ type attribution struct {
 	// imagePath and imageDrv are the image's out and .drv paths, which own
 	// the config and any files outside the store.
 	imagePath, imageDrv string
-	// store is the Nix store the hints name ("" for the default).
+	// store is the Nix store the hints name ("" for the default);
+	// noStore leaves it out (Options.NoStoreInHints).
 	store    string
+	noStore  bool
 	maxFiles int
 }
 
-func newAttribution(recs []*build.Record, maxFiles int) *attribution {
-	at := &attribution{closure: map[string]build.PathInfo{}, maxFiles: maxFiles}
+func newAttribution(recs []*build.Record, opts Options) *attribution {
+	at := &attribution{closure: map[string]build.PathInfo{}, maxFiles: opts.MaxFiles, noStore: opts.NoStoreInHints}
 	for _, r := range recs {
 		if r == nil {
 			continue
@@ -68,16 +71,6 @@ func (at *attribution) lookupNix(ctx context.Context, nix *build.Nix, paths []st
 
 var storePathRE = regexp.MustCompile(`/nix/store/([0-9a-df-np-sv-z]{32})-[A-Za-z0-9+._?=-]+`)
 
-// storePathOf is the store path a file belongs to, or "" outside the store.
-func storePathOf(file string) string {
-	rest, ok := strings.CutPrefix(file, build.StoreDir+"/")
-	if !ok || rest == "" {
-		return ""
-	}
-	name, _, _ := strings.Cut(rest, "/")
-	return build.StoreDir + "/" + name
-}
-
 // group collects the differing files of one store path.
 type group struct {
 	storePath string
@@ -115,7 +108,7 @@ func (at *attribution) culprits(pairs []pairDiff) []Culprit {
 	for _, p := range pairs {
 		for i := range p.res.files {
 			fd := &p.res.files[i]
-			sp := storePathOf(fd.Path)
+			sp := storepath.Of(fd.Path)
 			if sp == "" {
 				sp = at.imagePath
 			}
@@ -208,7 +201,7 @@ func (at *attribution) hint(c Culprit) string {
 	store := ""
 	// A store on another builder (a record from another runner) means
 	// nothing here: name it only when it exists on this machine.
-	if root := build.StoreRoot(at.store); root != "" && dirExists(root) {
+	if root := build.StoreRoot(at.store); root != "" && !at.noStore && dirExists(root) {
 		store = " --store " + at.store
 	}
 	switch {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/golden"
 	"github.com/nixdock/nixdock-action/verify"
 )
 
@@ -250,26 +251,9 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden(t, filepath.Join("testdata", name+"."+format+".golden"), buf.Bytes())
+				golden.Check(t, filepath.Join("testdata", name+"."+format+".golden"), buf.Bytes(), *update)
 			})
 		}
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./verify -run TestGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./verify -run TestGolden -update rewrites it):\n%s", path, got)
 	}
 }
 
@@ -336,4 +320,29 @@ func reversed(es []tentry) []tentry {
 		out[len(es)-1-i] = e
 	}
 	return out
+}
+
+// TestHintStore checks that hints name a store that exists here, unless
+// NoStoreInHints says it will be gone.
+func TestHintStore(t *testing.T) {
+	store := t.TempDir()
+	for _, omit := range []bool{false, true} {
+		a, b := syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", imgDrv)
+		a.Store, b.Store = store, store
+		rep, err := verify.Records(context.Background(), []*build.Record{a, b}, verify.Options{
+			Images:         []*image.Image{syntheticImage(t, false), syntheticImage(t, true)},
+			NoStoreInHints: omit,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Culprits) == 0 {
+			t.Fatal("no culprits")
+		}
+		for _, c := range rep.Culprits {
+			if named := strings.Contains(c.Hint, " --store "+store); named == omit {
+				t.Errorf("NoStoreInHints=%v: hint %q", omit, c.Hint)
+			}
+		}
+	}
 }

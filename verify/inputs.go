@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // drvDiffer walks two derivation graphs from their roots, as nix-diff does:
@@ -31,11 +32,7 @@ func diffInputs(a, b *build.Record) []InputDifference {
 // drvName is the name of a .drv path: /nix/store/<hash>-hello-2.12.1.drv is
 // hello-2.12.1.
 func drvName(p string) string {
-	base := p[strings.LastIndexByte(p, '/')+1:]
-	if i := strings.IndexByte(base, '-'); i == 32 {
-		base = base[i+1:]
-	}
-	return strings.TrimSuffix(base, ".drv")
+	return strings.TrimSuffix(storepath.Name(p), ".drv")
 }
 
 func (d *drvDiffer) walk(pa, pb string) {
@@ -143,10 +140,10 @@ func (d *drvDiffer) args(a, b []string, compare func(field, name, va, vb string)
 func (d *drvDiffer) srcs(a, b []string, add func(InputDifference)) {
 	na, nb := map[string]string{}, map[string]string{}
 	for _, p := range a {
-		na[storeName(p)] = p
+		na[storepath.Name(p)] = p
 	}
 	for _, p := range b {
-		nb[storeName(p)] = p
+		nb[storepath.Name(p)] = p
 	}
 	for _, n := range unionKeys(na, nb) {
 		pa, oka := na[n]
@@ -162,19 +159,11 @@ func namesOf(inputs map[string][]string) map[string]string {
 	for p := range inputs {
 		n := drvName(p)
 		if _, dup := out[n]; dup {
-			n = storeName(p) // two inputs of one name: keep them apart
+			n = storepath.Name(p) // two inputs of one name: keep them apart
 		}
 		out[n] = p
 	}
 	return out
-}
-
-func storeName(p string) string {
-	base := p[strings.LastIndexByte(p, '/')+1:]
-	if i := strings.IndexByte(base, '-'); i == 32 {
-		return base[i+1:]
-	}
-	return base
 }
 
 func substOutputs(subst map[string]string, a, b map[string]string) {

@@ -17,9 +17,9 @@ import (
 
 // The sample sizes bound what the tar differ keeps of differing files: the
 // whole file up to headCap, else the first headCap bytes plus a window
-// around the first differing byte. budget bounds the samples kept per layer
-// pair (pending entries included), so memory stays flat however many files
-// differ.
+// around the first differing byte. budget bounds the samples kept by one diff,
+// all layer pairs together (pending entries included), so memory stays flat
+// however many files differ.
 const (
 	defaultHeadCap = 64 << 10
 	defaultBudget  = 16 << 20
@@ -31,7 +31,8 @@ const (
 type tarOptions struct {
 	// HeadCap is how much of a file's start is kept for cause inference.
 	HeadCap int
-	// Budget bounds the sample bytes kept per layer pair.
+	// Budget bounds the sample bytes kept (diffTars without a shared
+	// budget).
 	Budget int
 }
 
@@ -207,8 +208,7 @@ func (s *side) next() error {
 
 // entryName is the absolute path an entry unpacks to.
 func entryName(name string) string {
-	clean := path.Clean("/" + strings.TrimPrefix(name, "./"))
-	return clean
+	return path.Clean("/" + strings.TrimPrefix(name, "./"))
 }
 
 // stepAlone consumes the current entry of s, which the other side has not
@@ -228,6 +228,7 @@ func (d *tarDiffer) stepAlone(s *side, mine, other map[string]*entry, out *tarDi
 			out.files = append(out.files, *fd)
 		}
 		d.release(o)
+		d.release(e)
 	} else {
 		if prev, dup := mine[e.name]; dup {
 			d.release(prev)
@@ -466,7 +467,8 @@ func firstDiff(a, b []byte) int {
 	return -1
 }
 
-// compareEntries compares two digested entries matched out of step.
+// compareEntries compares two digested entries matched out of step. The
+// samples of a differing content take over the entries' heads.
 func (d *tarDiffer) compareEntries(a, b *entry) *fileDiff {
 	fields := metaDiffs(a, b)
 	if a.index != b.index {
@@ -478,9 +480,9 @@ func (d *tarDiffer) compareEntries(a, b *entry) *fileDiff {
 	}
 	fd := &fileDiff{Path: a.name, Fields: fields}
 	if a.sum != b.sum && a.head != nil && b.head != nil {
-		if d.budget.take(len(a.head) + len(b.head)) {
-			fd.SampleA, fd.SampleB, fd.Whole = bytes.Clone(a.head), bytes.Clone(b.head), true
-		}
+		// The heads move into the samples: the budget already counts them.
+		fd.SampleA, fd.SampleB, fd.Whole = a.head, b.head, true
+		a.head, b.head = nil, nil
 	}
 	return fd
 }

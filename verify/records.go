@@ -12,6 +12,7 @@ import (
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // Options tune a comparison. The zero value is usable.
@@ -35,6 +36,10 @@ type Options struct {
 	// MaxDifferences bounds Report.Differences (default 1000; negative is
 	// unlimited). MaxFiles bounds each culprit's Files (default 100).
 	MaxDifferences, MaxFiles int
+	// NoStoreInHints leaves the store out of culprit hints, for stores that
+	// will be gone when the report is read (reproduce without --keep): the
+	// hints then rebuild in the user's own store.
+	NoStoreInHints bool
 	// OnLayer, when set, hears each finished layer pair (for progress).
 	OnLayer func(done, total int)
 }
@@ -125,7 +130,7 @@ func (rep *Report) deepRecords(ctx context.Context, recs []*build.Record, groups
 		atRecs = append(atRecs, recs[k])
 	}
 	if len(pairs) > 0 {
-		rep.addDeep(pairs, newAttribution(atRecs, opts.MaxFiles), opts)
+		rep.addDeep(pairs, newAttribution(atRecs, opts), opts)
 	}
 	return nil
 }
@@ -273,14 +278,13 @@ func compressorName(r *build.Record) string {
 func diffIDOf(l image.Layer) string { return l.DiffID }
 func digestOf(l image.Layer) string { return l.Digest }
 
-// listDigest summarizes a list of layer digests as one value: the sha256 of
-// the digests, one a line, and the count.
+// listDigest summarizes a list of layer digests as one value (hashList).
 func listDigest(ls []image.Layer, f func(image.Layer) string) string {
-	h := sha256.New()
-	for _, l := range ls {
-		h.Write([]byte(f(l) + "\n"))
+	vs := make([]string, len(ls))
+	for i, l := range ls {
+		vs[i] = f(l)
 	}
-	return fmt.Sprintf("sha256:%s (%d layers)", hex.EncodeToString(h.Sum(nil)), len(ls))
+	return hashList(vs)
 }
 
 // recordDifferences lists the digests that differ between two records.
@@ -334,7 +338,7 @@ func Images(ctx context.Context, a, b *image.Image, opts Options) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
-	at := newAttribution(opts.Records, opts.MaxFiles)
+	at := newAttribution(opts.Records, opts)
 	at.lookupNix(ctx, opts.Nix, storePathsOf(res.files))
 	rep.addDeep([]pairDiff{{res: res}}, at, opts)
 	rep.Verdict = differsVerdict(rep, names)
@@ -345,7 +349,7 @@ func storePathsOf(files []fileDiff) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range files {
-		if sp := storePathOf(f.Path); sp != "" && !seen[sp] {
+		if sp := storepath.Of(f.Path); sp != "" && !seen[sp] {
 			seen[sp] = true
 			out = append(out, sp)
 		}
@@ -384,7 +388,7 @@ func (rep *Report) compareImageDigests(a, b *image.Image) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Source, err)
 	}
-	add("diffIDs", hashList(la), hashList(lb), true, "")
+	add("diffIDs", hashList(stringsOf(la)), hashList(stringsOf(lb)), true, "")
 	ma, mb, ok := "", "", published(a) && published(b)
 	note := ""
 	if ok {
@@ -405,12 +409,22 @@ func published(i *image.Image) bool {
 	return i.Form == image.FormRegistry || i.Form == image.FormOCILayout
 }
 
-func hashList[T fmt.Stringer](hs []T) string {
+// hashList summarizes a list of digests as one value: the sha256 of the
+// digests, one a line, and the count.
+func hashList(ds []string) string {
 	h := sha256.New()
-	for _, x := range hs {
-		h.Write([]byte(x.String() + "\n"))
+	for _, d := range ds {
+		h.Write([]byte(d + "\n"))
 	}
-	return fmt.Sprintf("sha256:%s (%d layers)", hex.EncodeToString(h.Sum(nil)), len(hs))
+	return fmt.Sprintf("sha256:%s (%d layers)", hex.EncodeToString(h.Sum(nil)), len(ds))
+}
+
+func stringsOf[T fmt.Stringer](xs []T) []string {
+	vs := make([]string, len(xs))
+	for i, x := range xs {
+		vs[i] = x.String()
+	}
+	return vs
 }
 
 // pairDiff is the deep diff of the reference with one other build; with

@@ -241,12 +241,7 @@ func layerLabel(d Difference) string {
 }
 
 // short quotes s, cut to n characters.
-func short(s string, n int) string {
-	if len([]rune(s)) > n {
-		s = string([]rune(s)[:n]) + "…"
-	}
-	return strconv.Quote(s)
-}
+func short(s string, n int) string { return strconv.Quote(cut(s, n)) }
 
 // WriteMarkdown writes the report for a pull-request comment or a step
 // summary: the verdict, a table of culprits and the details folded away.
@@ -358,6 +353,7 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 	p("</details>")
 }
 
+// cut cuts s to n characters.
 func cut(s string, n int) string {
 	if len([]rune(s)) > n {
 		return string([]rune(s)[:n]) + "…"

@@ -23,11 +23,9 @@ import (
 // A lint that cannot run is a warning on the run, not a failure; group
 // is false where a log group is open already (groups do not nest).
 func (x *actionRun) lintImage(ctx context.Context, img v1.Image, source, form string, group bool) error {
-	opts := lint.Options{ArtifactURI: x.file, Progress: func(s string) { x.a.ui.Progress("%s", s) }}
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		if sde, err := strconv.ParseInt(s, 10, 64); err == nil {
-			opts.SourceDateEpoch = &sde
-		}
+	opts, err := x.a.lintOptions(x.file, os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		x.r.Notice("nixdock lint: SOURCE_DATE_EPOCH ignored", "SOURCE_DATE_EPOCH "+err.Error())
 	}
 	end := func() {}
 	if group {

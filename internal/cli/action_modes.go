@@ -78,14 +78,9 @@ func (x *actionRun) report(cmp *comparison, recs []*build.Record) error {
 		return failure(fmt.Errorf("writing the report: %w", err))
 	}
 	x.sum.Digest, x.sum.Culprits, x.sum.Details = cmp.digest, cmp.culprits, cmp.markdown
-	if len(recs) > 0 {
-		x.sum.Installable = recs[0].Installable.String()
-		if x.file == "" {
-			x.file = x.recordFile(recs[0])
-		}
-	}
-	for _, rec := range recs {
-		x.sum.Builders = append(x.sum.Builders, builderRow(rec))
+	x.summarizeBuilders(recs)
+	if len(recs) > 0 && x.file == "" {
+		x.file = x.recordFile(recs[0])
 	}
 	x.sum.Files["report"] = reportPath
 	switch {
@@ -170,10 +165,7 @@ func (x *actionRun) publish(ctx context.Context) error {
 		return err
 	}
 	x.sum.Verdict, x.sum.Digest, x.sum.Image = action.VerdictPublished, digest, pinned
-	x.sum.Installable = recs[0].Installable.String()
-	for _, rec := range recs {
-		x.sum.Builders = append(x.sum.Builders, builderRow(rec))
-	}
+	x.summarizeBuilders(recs)
 	x.sum.VerifyCommand = action.CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"))
 	// The layout just pushed is the published image byte for byte (push
 	// checked its digest against the record), so it is linted locally.
@@ -182,6 +174,17 @@ func (x *actionRun) publish(ctx context.Context) error {
 	}
 	return x.setOutputs(action.OutputImage, pinned, action.OutputDigest, digest,
 		action.OutputReproducible, fmt.Sprint(repro.Verdict == sign.VerdictReproducible))
+}
+
+// summarizeBuilders puts the records' installable and one row per builder
+// in the summary.
+func (x *actionRun) summarizeBuilders(recs []*build.Record) {
+	if len(recs) > 0 {
+		x.sum.Installable = recs[0].Installable.String()
+	}
+	for _, rec := range recs {
+		x.sum.Builders = append(x.sum.Builders, builderRow(rec))
+	}
 }
 
 // signArgs are the arguments of `nixdock sign` for the inputs.
@@ -208,8 +211,7 @@ func (x *actionRun) signArgs(pinned string, records []string, sbomFile string) [
 // record (the first in record order), and that record.
 func imageLayoutFor(recordFiles []string) (string, string, error) {
 	for _, f := range recordFiles {
-		dir := filepath.Join(filepath.Dir(f), "image")
-		if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
+		if dir, ok := uploadedImage(f); ok {
 			return dir, f, nil
 		}
 	}

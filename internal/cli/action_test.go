@@ -3,9 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/build"
@@ -147,19 +143,31 @@ func buildInputs(file, attr, store string) map[string]string {
 	}
 }
 
+// buildJobs runs the build mode for FILE -A ATTR in jobs a and b, each
+// with its own store, and downloads both artifacts into each of the jobs
+// downloadTo, as action.yml's download-artifact step does.
+func (r *runner) buildJobs(file, attr string, downloadTo ...string) []stepResult {
+	r.t.Helper()
+	var builds []stepResult
+	for _, job := range []string{"a", "b"} {
+		res := r.step(job, buildInputs(file, attr, nixtest.NewStore(r.t)))
+		if res.code != 0 {
+			r.t.Fatalf("build %s: exit %d: %s", job, res.code, res.stderr)
+		}
+		for _, to := range downloadTo {
+			r.download(to, res)
+		}
+		builds = append(builds, res)
+	}
+	return builds
+}
+
 var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 func TestActionBuildThenVerify(t *testing.T) {
 	nixtest.Require(t)
 	r := newRunner(t)
-	var builds []stepResult
-	for _, job := range []string{"a", "b"} {
-		res := r.step(job, buildInputs("hello.nix", "image", nixtest.NewStore(t)))
-		if res.code != 0 {
-			t.Fatalf("build %s: exit %d: %s", job, res.code, res.stderr)
-		}
-		builds = append(builds, res)
-	}
+	builds := r.buildJobs("hello.nix", "image", "verify", "verify3")
 	b := builds[0]
 	// Outputs: the record, its digest, the SBOM.
 	rec, err := build.ReadRecord(b.outputs[action.OutputRecord])
@@ -201,10 +209,6 @@ func TestActionBuildThenVerify(t *testing.T) {
 	// only (the step succeeded).
 	assertLintSection(t, "build", b)
 
-	for _, res := range builds {
-		r.download("verify", res)
-		r.download("verify3", res)
-	}
 	v := r.step("verify", map[string]string{"mode": "verify"})
 	if v.code != 0 {
 		t.Fatalf("verify: exit %d: %s", v.code, v.stderr)
@@ -241,16 +245,7 @@ var culpritAnnotation = regexp.MustCompile(`(?m)^::error file=nix/unreproducible
 func TestActionVerifyUnreproducible(t *testing.T) {
 	nixtest.Require(t)
 	r := newRunner(t)
-	var builds []stepResult
-	for _, job := range []string{"a", "b"} {
-		res := r.step(job, buildInputs("unreproducible.nix", "random", nixtest.NewStore(t)))
-		if res.code != 0 {
-			t.Fatalf("build %s: exit %d: %s", job, res.code, res.stderr)
-		}
-		builds = append(builds, res)
-		r.download("verify", res)
-		r.download("publish", res)
-	}
+	builds := r.buildJobs("unreproducible.nix", "random", "verify", "publish")
 	if builds[0].outputs[action.OutputDigest] == builds[1].outputs[action.OutputDigest] {
 		t.Fatal("the random image built the same twice")
 	}
@@ -342,19 +337,9 @@ func TestActionOutsideARunner(t *testing.T) {
 
 func TestActionPublish(t *testing.T) {
 	nixtest.Require(t)
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := memRegistry(t)
 	r := newRunner(t)
-	var digest string
-	for _, job := range []string{"a", "b"} {
-		res := r.step(job, buildInputs("hello.nix", "image", nixtest.NewStore(t)))
-		if res.code != 0 {
-			t.Fatalf("build %s: exit %d: %s", job, res.code, res.stderr)
-		}
-		digest = res.outputs[action.OutputDigest]
-		r.download("publish", res)
-	}
+	digest := r.buildJobs("hello.nix", "image", "publish")[1].outputs[action.OutputDigest]
 	keys, err := sign.GenerateKeys(filepath.Join(t.TempDir(), "cosign"), []byte("s3cret-pw"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,11 +29,7 @@ func (x *actionRun) compareRecords(ctx context.Context, recs []*build.Record, fi
 	if err != nil {
 		return nil, err
 	}
-	var js bytes.Buffer
-	if err := rep.WriteJSON(&js); err != nil {
-		return nil, failure(err)
-	}
-	return comparisonOf(rep, recs, js.Bytes())
+	return comparisonOf(rep, rep, recs)
 }
 
 // uploadedImages are the OCI layouts next to each record, or nil unless
@@ -40,13 +37,21 @@ func (x *actionRun) compareRecords(ctx context.Context, recs []*build.Record, fi
 func uploadedImages(recordFiles []string) []string {
 	var paths []string
 	for _, f := range recordFiles {
-		dir := filepath.Join(filepath.Dir(f), "image")
-		if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+		dir, ok := uploadedImage(f)
+		if !ok {
 			return nil
 		}
 		paths = append(paths, dir)
 	}
 	return paths
+}
+
+// uploadedImage is the OCI layout the build mode uploads next to the
+// record at recordFile, and whether there is one.
+func uploadedImage(recordFile string) (string, bool) {
+	dir := filepath.Join(filepath.Dir(recordFile), "image")
+	_, err := os.Stat(filepath.Join(dir, "index.json"))
+	return dir, err == nil
 }
 
 // reproduceBuilds runs `nixdock reproduce` (its options from the same
@@ -71,25 +76,28 @@ func (x *actionRun) reproduceBuilds(ctx context.Context, dir string) (*compariso
 		return nil, nil, lintErr
 	}
 	recs := []*build.Record{res.Records[0], res.Records[1]}
-	var js bytes.Buffer
-	if err := res.Report.WriteJSON(&js); err != nil {
-		return nil, nil, failure(err)
-	}
-	cmp, err := comparisonOf(res.Report.Report, recs, js.Bytes())
+	cmp, err := comparisonOf(res.Report.Report, res.Report, recs)
 	if err != nil {
 		return nil, nil, err
 	}
-	var md bytes.Buffer
-	if err := res.Report.WriteMarkdown(&md); err != nil {
-		return nil, nil, failure(err)
-	}
-	cmp.markdown = md.String()
 	return cmp, recs, nil
 }
 
-// comparisonOf turns a verifier's report into what the Action renders.
-func comparisonOf(rep *verify.Report, recs []*build.Record, js []byte) (*comparison, error) {
-	cmp := &comparison{reproducible: rep.Reproducible, verdict: rep.Verdict, inputs: rep.Inputs == nil || rep.Inputs.Same, json: js}
+// reportWriter renders a report as the command does: `nixdock verify`'s
+// verify.Report, or `nixdock reproduce`'s report around one.
+type reportWriter interface {
+	WriteJSON(io.Writer) error
+	WriteMarkdown(io.Writer) error
+}
+
+// comparisonOf turns a verifier's report into what the Action renders,
+// with the report file and the summary's details rendered by out.
+func comparisonOf(rep *verify.Report, out reportWriter, recs []*build.Record) (*comparison, error) {
+	var js bytes.Buffer
+	if err := out.WriteJSON(&js); err != nil {
+		return nil, failure(err)
+	}
+	cmp := &comparison{reproducible: rep.Reproducible, verdict: rep.Verdict, inputs: rep.Inputs == nil || rep.Inputs.Same, json: js.Bytes()}
 	if rep.Reproducible && len(recs) > 0 {
 		cmp.digest = recs[0].Image.ManifestDigest
 	}
@@ -100,7 +108,7 @@ func comparisonOf(rep *verify.Report, recs []*build.Record, js []byte) (*compari
 		})
 	}
 	var md bytes.Buffer
-	if err := rep.WriteMarkdown(&md); err != nil {
+	if err := out.WriteMarkdown(&md); err != nil {
 		return nil, failure(err)
 	}
 	cmp.markdown = md.String()

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -56,17 +55,11 @@ func inspectArchive(t *testing.T, layers []string, diffIDs []string, drop string
 	return buf.Bytes()
 }
 
-func inspectCLI(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
-
 func TestInspectArchive(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "good.tar")
 	os.WriteFile(src, inspectArchive(t, []string{"one\n", "two\n"}, nil, "", nil), 0o644)
-	code, stdout, stderr := inspectCLI("inspect", src, "--json", "--compression", "none")
+	code, stdout, stderr := runCLI(t, "inspect", src, "--json", "--compression", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -82,7 +75,7 @@ func TestInspectArchive(t *testing.T) {
 			t.Errorf("uncompressed layer digest %s differs from its diff_id %s", l.Digest, l.DiffID)
 		}
 	}
-	code, text, _ := inspectCLI("inspect", src)
+	code, text, _ := runCLI(t, "inspect", src)
 	if code != 0 || !strings.Contains(text, rep.Image.ConfigDigest) || !strings.Contains(text, "gzip") {
 		t.Errorf("text output (exit %d) lacks the config digest or compressor:\n%s", code, text)
 	}
@@ -109,7 +102,7 @@ func TestInspectBadInput(t *testing.T) {
 	for name, data := range cases {
 		src := filepath.Join(dir, name)
 		os.WriteFile(src, data, 0o644)
-		code, stdout, stderr := inspectCLI("inspect", src)
+		code, stdout, stderr := runCLI(t, "inspect", src)
 		if code != ExitFailure {
 			t.Errorf("%s: exit %d, want 3\n%s", name, code, stderr)
 		}
@@ -120,10 +113,10 @@ func TestInspectBadInput(t *testing.T) {
 			t.Errorf("%s: stderr is not one error line naming the file: %q", name, stderr)
 		}
 	}
-	if code, _, _ := inspectCLI("inspect"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "inspect"); code != ExitUsage {
 		t.Errorf("inspect without an image: exit %d, want 2", code)
 	}
-	if code, _, _ := inspectCLI("inspect", filepath.Join(dir, "notimage.txt"), "--compression", "lz4"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "inspect", filepath.Join(dir, "notimage.txt"), "--compression", "lz4"); code != ExitUsage {
 		t.Errorf("--compression lz4: exit %d, want 2", code)
 	}
 }

@@ -64,15 +64,11 @@ func (a *app) runLint(cmd *cobra.Command, src string, f lintFlags) error {
 	if n > 1 {
 		return usageError("--json, --sarif and --markdown are exclusive: pick one")
 	}
-	opts := lint.Options{ArtifactURI: f.artifact, MinWaste: f.minWaste,
-		Progress: func(s string) { a.ui.Progress("%s", s) }}
-	if f.sourceDateEpoch != "" {
-		sde, err := strconv.ParseInt(f.sourceDateEpoch, 10, 64)
-		if err != nil {
-			return usageError("--source-date-epoch %q: want seconds since the epoch", f.sourceDateEpoch)
-		}
-		opts.SourceDateEpoch = &sde
+	opts, err := a.lintOptions(f.artifact, f.sourceDateEpoch)
+	if err != nil {
+		return usageError("--source-date-epoch %s", err)
 	}
+	opts.MinWaste = f.minWaste
 	img, err := image.Open(cmd.Context(), src, image.Options{StoreRoot: f.storeRoot, Insecure: f.insecure, Stderr: a.ui.logWriter()})
 	if err != nil {
 		return failure(err)
@@ -100,4 +96,21 @@ func (a *app) runLint(cmd *cobra.Command, src string, f lintFlags) error {
 		return errDiffers
 	}
 	return nil
+}
+
+// lintOptions are the lint options of `nixdock lint` and the Action: SARIF
+// results point at artifact, progress goes to the log, and sde (seconds,
+// "" for none) is the date besides the epoch that dates may have. With a
+// bad sde, the options come back without it, and the error.
+func (a *app) lintOptions(artifact, sde string) (lint.Options, error) {
+	opts := lint.Options{ArtifactURI: artifact, Progress: func(s string) { a.ui.Progress("%s", s) }}
+	if sde == "" {
+		return opts, nil
+	}
+	sec, err := strconv.ParseInt(sde, 10, 64)
+	if err != nil {
+		return opts, fmt.Errorf("%q: want seconds since the epoch", sde)
+	}
+	opts.SourceDateEpoch = &sec
+	return opts, nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -23,20 +22,14 @@ func lintImage(t *testing.T, attr string) string {
 	return res.OutPath
 }
 
-func runLint(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := Main(context.Background(), append([]string{"lint"}, args...), &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 func TestLintExitCodes(t *testing.T) {
 	clean := lintImage(t, "clean")
 	bad := lintImage(t, "badConfig")
-	code, out, errs := runLint(clean)
+	code, out, errs := runCLI(t, "lint", clean)
 	if code != ExitOK || !strings.Contains(out, "no findings") {
 		t.Fatalf("clean image: exit %d, out %q, err %q", code, out, errs)
 	}
-	code, out, _ = runLint("--json", bad)
+	code, out, _ = runCLI(t, "lint", "--json", bad)
 	var doc struct {
 		Schema   string `json:"schema"`
 		Findings []struct {
@@ -46,25 +39,25 @@ func TestLintExitCodes(t *testing.T) {
 	if code != ExitDiffers || json.Unmarshal([]byte(out), &doc) != nil || doc.Schema != "nixdock.dev/lint/v1" || len(doc.Findings) == 0 {
 		t.Fatalf("bad image --json: exit %d, %s", code, out)
 	}
-	code, out, _ = runLint("--sarif", "--artifact", "flake.nix", bad)
+	code, out, _ = runCLI(t, "lint", "--sarif", "--artifact", "flake.nix", bad)
 	if code != ExitDiffers || !strings.Contains(out, `"version": "2.1.0"`) || !strings.Contains(out, `"uri": "flake.nix"`) {
 		t.Fatalf("bad image --sarif: exit %d, %.300s", code, out)
 	}
-	code, out, _ = runLint("--markdown", bad)
+	code, out, _ = runCLI(t, "lint", "--markdown", bad)
 	if code != ExitDiffers || !strings.HasPrefix(out, "### nixdock lint") {
 		t.Fatalf("bad image --markdown: exit %d, %.300s", code, out)
 	}
 }
 
 func TestLintUsageAndFailure(t *testing.T) {
-	if code, _, _ := runLint("--json", "--sarif", "x.tar"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "lint", "--json", "--sarif", "x.tar"); code != ExitUsage {
 		t.Errorf("--json --sarif: exit %d, want %d", code, ExitUsage)
 	}
-	if code, _, _ := runLint("--source-date-epoch", "yesterday", "x.tar"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "lint", "--source-date-epoch", "yesterday", "x.tar"); code != ExitUsage {
 		t.Errorf("bad --source-date-epoch: exit %d, want %d", code, ExitUsage)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.tar")
-	code, _, errs := runLint(missing)
+	code, _, errs := runCLI(t, "lint", missing)
 	if code != ExitFailure || !strings.Contains(errs, missing) {
 		t.Errorf("missing image: exit %d, stderr %q", code, errs)
 	}

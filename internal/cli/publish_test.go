@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -27,10 +26,8 @@ type pubResult struct {
 // pubRun runs nixdock with args, stdin empty.
 func pubRun(t *testing.T, args ...string) pubResult {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), args, &out, &errOut)
-	t.Logf("nixdock %s -> %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
-	return pubResult{code, out.String(), errOut.String()}
+	code, out, errOut := runCLI(t, args...)
+	return pubResult{code, out, errOut}
 }
 
 func (r pubResult) lastLine() string {

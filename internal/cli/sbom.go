@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -266,11 +265,9 @@ func (a *app) writeSBOM(doc *sbom.Document, format sbom.Format, f sbomFlags) (in
 		}
 		w = file
 	}
-	cw := &sbomCounter{w: bufio.NewWriterSize(w, 1<<16)}
+	// Encode buffers and flushes itself; the counter sees every byte.
+	cw := &sbomCounter{w: w}
 	err := doc.Encode(format, cw, f.pretty)
-	if err == nil {
-		err = cw.w.(*bufio.Writer).Flush()
-	}
 	if file != nil {
 		if cerr := file.Close(); err == nil {
 			err = cerr
@@ -285,6 +282,7 @@ func (a *app) writeSBOM(doc *sbom.Document, format sbom.Format, f sbomFlags) (in
 	return cw.n, nil
 }
 
+// sbomCounter counts the bytes written through it, for the summary line.
 type sbomCounter struct {
 	w io.Writer
 	n int64

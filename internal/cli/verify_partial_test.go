@@ -34,7 +34,7 @@ func TestVerifyDiffsTheImagesAtHand(t *testing.T) {
 			}
 		}
 	}
-	code, out, errs := runVerifyCLI(t, append([]string{"verify"}, recs...)...)
+	code, out, errs := runCLI(t, append([]string{"verify"}, recs...)...)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %s", code, errs)
 	}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -15,13 +13,6 @@ import (
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 )
-
-func runVerifyCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := Main(context.Background(), args, &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 // randomLayout writes a random one-layer image as an OCI layout.
 func randomLayout(t *testing.T, dir string) string {
@@ -44,10 +35,10 @@ func TestDiffExitCodes(t *testing.T) {
 	tmp := t.TempDir()
 	a := randomLayout(t, filepath.Join(tmp, "a"))
 	b := randomLayout(t, filepath.Join(tmp, "b"))
-	if code, out, errs := runVerifyCLI(t, "diff", "--no-nix", a, a); code != 0 || !strings.HasPrefix(out, "✓ reproducible") {
+	if code, out, errs := runCLI(t, "diff", "--no-nix", a, a); code != 0 || !strings.HasPrefix(out, "✓ reproducible") {
 		t.Errorf("same image: exit %d, %q %q", code, out, errs)
 	}
-	code, out, _ := runVerifyCLI(t, "diff", "--no-nix", "--json", a, b)
+	code, out, _ := runCLI(t, "diff", "--no-nix", "--json", a, b)
 	var rep struct {
 		Schema       string `json:"schema"`
 		Reproducible bool   `json:"reproducible"`
@@ -56,16 +47,16 @@ func TestDiffExitCodes(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.Schema != "nixdock.dev/report/v1" || rep.Reproducible || len(rep.Culprits) == 0 {
 		t.Errorf("different images: exit %d, report %+v (%v)", code, rep, err)
 	}
-	if code, out, _ := runVerifyCLI(t, "diff", "--no-nix", "--markdown", a, b); code != 1 || !strings.Contains(out, "| Culprit |") {
+	if code, out, _ := runCLI(t, "diff", "--no-nix", "--markdown", a, b); code != 1 || !strings.Contains(out, "| Culprit |") {
 		t.Errorf("markdown: exit %d, %q", code, out)
 	}
-	if code, _, errs := runVerifyCLI(t, "diff", a, filepath.Join(tmp, "missing")); code != 3 || !strings.Contains(errs, "missing") {
+	if code, _, errs := runCLI(t, "diff", a, filepath.Join(tmp, "missing")); code != 3 || !strings.Contains(errs, "missing") {
 		t.Errorf("missing image: exit %d, %q", code, errs)
 	}
-	if code, _, _ := runVerifyCLI(t, "diff", a); code != 2 {
+	if code, _, _ := runCLI(t, "diff", a); code != 2 {
 		t.Errorf("one argument: exit %d, want 2", code)
 	}
-	if code, _, _ := runVerifyCLI(t, "diff", "--json", "--markdown", a, b); code != 2 {
+	if code, _, _ := runCLI(t, "diff", "--json", "--markdown", a, b); code != 2 {
 		t.Errorf("--json --markdown: exit %d, want 2", code)
 	}
 }
@@ -92,23 +83,23 @@ func TestVerifyExitCodes(t *testing.T) {
 	same := write("same.json", testRecord(drv, "a"))
 	differs := write("b.json", testRecord(drv, "b"))
 	inputs := write("c.json", testRecord("/nix/store/11111111111111111111111111111111-image.tar.drv", "a"))
-	if code, out, errs := runVerifyCLI(t, "verify", a, same); code != 0 || !strings.Contains(out, "reproducible: 2 builds") {
+	if code, out, errs := runCLI(t, "verify", a, same); code != 0 || !strings.Contains(out, "reproducible: 2 builds") {
 		t.Errorf("same: exit %d %q %q", code, out, errs)
 	}
-	if code, out, _ := runVerifyCLI(t, "verify", a, differs); code != 1 || !strings.Contains(out, "configDigest") {
+	if code, out, _ := runCLI(t, "verify", a, differs); code != 1 || !strings.Contains(out, "configDigest") {
 		t.Errorf("differs: exit %d %q", code, out)
 	}
-	if code, out, _ := runVerifyCLI(t, "verify", "--json", a, inputs); code != 1 || !strings.Contains(out, `"same": false`) {
+	if code, out, _ := runCLI(t, "verify", "--json", a, inputs); code != 1 || !strings.Contains(out, `"same": false`) {
 		t.Errorf("inputs: exit %d %q", code, out)
 	}
-	if code, _, _ := runVerifyCLI(t, "verify", a); code != 2 {
+	if code, _, _ := runCLI(t, "verify", a); code != 2 {
 		t.Errorf("one record: exit %d, want 2", code)
 	}
-	if code, _, _ := runVerifyCLI(t, "verify", a, same, "--image", "x"); code != 2 {
+	if code, _, _ := runCLI(t, "verify", a, same, "--image", "x"); code != 2 {
 		t.Errorf("one --image for two records: exit %d, want 2", code)
 	}
 	bad := filepath.Join(tmp, "bad.json")
-	if code, _, errs := runVerifyCLI(t, "verify", a, bad); code != 3 || !strings.Contains(errs, "bad.json") {
+	if code, _, errs := runCLI(t, "verify", a, bad); code != 3 || !strings.Contains(errs, "bad.json") {
 		t.Errorf("missing record: exit %d %q", code, errs)
 	}
 }

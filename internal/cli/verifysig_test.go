@@ -3,16 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/nixdock/nixdock-action/sign"
 )
 
@@ -22,9 +18,7 @@ func sigRegistry(t *testing.T) string {
 	if r := os.Getenv("NIXDOCK_TEST_REGISTRY"); r != "" {
 		return r
 	}
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return memRegistry(t)
 }
 
 // TestVerifySignatureSBOMArtifact: an SBOM over --sbom-inline-limit is

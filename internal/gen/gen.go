@@ -2,6 +2,7 @@ package gen
 
 import (
 	"archive/tar"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -145,7 +146,7 @@ func Write(w io.Writer, opts Options) (*Summary, error) {
 		name string
 		data []byte
 	}{{cfgName, cfg}, {"manifest.json", man}} {
-		if err := writeMember(tw, m.name, int64(len(m.data)), strings.NewReader(string(m.data))); err != nil {
+		if err := writeMember(tw, m.name, int64(len(m.data)), bytes.NewReader(m.data)); err != nil {
 			return nil, err
 		}
 	}

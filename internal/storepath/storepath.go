@@ -1,0 +1,39 @@
+// Package storepath splits paths into Nix store paths: which store path a
+// file lies in, and a store path's name without its hash. Every package that
+// attributes files to store paths uses it, so they all agree.
+package storepath
+
+import (
+	"path"
+	"strings"
+)
+
+// Dir is the Nix store directory.
+const Dir = "/nix/store"
+
+// Of returns the store path ("/nix/store/<hash>-<name>") that p lies in, or
+// "" when p is not in the store. p may be absolute or an archive member name
+// ("nix/store/...", "./nix/store/...").
+func Of(p string) string {
+	p = strings.TrimPrefix(strings.TrimPrefix(p, "./"), "/")
+	rest, ok := strings.CutPrefix(p, "nix/store/")
+	if !ok {
+		return ""
+	}
+	top, _, _ := strings.Cut(rest, "/")
+	// A store path's base name is a 32-character hash, a dash and a name.
+	if len(top) < 34 || top[32] != '-' {
+		return ""
+	}
+	return Dir + "/" + top
+}
+
+// Name returns the part of a store path's base name after its hash
+// ("hello-2.12.1"), or the base name when it has no hash.
+func Name(p string) string {
+	base := path.Base(p)
+	if len(base) > 33 && base[32] == '-' {
+		return base[33:]
+	}
+	return base
+}
