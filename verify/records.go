@@ -97,6 +97,9 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 		rep.Verdict = identicalVerdict(recs[0].Image.ManifestDigest, recs[0].Image.ConfigDigest, rep.Builders, cmp.note)
 		return rep, nil
 	}
+	if err := checkRecordImages(ctx, recs, opts); err != nil {
+		return nil, err
+	}
 	if err := rep.deepRecords(ctx, recs, cmp.groups, opts); err != nil {
 		return nil, err
 	}
@@ -317,6 +320,9 @@ func Images(ctx context.Context, a, b *image.Image, opts Options) (*Report, erro
 	opts = opts.withDefaults()
 	if a == nil || b == nil {
 		return nil, errors.New("verify.Images needs two images")
+	}
+	if err := checkImages(ctx, []*image.Image{a, b}, opts.Workers); err != nil {
+		return nil, err
 	}
 	rep := newReport()
 	rep.Builders = []Builder{{ID: a.Source, Source: a.Source}, {ID: b.Source, Source: b.Source}}
