@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
@@ -57,7 +58,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	progress("building " + opts.Installable.String())
+	started := time.Now()
 	res, err := nix.Build(ctx, opts.Installable, opts.ExtraArgs...)
+	if err != nil {
+		return nil, err
+	}
+	origin, err := nix.origin(ctx, res.DrvPath, res.OutPath, started)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +77,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		img.Close()
 		return nil, err
 	}
-	rec.NixVersion, rec.System = nixVersion, system
+	rec.NixVersion, rec.System, rec.Origin = nixVersion, system, origin
 	return &Result{Record: rec, Image: img, Published: pub}, nil
 }
 

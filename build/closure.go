@@ -23,6 +23,9 @@ type PathInfo struct {
 	// Ultimate is true when this store built the path itself rather than
 	// substituting it from a binary cache.
 	Ultimate bool `json:"ultimate,omitempty"`
+	// RegistrationTime is when the path became valid in the store (Unix
+	// seconds). Records keep it only for the image (Origin).
+	RegistrationTime int64 `json:"-"`
 }
 
 // rawPathInfo covers both JSON shapes of `nix path-info --json`: Nix up to
@@ -36,6 +39,8 @@ type rawPathInfo struct {
 	References []string `json:"references"`
 	Deriver    *string  `json:"deriver"`
 	Ultimate   bool     `json:"ultimate"`
+	// RegistrationTime is a number on every Nix version that prints it.
+	RegistrationTime int64 `json:"registrationTime"`
 }
 
 // ParsePathInfo parses `nix path-info --json` output of any Nix version and
@@ -72,7 +77,7 @@ func ParsePathInfo(data []byte) ([]PathInfo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("narHash of %s: %w", r.Path, err)
 		}
-		info := PathInfo{Path: absStorePath(r.Path), NarHash: hash, NarSize: r.NarSize, References: []string{}, Ultimate: r.Ultimate}
+		info := PathInfo{Path: absStorePath(r.Path), NarHash: hash, NarSize: r.NarSize, References: []string{}, Ultimate: r.Ultimate, RegistrationTime: r.RegistrationTime}
 		for _, ref := range r.References {
 			info.References = append(info.References, absStorePath(ref))
 		}

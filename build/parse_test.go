@@ -36,8 +36,8 @@ const (
 // --json-format 2) give the same closure.
 func TestParsePathInfoShapes(t *testing.T) {
 	want := []build.PathInfo{
-		{Path: greeting, NarHash: greetingHash, NarSize: 632, References: []string{}, Deriver: greetingDrv, Ultimate: true},
-		{Path: hello, NarHash: helloHash, NarSize: 1480, References: []string{greeting}, Deriver: helloDrv, Ultimate: true},
+		{Path: greeting, NarHash: greetingHash, NarSize: 632, References: []string{}, Deriver: greetingDrv, Ultimate: true, RegistrationTime: 1795746440},
+		{Path: hello, NarHash: helloHash, NarSize: 1480, References: []string{greeting}, Deriver: helloDrv, Ultimate: true, RegistrationTime: 1795746440},
 	}
 	for _, name := range []string{"path-info-2.8.json", "path-info-2.19.json", "path-info-2.33-v2.json"} {
 		t.Run(name, func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestParsePathInfoShapes(t *testing.T) {
 				// The fixture leaves greeting-data without deriver and
 				// ultimate, as a substituted path has them.
 				w = append([]build.PathInfo{}, want...)
-				w[0].Deriver, w[0].Ultimate = "", false
+				w[0].Deriver, w[0].Ultimate, w[0].RegistrationTime = "", false, 0
 			}
 			if !reflect.DeepEqual(got, w) {
 				t.Errorf("got\n %+v\nwant\n %+v", got, w)

@@ -28,6 +28,10 @@ type Record struct {
 	Store   string `json:"store,omitempty"`
 	DrvPath string `json:"drvPath"`
 	OutPath string `json:"outPath"`
+	// Origin says how the image came to be in the store and tells separate
+	// builds apart; records written before nixdock recorded it have none,
+	// and such a builder does not count towards agreement.
+	Origin *Origin `json:"origin,omitempty"`
 	// Variation names what this build varied on purpose (reproduce).
 	Variation map[string]string `json:"variation,omitempty"`
 	Image     image.Digests     `json:"image"`

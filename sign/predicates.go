@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/build"
 )
 
@@ -97,20 +98,25 @@ type SBOMRef struct {
 }
 
 // Reproducible is the reproducibility predicate
-// (https://nixdock.dev/attestations/reproducible/v1).
+// (https://nixdock.dev/attestations/reproducible/v1). It is agree.Decide's
+// decision about the signed digest, as signed.
 type Reproducible struct {
-	// Verdict is "reproducible" when at least MinBuilders independent
-	// builders agreed on the signed digest, else "unverified".
+	// Verdict is "reproducible" when the decision met the policy, else
+	// "unverified".
 	Verdict         string `json:"verdict"`
 	AllowUnverified bool   `json:"allowUnverified"`
 	// Reasons say why the verdict is "unverified".
 	Reasons     []string `json:"reasons,omitempty"`
 	MinBuilders int      `json:"minBuilders"`
-	// AgreedBuilders counts distinct builder ids whose records agree.
-	AgreedBuilders int            `json:"agreedBuilders"`
-	DrvPath        string         `json:"drvPath,omitempty"`
-	Digests        AgreedDigests  `json:"digests"`
-	Builders       []BuilderBrief `json:"builders"`
+	MinHosts    int      `json:"minHosts,omitempty"`
+	// AgreedBuilders counts the builders that count (agree.Builder.Counts):
+	// separate builds of their own that produced the signed image.
+	AgreedBuilders int `json:"agreedBuilders"`
+	// AgreedHosts counts the distinct hosts they ran on.
+	AgreedHosts int            `json:"agreedHosts"`
+	DrvPath     string         `json:"drvPath,omitempty"`
+	Digests     AgreedDigests  `json:"digests"`
+	Builders    []BuilderBrief `json:"builders"`
 }
 
 // Verdicts of the reproducibility predicate.
@@ -127,7 +133,7 @@ type AgreedDigests struct {
 	DiffIDs    []string `json:"diffIDs,omitempty"`
 }
 
-// BuilderBrief is one build record in brief.
+// BuilderBrief is one build record in brief, with its part in the decision.
 type BuilderBrief struct {
 	ID             string            `json:"id"`
 	System         string            `json:"system,omitempty"`
@@ -142,95 +148,79 @@ type BuilderBrief struct {
 	Variation      map[string]string `json:"variation,omitempty"`
 	DrvPath        string            `json:"drvPath"`
 	ManifestDigest string            `json:"manifestDigest"`
+	// Host, Origin, StartedAt and FinishedAt come from the record's origin.
+	Host       string `json:"host,omitempty"`
+	Origin     string `json:"origin"`
+	StartedAt  string `json:"startedAt,omitempty"`
+	FinishedAt string `json:"finishedAt,omitempty"`
+	// Counts, Why, Isolation and Identity are agree's decision.
+	Counts    bool   `json:"counts"`
+	Why       string `json:"why"`
+	Isolation string `json:"isolation,omitempty"`
+	Identity  string `json:"identity"`
 }
 
 // UnverifiedError is a refusal to sign: the records do not prove the digest.
+// It names no flag: the caller says how to sign anyway.
 type UnverifiedError struct {
 	Digest  string
 	Reasons []string
 }
 
 func (e *UnverifiedError) Error() string {
-	return fmt.Sprintf("refusing to sign %s: %s (pass --allow-unverified to sign anyway; the attestation will say so)",
-		e.Digest, strings.Join(e.Reasons, "; "))
+	return fmt.Sprintf("refusing to sign %s: %s", e.Digest, strings.Join(e.Reasons, "; "))
 }
 
-// CheckRecords compares the records with each other and with digest (the
-// manifest digest being signed) and returns the reproducibility predicate.
-// Unless allowUnverified, an unproven digest is an *UnverifiedError.
-func CheckRecords(records []*build.Record, digest string, minBuilders int, allowUnverified bool) (*Reproducible, error) {
-	p := &Reproducible{Verdict: VerdictReproducible, AllowUnverified: allowUnverified, MinBuilders: minBuilders,
-		Digests: AgreedDigests{Manifest: digest}, Builders: []BuilderBrief{}}
-	ids := map[string]bool{}
-	for _, r := range records {
-		p.Builders = append(p.Builders, brief(r))
-		ids[r.Builder.ID] = true
+// RecordPolicy is what signing requires of the records.
+type RecordPolicy struct {
+	MinBuilders, MinHosts int
+	// AllowUnverified signs an unproven digest anyway, saying so in the
+	// predicate.
+	AllowUnverified bool
+}
+
+// CheckRecords decides (agree.Decide) whether the records prove digest,
+// the manifest digest being signed, and returns the reproducibility
+// predicate. Unless policy.AllowUnverified, an unproven digest is an
+// *UnverifiedError.
+func CheckRecords(records []*build.Record, digest string, policy RecordPolicy) (*Reproducible, error) {
+	d := agree.Decide(records, agree.Policy{MinBuilders: policy.MinBuilders, MinHosts: policy.MinHosts, Digest: digest})
+	p := &Reproducible{Verdict: VerdictReproducible, AllowUnverified: policy.AllowUnverified,
+		MinBuilders: policy.MinBuilders, MinHosts: policy.MinHosts,
+		AgreedBuilders: d.Counted, AgreedHosts: d.Hosts, DrvPath: d.DrvPath,
+		Digests:  AgreedDigests{Manifest: digest, Config: d.Digests.Config, Compressor: d.Digests.Compressor, DiffIDs: d.Digests.DiffIDs},
+		Builders: []BuilderBrief{}}
+	for i, r := range records {
+		p.Builders = append(p.Builders, brief(r, d.Builders[i]))
 	}
-	sort.Slice(p.Builders, func(i, j int) bool {
+	sort.SliceStable(p.Builders, func(i, j int) bool {
 		a, b := p.Builders[i], p.Builders[j]
 		if a.ID != b.ID {
 			return a.ID < b.ID
 		}
 		return a.ManifestDigest < b.ManifestDigest
 	})
-	p.Reasons = disagreements(records, digest)
-	if len(p.Reasons) == 0 && len(records) > 0 {
-		r := records[0]
-		p.DrvPath = r.DrvPath
-		p.AgreedBuilders = len(ids)
-		p.Digests.Config = r.Image.ConfigDigest
-		p.Digests.Compressor = r.Image.Compressor.Name
-		for _, l := range r.Image.Layers {
-			p.Digests.DiffIDs = append(p.Digests.DiffIDs, l.DiffID)
-		}
-	}
-	if p.AgreedBuilders < minBuilders {
-		p.Reasons = append(p.Reasons, fmt.Sprintf("%d independent builder(s) agreed, fewer than the %d required", p.AgreedBuilders, minBuilders))
-	}
-	if len(p.Reasons) == 0 {
-		p.Reasons = nil
+	if d.Agreed {
 		return p, nil
 	}
-	p.Verdict = VerdictUnverified
-	if !allowUnverified {
-		return nil, &UnverifiedError{Digest: digest, Reasons: p.Reasons}
+	p.Verdict, p.Reasons = VerdictUnverified, d.Reasons
+	if !policy.AllowUnverified {
+		return nil, &UnverifiedError{Digest: digest, Reasons: d.Reasons}
 	}
 	return p, nil
 }
 
-func brief(r *build.Record) BuilderBrief {
-	return BuilderBrief{
+func brief(r *build.Record, b agree.Builder) BuilderBrief {
+	out := BuilderBrief{
 		ID: r.Builder.ID, System: r.System, OS: r.Builder.OS, Kernel: r.Builder.Kernel,
 		RunnerName: r.Builder.RunnerName, ImageOS: r.Builder.ImageOS, WorkflowRun: r.Builder.Workflow,
 		NixVersion: r.NixVersion, NixdockVersion: r.Nixdock, Store: r.Store, Variation: r.Variation,
 		DrvPath: r.DrvPath, ManifestDigest: r.Image.ManifestDigest,
+		Host: b.Host, Origin: b.Origin, Counts: b.Counts, Why: b.Why, Isolation: b.Isolation, Identity: b.Identity,
 	}
-}
-
-// disagreements lists why the records do not prove digest, sorted.
-func disagreements(records []*build.Record, digest string) []string {
-	if len(records) == 0 {
-		return []string{"no build records were given"}
+	if r.Origin != nil {
+		out.StartedAt, out.FinishedAt = r.Origin.StartedAt, r.Origin.FinishedAt
 	}
-	var out []string
-	first := records[0]
-	for _, r := range records[1:] {
-		if r.DrvPath != first.DrvPath {
-			out = append(out, fmt.Sprintf("builders %s and %s evaluated different derivations (%s, %s)",
-				first.Builder.ID, r.Builder.ID, first.DrvPath, r.DrvPath))
-		}
-		if r.Image.ManifestDigest != first.Image.ManifestDigest {
-			out = append(out, fmt.Sprintf("builders %s and %s produced different manifest digests (%s, %s)",
-				first.Builder.ID, r.Builder.ID, first.Image.ManifestDigest, r.Image.ManifestDigest))
-		}
-	}
-	for _, r := range records {
-		if r.Image.ManifestDigest != digest {
-			out = append(out, fmt.Sprintf("builder %s's manifest digest %s (%s) is not the signed digest %s",
-				r.Builder.ID, r.Image.ManifestDigest, r.Image.Compressor.Name, digest))
-		}
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -65,7 +65,7 @@ func TestLargeSBOMAsArtifact(t *testing.T) {
 	if att.PredicateType != PredicateSBOMRef || ref.Digest != "sha256:"+hex.EncodeToString(sum[:]) || ref.SBOMPredicateType != PredicateSPDX {
 		t.Fatalf("attestation %s, ref %+v", att.PredicateType, ref)
 	}
-	repro, err := CheckRecords(nil, res.Digest.String(), 1, true)
+	repro, err := CheckRecords(nil, res.Digest.String(), RecordPolicy{MinBuilders: 1, AllowUnverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}

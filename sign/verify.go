@@ -28,6 +28,9 @@ type VerifyOptions struct {
 	// MinBuilders is the policy: how many independent builders must have
 	// agreed on the digest in a verified reproducibility attestation.
 	MinBuilders int
+	// MinHosts is how many distinct hosts those builders must have spanned
+	// (0: any).
+	MinHosts int
 }
 
 // Verification is what Verify found. The policy is met when Problems is
@@ -90,7 +93,7 @@ func Verify(ctx context.Context, refStr string, opts VerifyOptions) (*Verificati
 	if err := v.read(atts); err != nil {
 		return nil, err
 	}
-	v.policy(digest, opts.MinBuilders)
+	v.policy(digest, opts.MinBuilders, opts.MinHosts)
 	if v.SBOMRef != nil {
 		check, problems, err := checkSBOMArtifact(ctx, digest, v.SBOMRef, opts.Registry)
 		if err != nil {
@@ -164,7 +167,7 @@ func (v *Verification) read(atts []oci.Signature) error {
 
 // policy: a verified reproducibility attestation says that at least
 // minBuilders independent builders agreed on this very digest.
-func (v *Verification) policy(digest name.Digest, minBuilders int) {
+func (v *Verification) policy(digest name.Digest, minBuilders, minHosts int) {
 	r := v.Reproducible
 	switch {
 	case r == nil:
@@ -173,8 +176,19 @@ func (v *Verification) policy(digest name.Digest, minBuilders int) {
 	case r.Verdict != VerdictReproducible:
 		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation's verdict is %q (signed with --allow-unverified)", r.Verdict))
 	}
-	if r.AgreedBuilders < minBuilders {
-		v.Problems = append(v.Problems, fmt.Sprintf("%d independent builder(s) agreed, the policy requires %d", r.AgreedBuilders, minBuilders))
+	// The count is taken from the signed list of builders, each with its
+	// own verdict, not only from the signed total.
+	counted := 0
+	for _, b := range r.Builders {
+		if b.Counts {
+			counted++
+		}
+	}
+	if n := min(counted, r.AgreedBuilders); n < minBuilders {
+		v.Problems = append(v.Problems, fmt.Sprintf("%d independent builder(s) agreed, the policy requires %d", n, minBuilders))
+	}
+	if r.AgreedHosts < minHosts {
+		v.Problems = append(v.Problems, fmt.Sprintf("the agreeing builders ran on %d host(s), the policy requires %d", r.AgreedHosts, minHosts))
 	}
 	if r.Digests.Manifest != digest.DigestStr() {
 		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation is about %s, not %s", r.Digests.Manifest, digest.DigestStr()))

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,7 +180,39 @@ func syntheticRecord(id string, drv string) *build.Record {
 			{Path: sumPath, NarHash: fakeDigest("sum" + id), References: []string{appPath}, Deriver: sumDrv},
 		},
 		Derivations: map[string]build.Derivation{},
+		Origin:      newOrigin("host-" + id),
 	}
+}
+
+// registrations counts the synthetic builds, so that each record is a build
+// of its own (agree refuses two records of one build).
+var registrations atomic.Int64
+
+func newOrigin(host string) *build.Origin {
+	return &build.Origin{How: build.OriginBuilt, Host: host, RegistrationTime: 1700000000 + registrations.Add(1),
+		StartedAt: "2026-01-01T00:00:00Z", FinishedAt: "2026-01-01T00:01:00Z"}
+}
+
+// recordFor is builder id's record of the synthetic image a (or b, when
+// b): the config digest and diff_ids are the image's own, as a builder
+// would have recorded them.
+func recordFor(t testing.TB, id, drv string, b bool) *build.Record {
+	t.Helper()
+	r := syntheticRecord(id, drv)
+	img := syntheticImage(t, b)
+	cfg, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Image.ConfigDigest = cfg.String()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range cf.RootFS.DiffIDs {
+		r.Image.Layers[i].DiffID = d.String()
+	}
+	return r
 }
 
 // inputRecords are two records whose image derivations differ because the
@@ -213,7 +246,7 @@ func inputRecords() (*build.Record, *build.Record) {
 
 func syntheticReports(t *testing.T) map[string]*verify.Report {
 	ctx := context.Background()
-	a, b := syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", imgDrv)
+	a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
 	differs, err := verify.Records(ctx, []*build.Record{a, b},
 		verify.Options{Images: []*image.Image{syntheticImage(t, false), syntheticImage(t, true)}})
 	if err != nil {
@@ -224,7 +257,7 @@ func syntheticReports(t *testing.T) map[string]*verify.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same, err := verify.Records(ctx, []*build.Record{a, syntheticRecord("builder-a", imgDrv)}, verify.Options{})
+	same, err := verify.Records(ctx, []*build.Record{a, recordFor(t, "builder-a", imgDrv, false)}, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +360,7 @@ func reversed(es []tentry) []tentry {
 func TestHintStore(t *testing.T) {
 	store := t.TempDir()
 	for _, omit := range []bool{false, true} {
-		a, b := syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", imgDrv)
+		a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
 		a.Store, b.Store = store, store
 		rep, err := verify.Records(context.Background(), []*build.Record{a, b}, verify.Options{
 			Images:         []*image.Image{syntheticImage(t, false), syntheticImage(t, true)},

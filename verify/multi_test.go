@@ -43,7 +43,7 @@ func TestFileEvidence(t *testing.T) {
 	}
 
 	// Bounded like Files.
-	rep, err := verify.Records(context.Background(), []*build.Record{syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", imgDrv)},
+	rep, err := verify.Records(context.Background(), []*build.Record{recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)},
 		verify.Options{MaxFiles: 2, Images: []*image.Image{syntheticImage(t, false), syntheticImage(t, true)}})
 	if err != nil {
 		t.Fatal(err)
@@ -83,10 +83,14 @@ func TestConfirmedFirstLine(t *testing.T) {
 	}
 }
 
-// withID is a copy of rec as builder id made it.
+// withID is rec as another build by builder id made it: same image, a
+// build of its own (registered at another time).
 func withID(rec *build.Record, id string) *build.Record {
 	r := *rec
 	r.Builder.ID = id
+	if r.Origin != nil {
+		r.Origin = newOrigin(r.Origin.Host)
+	}
 	return &r
 }
 
@@ -104,7 +108,7 @@ func culpritAt(t *testing.T, rep *verify.Report, storePath string) verify.Culpri
 // TestSyntheticMajority gives three records, the odd one first: the two
 // that agree are the reference, and the odd one is diffed against them.
 func TestSyntheticMajority(t *testing.T) {
-	a, b := syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", imgDrv)
+	a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
 	c := withID(a, "builder-c")
 	rep, err := verify.Records(context.Background(), []*build.Record{b, a, c},
 		verify.Options{Images: []*image.Image{syntheticImage(t, true), syntheticImage(t, false), syntheticImage(t, false)}})

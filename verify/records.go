@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/storepath"
@@ -40,6 +40,9 @@ type Options struct {
 	// will be gone when the report is read (reproduce without --keep): the
 	// hints then rebuild in the user's own store.
 	NoStoreInHints bool
+	// Policy is what agreement of records requires (agree.Decide); the
+	// zero value asks for two builders.
+	Policy agree.Policy
 	// OnLayer, when set, hears each finished layer pair (for progress).
 	OnLayer func(done, total int)
 }
@@ -51,15 +54,19 @@ func (o Options) withDefaults() Options {
 	if o.MaxFiles == 0 {
 		o.MaxFiles = 100
 	}
+	if o.Policy.MinBuilders == 0 {
+		o.Policy.MinBuilders = 2
+	}
 	return o
 }
 
 // Records compares the build records of two or more builders: inputs first
 // (the image .drv paths, with a derivation diff when they differ), then the
 // digests, then, when the images of differing builds are in opts.Images,
-// the deep diff. Records that agree form a group; the largest group (the
-// first on a tie) is the reference, and one representative of every other
-// group is compared with it.
+// the deep diff. Whether the records prove the image is agree.Decide's
+// decision (Report.Agreement), made once for every command; the report
+// explains it. Records that describe the same image form a group; the
+// reference group is compared with one representative of every other.
 func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	if len(recs) < 2 {
@@ -75,6 +82,8 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 		}
 		rep.Builders = append(rep.Builders, Builder{ID: r.Builder.ID, DrvPath: r.DrvPath, OutPath: r.OutPath, Store: r.Store})
 	}
+	decision := agree.Decide(recs, opts.Policy)
+	rep.Agreement = &decision
 	rep.Inputs = &Inputs{Same: true, Differences: []InputDifference{}}
 	for _, r := range recs {
 		rep.Inputs.DrvPaths = append(rep.Inputs.DrvPaths, r.DrvPath)
@@ -84,18 +93,20 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 			rep.Inputs.Same = false
 			rep.Inputs.Differences = diffInputs(recs[0], r)
 			rep.Verdict = inputsVerdict(recs[0], r, k+1, rep.Inputs.Differences)
-			return rep, nil
+			return rep.decided(decision), nil
 		}
 	}
-	cmp := compareRecordDigests(recs)
+	cmp := compareRecordDigests(recs, decision.Groups)
 	rep.Digests, rep.Differences = cmp.digests, cmp.diffs
 	if len(recs) > 2 {
 		rep.Groups = cmp.groups
 	}
 	if len(cmp.groups) == 1 {
-		rep.Reproducible = true
 		rep.Verdict = identicalVerdict(recs[0].Image.ManifestDigest, recs[0].Image.ConfigDigest, rep.Builders, cmp.note)
-		return rep, nil
+		if !decision.Agreed {
+			rep.Verdict = unprovenVerdict(decision)
+		}
+		return rep.decided(decision), nil
 	}
 	if err := checkRecordImages(ctx, recs, opts); err != nil {
 		return nil, err
@@ -104,7 +115,19 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 		return nil, err
 	}
 	rep.Verdict = differsVerdict(rep, cmp.names) + groupsVerdict(cmp.groups, len(recs))
-	return rep, nil
+	return rep.decided(decision), nil
+}
+
+// decided sets Reproducible from the decision, the only place it is
+// made. When builders that count agreed while others (that do not count)
+// differ, the verdict says both.
+func (rep *Report) decided(d agree.Decision) *Report {
+	rep.Reproducible = d.Agreed
+	if d.Agreed && !strings.HasPrefix(rep.Verdict, "reproducible") {
+		rep.Verdict = fmt.Sprintf("reproducible: %d builders that count agreed (manifest %s); builders that do not count differ: %s",
+			d.Counted, d.Digests.Manifest, rep.Verdict)
+	}
+	return rep
 }
 
 // deepRecords diffs the reference group's image with one image of every
@@ -167,7 +190,7 @@ type digestCmp struct {
 // compareRecordDigests compares the records' digests and groups the records
 // that agree. Compressed layer digests and the manifest digest depend on the
 // compressor, so they are compared only when all builds used the same one.
-func compareRecordDigests(recs []*build.Record) digestCmp {
+func compareRecordDigests(recs []*build.Record, groups [][]int) digestCmp {
 	var c digestCmp
 	sameComp := true
 	for _, r := range recs[1:] {
@@ -182,12 +205,10 @@ func compareRecordDigests(recs []*build.Record) digestCmp {
 		}
 		return vs
 	}
-	keys := make([]string, len(recs))
 	add := func(name string, compared bool, vs []string) {
 		dc := DigestComparison{Name: name, Same: true, Compared: compared, Values: vs}
-		for i, v := range vs {
+		for _, v := range vs {
 			if compared {
-				keys[i] += v + "\n"
 				dc.Same = dc.Same && v == vs[0]
 			}
 		}
@@ -204,7 +225,7 @@ func compareRecordDigests(recs []*build.Record) digestCmp {
 	add("diffIDs", true, values(func(r *build.Record) string { return listDigest(r.Image.Layers, diffIDOf) }))
 	add("layerDigests", sameComp, values(func(r *build.Record) string { return listDigest(r.Image.Layers, digestOf) }))
 	add("manifestDigest", sameComp, values(func(r *build.Record) string { return r.Image.ManifestDigest }))
-	c.groups = groupRecords(recs, keys)
+	c.groups = recordGroups(recs, groups)
 	ref := c.groups[0].members[0]
 	for _, g := range c.groups[1:] {
 		for _, d := range recordDifferences(recs[ref], recs[g.members[0]], sameComp) {
@@ -217,32 +238,17 @@ func compareRecordDigests(recs []*build.Record) digestCmp {
 	return c
 }
 
-// groupRecords groups the records with equal keys: the largest group first
-// (the reference; on a tie, the one with the earliest record), then the
-// others in the order of their first record.
-func groupRecords(recs []*build.Record, keys []string) []Group {
-	var groups []Group
-	index := map[string]int{}
-	for i, k := range keys {
-		g, ok := index[k]
-		if !ok {
-			g = len(groups)
-			index[k] = g
-			groups = append(groups, Group{})
-		}
-		groups[g].members = append(groups[g].members, i)
-		groups[g].Builders = append(groups[g].Builders, recs[i].Builder.ID)
-	}
-	ref := 0
-	for i, g := range groups {
-		if len(g.members) > len(groups[ref].members) {
-			ref = i
+// recordGroups names the builders of agree's groups of records.
+func recordGroups(recs []*build.Record, groups [][]int) []Group {
+	out := make([]Group, len(groups))
+	for gi, g := range groups {
+		out[gi].members = g
+		for _, i := range g {
+			out[gi].Builders = append(out[gi].Builders, recs[i].Builder.ID)
 		}
 	}
-	groups[0], groups[ref] = groups[ref], groups[0]
-	sort.SliceStable(groups[1:], func(i, j int) bool { return groups[1+i].members[0] < groups[1+j].members[0] })
-	groups[0].Reference = true
-	return groups
+	out[0].Reference = true
+	return out
 }
 
 // groupsVerdict names the builders that disagree with the reference, with

@@ -165,6 +165,7 @@ func (t *textWriter) writeDetails(r *Report, max int) {
 		t.line("")
 		t.line("Inputs: same derivation %s", r.Inputs.DrvPaths[0])
 	}
+	t.writeAgreement(r.Agreement)
 	if len(r.Groups) > 0 {
 		t.line("")
 		t.line("Groups (builds with the same image):")
@@ -277,6 +278,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			p("| %s | %s | %s | %s |", mdCulprit(c), mdFiles(c), mdCauses(c), mdCode(c.Hint))
 		}
 	}
+	writeMarkdownAgreement(p, r.Agreement)
 	writeMarkdownDetails(p, r)
 	return b.Flush()
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/build"
 )
 
@@ -23,6 +24,9 @@ type Report struct {
 	Reproducible bool `json:"reproducible"`
 	// Verdict is one sentence for people: the outcome and its main reason.
 	Verdict string `json:"verdict"`
+	// Agreement is the decision whether the records prove the image, with
+	// each builder and why it counts or not (records only; agree.Decide).
+	Agreement *agree.Decision `json:"agreement,omitempty"`
 	// Inputs compares the image derivations (records only).
 	Inputs *Inputs `json:"inputs,omitempty"`
 	// Builders are the builds compared, in the order given.
@@ -246,6 +250,11 @@ func identicalVerdict(manifest, config string, builders []Builder, note string) 
 		v += " (" + note + ")"
 	}
 	return v
+}
+
+// unprovenVerdict says why records that describe one image do not prove it.
+func unprovenVerdict(d agree.Decision) string {
+	return "not proven: the builds produced the same image, but " + strings.Join(d.Reasons, "; ")
 }
 
 // inputsVerdict says that the builds evaluated different derivations and

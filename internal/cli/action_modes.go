@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nixdock/nixdock-action/agree"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,8 +122,13 @@ func (x *actionRun) publish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The digest to publish is the one the builders that count agreed on
+	// (agree decides; the first record's when none count, to be refused).
 	digest := recs[0].Image.ManifestDigest
-	repro, err := sign.CheckRecords(recs, digest, x.in.MinBuilders, x.in.AllowUnverified)
+	if d := agree.Decide(recs, agree.Policy{MinBuilders: 1}); d.Digests.Manifest != "" {
+		digest = d.Digests.Manifest
+	}
+	repro, err := sign.CheckRecords(recs, digest, sign.RecordPolicy{MinBuilders: x.in.MinBuilders, AllowUnverified: x.in.AllowUnverified})
 	var unverified *sign.UnverifiedError
 	if errors.As(err, &unverified) {
 		return failure(fmt.Errorf("refusing to publish %s: %s (set allow-unverified: true to publish anyway)", digest, strings.Join(unverified.Reasons, "; ")))

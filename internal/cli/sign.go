@@ -27,6 +27,7 @@ type signFlags struct {
 	provenance      bool
 	flakeLock       string
 	minBuilders     int
+	minHosts        int
 	tlogUpload      bool
 	rekorURL        string
 	fulcioURL       string
@@ -42,10 +43,11 @@ sha256-<hex>.sig) and attach signed in-toto attestations (DSSE, under
 sha256-<hex>.att): the reproducibility attestation always, the SBOM with
 --attest-sbom, SLSA provenance v1 with --provenance.
 
-Signing is refused unless the build records (--records) agree among themselves
-(same .drv, same manifest digest), agree with DIGEST, and come from at least
---min-builders builders; --allow-unverified signs anyway and says so in the
-reproducibility attestation.
+Signing is refused unless the build records (--records) prove DIGEST: at least
+--min-builders builders that count (each built the image itself, not
+downloaded it; no record a copy of another) evaluated the same .drv and
+produced DIGEST, on at least --min-hosts distinct hosts when given;
+--allow-unverified signs anyway and says so in the reproducibility attestation.
 
 --key takes a cosign private key, decrypted with COSIGN_PASSWORD (the only
 place the password is read from). --keyless gets a Fulcio certificate with the
@@ -74,7 +76,8 @@ GitHub Actions OIDC token (permissions: id-token: write) and logs to Rekor.`,
 	fl.BoolVar(&f.allowUnverified, "allow-unverified", false, "sign even when the records do not prove the digest (the attestation says so)")
 	fl.BoolVar(&f.provenance, "provenance", false, "attest SLSA provenance v1 (needs --records)")
 	fl.StringVar(&f.flakeLock, "flake-lock", "", "flake.lock for the provenance's inputs (default: the flake's own, when the installable is a local flake)")
-	fl.IntVar(&f.minBuilders, "min-builders", 2, "independent builders that must agree on the digest")
+	fl.IntVar(&f.minBuilders, "min-builders", 2, "independent builders that must agree on the digest (at least 1)")
+	fl.IntVar(&f.minHosts, "min-hosts", 0, "distinct hosts the agreeing builders must span (0: any)")
 	fl.BoolVar(&f.tlogUpload, "tlog-upload", false, "with --key: also log to Rekor (keyless always does)")
 	fl.StringVar(&f.rekorURL, "rekor-url", sign.DefaultRekorURL, "Rekor transparency log")
 	fl.StringVar(&f.fulcioURL, "fulcio-url", sign.DefaultFulcioURL, "Fulcio certificate authority (--keyless)")
@@ -97,14 +100,18 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 	if !ok {
 		return usageError("sign a digest, not a tag: give %s@sha256:... (nixdock push prints it)", refStr)
 	}
+	if f.minBuilders < 1 || f.minHosts < 0 {
+		return usageError("--min-builders must be at least 1 and --min-hosts at least 0")
+	}
 	records, err := readRecords(f.records)
 	if err != nil {
 		return failure(err)
 	}
 	// Refuse before touching the key or the registry.
-	repro, err := sign.CheckRecords(records, digest.DigestStr(), f.minBuilders, f.allowUnverified)
+	repro, err := sign.CheckRecords(records, digest.DigestStr(),
+		sign.RecordPolicy{MinBuilders: f.minBuilders, MinHosts: f.minHosts, AllowUnverified: f.allowUnverified})
 	if err != nil {
-		return failure(err)
+		return failure(fmt.Errorf("%w (pass --allow-unverified to sign anyway; the attestation will say so)", err))
 	}
 	if repro.Verdict != sign.VerdictReproducible {
 		a.ui.Infof("warning: signing an unverified digest (--allow-unverified): %s", strings.Join(repro.Reasons, "; "))

@@ -20,6 +20,7 @@ type verifySigFlags struct {
 	identity    string
 	issuer      string
 	minBuilders int
+	minHosts    int
 	ignoreTlog  bool
 	json        bool
 }
@@ -47,7 +48,8 @@ Exit codes: 0 verified and policy met, 1 verified but the policy is not met,
 	fl.StringVar(&f.key, "key", "", "cosign public key file")
 	fl.StringVar(&f.identity, "certificate-identity", "", "keyless: the identity the certificate must name")
 	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "keyless: the OIDC issuer the certificate must name")
-	fl.IntVar(&f.minBuilders, "min-builders", 2, "independent builders that must have agreed on the digest")
+	fl.IntVar(&f.minBuilders, "min-builders", 2, "independent builders that must have agreed on the digest (at least 1)")
+	fl.IntVar(&f.minHosts, "min-hosts", 0, "distinct hosts the agreeing builders must have spanned (0: any)")
 	fl.BoolVar(&f.ignoreTlog, "insecure-ignore-tlog", false, "do not check the transparency log (offline, or signed without Rekor)")
 	fl.BoolVar(&f.json, "json", false, "print the verification as JSON ("+VerificationSchema+")")
 	return cmd
@@ -67,8 +69,11 @@ func (a *app) runVerifySignature(cmd *cobra.Command, ref string, f verifySigFlag
 	if err != nil {
 		return err
 	}
+	if f.minBuilders < 1 || f.minHosts < 0 {
+		return usageError("--min-builders must be at least 1 and --min-hosts at least 0")
+	}
 	opts := sign.VerifyOptions{Registry: reg, CertIdentity: f.identity, CertOIDCIssuer: f.issuer,
-		IgnoreTlog: f.ignoreTlog, MinBuilders: f.minBuilders}
+		IgnoreTlog: f.ignoreTlog, MinBuilders: f.minBuilders, MinHosts: f.minHosts}
 	if f.key != "" {
 		if opts.Key, err = sign.LoadPublicKey(f.key); err != nil {
 			return failure(err)
@@ -101,12 +106,20 @@ func (a *app) renderVerification(v *sign.Verification, minBuilders int) {
 	w := a.ui.Out
 	fmt.Fprintf(w, "verified %s\n  signatures    %d\n  attestations  %s\n", v.Ref, v.Signatures, strings.Join(v.PredicateTypes, ", "))
 	if r := v.Reproducible; r != nil {
-		fmt.Fprintf(w, "  reproducible  %s: %d builder(s) agreed (policy: %d)\n", r.Verdict, r.AgreedBuilders, minBuilders)
+		fmt.Fprintf(w, "  reproducible  %s: %d builder(s) agreed on %d host(s) (policy: %d)\n", r.Verdict, r.AgreedBuilders, r.AgreedHosts, minBuilders)
 		if r.DrvPath != "" {
 			fmt.Fprintf(w, "  drv           %s\n", r.DrvPath)
 		}
 		for _, b := range r.Builders {
-			fmt.Fprintf(w, "  builder       %s (%s, Nix %s)\n", b.ID, b.System, b.NixVersion)
+			mark := "counts"
+			if !b.Counts {
+				mark = "does not count"
+			}
+			fmt.Fprintf(w, "  builder       %s (%s, Nix %s): %s: %s", b.ID, b.System, b.NixVersion, mark, b.Why)
+			if b.Isolation != "" {
+				fmt.Fprintf(w, "; %s", b.Isolation)
+			}
+			fmt.Fprintf(w, "; %s\n", b.Identity)
 		}
 	}
 	if s := v.SBOMRef; s != nil {

@@ -1,0 +1,130 @@
+package agree_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/nixdock/nixdock-action/agree"
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/sign"
+	"github.com/nixdock/nixdock-action/verify"
+)
+
+const drv = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-image.tar.drv"
+
+func digest(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+
+var registered int64
+
+// rec is a record of a build of its own by builder id on host, of the image
+// whose bytes are named by c (config, layer and manifest digests).
+func rec(id, host string, c byte) *build.Record {
+	registered++
+	return &build.Record{
+		Schema: build.RecordSchema, Builder: build.Builder{ID: id}, DrvPath: drv,
+		OutPath: "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-image.tar",
+		Origin:  &build.Origin{How: build.OriginBuilt, Host: host, RegistrationTime: 1700000000 + registered},
+		Image: image.Digests{ConfigDigest: digest(c), ManifestDigest: digest(c + 1), Compressor: image.Compressor{Name: "gzip"},
+			Layers: []image.Layer{{DiffID: digest(c + 2), Digest: digest(c + 3)}}},
+	}
+}
+
+func with(r *build.Record, f func(*build.Record)) *build.Record {
+	c := *r
+	o := *r.Origin
+	c.Origin = &o
+	f(&c)
+	return &c
+}
+
+// TestOneDecision drives the one decision through every caller: agree
+// itself, verify.Records (verify, diff with records, the Action's verify
+// mode) and sign.CheckRecords (sign, publish). They must agree on every
+// record set, including each way of faking a second builder.
+func TestOneDecision(t *testing.T) {
+	a := rec("runner-a", "host-1", 'a')
+	cases := []struct {
+		name    string
+		recs    []*build.Record
+		policy  agree.Policy
+		agreed  bool
+		counted int
+		reason  string
+	}{
+		{"two hosts agree", []*build.Record{a, rec("runner-b", "host-2", 'a')}, agree.Policy{MinBuilders: 2}, true, 2, ""},
+		{"two stores on one host", []*build.Record{a, with(rec("b", "host-1", 'a'), func(r *build.Record) { r.Store = "/tmp/b" })},
+			agree.Policy{MinBuilders: 2}, true, 2, ""},
+		{"two stores on one host, two hosts required", []*build.Record{a, with(rec("b", "host-1", 'a'), func(r *build.Record) { r.Store = "/tmp/b" })},
+			agree.Policy{MinBuilders: 2, MinHosts: 2}, false, 2, "1 host(s), fewer than the 2 required"},
+		{"a copied record with another builder id", []*build.Record{a, with(a, func(r *build.Record) { r.Builder.ID = "runner-b" })},
+			agree.Policy{MinBuilders: 2}, false, 1, "1 builder(s) that count agreed"},
+		{"a substituted image", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Origin.How = build.OriginSubstituted })},
+			agree.Policy{MinBuilders: 2}, false, 1, "1 builder(s) that count agreed"},
+		{"a rebuilt image counts", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Origin.How = build.OriginRebuilt })},
+			agree.Policy{MinBuilders: 2}, true, 2, ""},
+		{"a record without origin", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Origin = nil })},
+			agree.Policy{MinBuilders: 2}, false, 1, "1 builder(s) that count agreed"},
+		{"other bytes", []*build.Record{a, rec("runner-b", "host-2", '5')}, agree.Policy{MinBuilders: 2}, false, 1, "built other bytes"},
+		{"another derivation", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) {
+			r.DrvPath = "/nix/store/cccccccccccccccccccccccccccccccc-image.tar.drv"
+		})}, agree.Policy{MinBuilders: 2}, false, 1, "evaluated another derivation"},
+		{"other compressed bytes", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Image.ManifestDigest = digest('f') })},
+			agree.Policy{MinBuilders: 2}, false, 1, "other compressed bytes"},
+		{"a dissenting third builder", []*build.Record{a, rec("runner-b", "host-2", 'a'), rec("runner-c", "host-3", '5')},
+			agree.Policy{MinBuilders: 2}, false, 2, "builder runner-c disagrees"},
+		{"a substituted third builder with other bytes", []*build.Record{a, rec("runner-b", "host-2", 'a'),
+			with(rec("runner-c", "host-3", '5'), func(r *build.Record) { r.Origin.How = build.OriginSubstituted })},
+			agree.Policy{MinBuilders: 2}, true, 2, ""},
+		{"one builder, policy one", []*build.Record{a, with(a, func(r *build.Record) { r.Builder.ID = "copy" })}, agree.Policy{MinBuilders: 1}, true, 1, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := agree.Decide(c.recs, c.policy)
+			if d.Agreed != c.agreed || d.Counted != c.counted || !strings.Contains(strings.Join(d.Reasons, "; "), c.reason) {
+				t.Fatalf("Decide: agreed %v, counted %d, reasons %q; want %v, %d, %q", d.Agreed, d.Counted, d.Reasons, c.agreed, c.counted, c.reason)
+			}
+			for i, b := range d.Builders {
+				if b.Why == "" {
+					t.Errorf("builder %d (%s) has no reason", i, b.ID)
+				}
+			}
+			rep, err := verify.Records(context.Background(), c.recs, verify.Options{Policy: c.policy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Reproducible != c.agreed {
+				t.Errorf("verify says reproducible=%v (%s), the decision %v", rep.Reproducible, rep.Verdict, c.agreed)
+			}
+			_, err = sign.CheckRecords(c.recs, c.recs[0].Image.ManifestDigest,
+				sign.RecordPolicy{MinBuilders: c.policy.MinBuilders, MinHosts: c.policy.MinHosts})
+			if (err == nil) != c.agreed {
+				t.Errorf("sign: %v; the decision %v", err, c.agreed)
+			}
+		})
+	}
+}
+
+// TestIsolation: each counted builder says how it was set apart.
+func TestIsolation(t *testing.T) {
+	recs := []*build.Record{rec("a", "h1", 'a'), with(rec("b", "h1", 'a'), func(r *build.Record) { r.Store = "/tmp/s" }), rec("c", "h2", 'a')}
+	d := agree.Decide(recs, agree.Policy{MinBuilders: 3, MinHosts: 2})
+	if !d.Agreed || d.Hosts != 2 {
+		t.Fatalf("decision %+v", d)
+	}
+	want := []string{"separate store on one host", "separate store on one host", "separate host"}
+	for i, b := range d.Builders {
+		if b.Isolation != want[i] || b.Identity != agree.IdentitySelfReported {
+			t.Errorf("builder %s: isolation %q, identity %q; want %q", b.ID, b.Isolation, b.Identity, want[i])
+		}
+	}
+}
+
+func TestPolicyBelowOne(t *testing.T) {
+	for _, n := range []int{0, -5} {
+		if d := agree.Decide([]*build.Record{rec("a", "h", 'a')}, agree.Policy{MinBuilders: n}); d.Agreed {
+			t.Errorf("MinBuilders %d agreed", n)
+		}
+	}
+}
