@@ -68,7 +68,7 @@ func testRecord(drv, config string) *build.Record {
 	d := "sha256:" + strings.Repeat("a", 64)
 	testBuilds++
 	return &build.Record{Schema: build.RecordSchema, DrvPath: drv, OutPath: "/nix/store/x-image.tar",
-		Origin: &build.Origin{How: build.OriginBuilt, Host: "host", RegistrationTime: 1700000000 + testBuilds},
+		Origin:  &build.Origin{How: build.OriginBuilt, Host: "host", RegistrationTime: 1700000000 + testBuilds},
 		Builder: build.Builder{ID: "b-" + config[:1]},
 		Image: image.Digests{ConfigDigest: "sha256:" + strings.Repeat(config[:1], 64), ManifestDigest: d,
 			Layers: []image.Layer{{DiffID: d, Digest: d}}}}
