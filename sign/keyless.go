@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -77,7 +78,7 @@ func KeylessSigner(ctx context.Context, opts KeylessOptions) (*Signer, error) {
 			return nil, err
 		}
 	}
-	subject, err := tokenSubject(tok)
+	subject, claims, err := tokenSubject(tok)
 	if err != nil {
 		return nil, err
 	}
@@ -112,26 +113,30 @@ func KeylessSigner(ctx context.Context, opts KeylessOptions) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Signer{SV: sv, Cert: resp.CertPEM, Chain: resp.ChainPEM, Rekor: rc}, nil
+	var workflow struct {
+		JobWorkflowRef string `json:"job_workflow_ref"`
+	}
+	_ = json.Unmarshal(claims, &workflow) // absent outside GitHub Actions
+	return &Signer{SV: sv, Cert: resp.CertPEM, Chain: resp.ChainPEM, Rekor: rc, JobWorkflowRef: workflow.JobWorkflowRef}, nil
 }
 
 // tokenSubject is the identity Fulcio puts in the certificate: the token's
 // email when verified, else its sub claim. The token is not verified here;
 // Fulcio verifies it.
-func tokenSubject(tok string) (string, error) {
+func tokenSubject(tok string) (string, []byte, error) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return "", errors.New("the OIDC token is not a JWT")
+		return "", nil, errors.New("the OIDC token is not a JWT")
 	}
 	claims, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return "", fmt.Errorf("the OIDC token's claims: %w", err)
+		return "", nil, fmt.Errorf("the OIDC token's claims: %w", err)
 	}
 	sub, err := oauthflow.SubjectFromUnverifiedToken(claims)
 	if err != nil {
-		return "", fmt.Errorf("the OIDC token's subject: %w", err)
+		return "", nil, fmt.Errorf("the OIDC token's subject: %w", err)
 	}
-	return sub, nil
+	return sub, claims, nil
 }
 
 // RekorClient returns a client for the Rekor at rekorURL ("" is the public

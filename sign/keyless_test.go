@@ -55,7 +55,7 @@ func TestKeylessActionsToken(t *testing.T) {
 	if h := got.Header.Get("Authorization"); h != "Bearer "+requestToken {
 		t.Errorf("Authorization = %q", h)
 	}
-	if s, err := tokenSubject(tok); err != nil || s != sub {
+	if s, _, err := tokenSubject(tok); err != nil || s != sub {
 		t.Errorf("subject = %q, %v", s, err)
 	}
 
@@ -79,7 +79,7 @@ func TestKeylessOutsideActions(t *testing.T) {
 
 func TestTokenSubject(t *testing.T) {
 	for _, bad := range []string{"", "a.b", "a.!!!.c", "a." + base64.RawURLEncoding.EncodeToString([]byte(`{}`)) + ".c"} {
-		if _, err := tokenSubject(bad); err == nil {
+		if _, _, err := tokenSubject(bad); err == nil {
 			t.Errorf("tokenSubject(%q) accepted it", bad)
 		}
 	}

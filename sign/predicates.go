@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/build"
@@ -25,9 +24,9 @@ const (
 	PredicateSBOMRef      = "https://nixdock.dev/attestations/sbom-ref/v1"
 	// BuildType is the SLSA build type of a Nix image build.
 	BuildType = "https://nixdock.dev/nix-image/v1"
-	// StatementType is the in-toto statement version cosign v2 writes and
-	// both cosign v2 and v3 read.
-	StatementType = "https://in-toto.io/Statement/v0.1"
+	// StatementType is in-toto Statement v1, which cosign v2 and v3 both
+	// verify (cosign verify-attestation; tested with both CLIs).
+	StatementType = "https://in-toto.io/Statement/v1"
 )
 
 // Statement is an in-toto statement about one image.
@@ -273,11 +272,12 @@ type SLSABuilder struct {
 	Version map[string]string `json:"version,omitempty"`
 }
 
-// SLSAMetadata of the run; StartedOn comes from SOURCE_DATE_EPOCH or the
-// image's created date, never from the clock.
+// SLSAMetadata of the run: StartedOn and FinishedOn are the earliest start
+// and the latest finish of the builds, as their records give them.
 type SLSAMetadata struct {
 	InvocationID string `json:"invocationId,omitempty"`
 	StartedOn    string `json:"startedOn,omitempty"`
+	FinishedOn   string `json:"finishedOn,omitempty"`
 }
 
 // ProvenanceInput is what Provenance is made from.
@@ -285,14 +285,19 @@ type ProvenanceInput struct {
 	Records []*build.Record
 	// FlakeLock is the flake.lock's content, when the image is a flake.
 	FlakeLock []byte
-	// BuilderID and InvocationID name the CI platform and run.
+	// BuilderID and InvocationID name what ran the build and the run
+	// (empty BuilderID: LocalBuilderID).
 	BuilderID, InvocationID string
 	NixdockVersion          string
-	Time                    time.Time
+	// Source is the repository the installable came from, when known (in
+	// GitHub Actions: GITHUB_SERVER_URL/GITHUB_REPOSITORY at GITHUB_SHA).
+	Source *ResourceDescriptor
 }
 
-// DefaultBuilderID is the SLSA builder id outside CI.
-const DefaultBuilderID = "https://github.com/nixdock/nixdock-action"
+// LocalBuilderID is the SLSA builder id of builds signed outside CI. It is
+// never the Action's id, so a policy that trusts only the Action's builds
+// refuses locally signed images.
+const LocalBuilderID = "https://github.com/nixdock/nixdock-action/builders/local/v1"
 
 // NewProvenance builds the SLSA provenance v1 predicate.
 func NewProvenance(in ProvenanceInput) (*Provenance, error) {
@@ -307,25 +312,43 @@ func NewProvenance(in ProvenanceInput) (*Provenance, error) {
 	ip.DrvPath, ip.Compressor = r.DrvPath, r.Image.Compressor.Name
 	ip.NixVersions = uniqueSorted(in.Records, func(r *build.Record) string { return r.NixVersion })
 	ip.Systems = uniqueSorted(in.Records, func(r *build.Record) string { return r.System })
+	if in.Source != nil {
+		p.BuildDefinition.ResolvedDependencies = append(p.BuildDefinition.ResolvedDependencies, *in.Source)
+	}
 	if len(in.FlakeLock) > 0 {
 		deps, err := FlakeInputs(in.FlakeLock)
 		if err != nil {
 			return nil, fmt.Errorf("flake.lock: %w", err)
 		}
-		p.BuildDefinition.ResolvedDependencies = deps
+		p.BuildDefinition.ResolvedDependencies = append(p.BuildDefinition.ResolvedDependencies, deps...)
 	}
 	p.RunDetails.Builder.ID = in.BuilderID
 	if p.RunDetails.Builder.ID == "" {
-		p.RunDetails.Builder.ID = DefaultBuilderID
+		p.RunDetails.Builder.ID = LocalBuilderID
 	}
 	if in.NixdockVersion != "" {
 		p.RunDetails.Builder.Version = map[string]string{"nixdock": in.NixdockVersion}
 	}
 	p.RunDetails.Metadata.InvocationID = in.InvocationID
-	if !in.Time.IsZero() {
-		p.RunDetails.Metadata.StartedOn = in.Time.UTC().Format(time.RFC3339)
-	}
+	p.RunDetails.Metadata.StartedOn, p.RunDetails.Metadata.FinishedOn = buildTimes(in.Records)
 	return p, nil
+}
+
+// buildTimes are the earliest start and the latest finish among the
+// records' builds (RFC 3339 in UTC sorts as time).
+func buildTimes(records []*build.Record) (started, finished string) {
+	for _, r := range records {
+		if r.Origin == nil {
+			continue
+		}
+		if s := r.Origin.StartedAt; s != "" && (started == "" || s < started) {
+			started = s
+		}
+		if f := r.Origin.FinishedAt; f > finished {
+			finished = f
+		}
+	}
+	return started, finished
 }
 
 func uniqueSorted(records []*build.Record, f func(*build.Record) string) []string {
@@ -415,27 +438,6 @@ func sriToHex(sri string) (string, error) {
 		return "", fmt.Errorf("hash %q is not sha256 SRI", sri)
 	}
 	return hex.EncodeToString(raw), nil
-}
-
-// BuildTime is the time predicates carry: SOURCE_DATE_EPOCH when set
-// (sourceDateEpoch, as read from the environment), else the image's created
-// date (RFC 3339), else the zero time (the field is left out).
-func BuildTime(sourceDateEpoch, created string) (time.Time, error) {
-	if sourceDateEpoch != "" {
-		n, err := strconv.ParseInt(sourceDateEpoch, 10, 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q is not a number of seconds", sourceDateEpoch)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	if created == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, created)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("image created date %q: %w", created, err)
-	}
-	return t.UTC(), nil
 }
 
 // MarshalPredicate encodes a predicate deterministically.

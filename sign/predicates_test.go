@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/nixdock/nixdock-action/build"
@@ -25,7 +24,8 @@ var registered int64
 func record(id, drv, manifest string) *build.Record {
 	registered++
 	return &build.Record{
-		Origin: &build.Origin{How: build.OriginBuilt, Host: "host-" + id, RegistrationTime: 1700000000 + registered},
+		Origin: &build.Origin{How: build.OriginBuilt, Host: "host-" + id, RegistrationTime: 1700000000 + registered,
+			StartedAt: "2026-01-02T03:04:05Z", FinishedAt: "2026-01-02T03:09:00Z"},
 		Schema: build.RecordSchema, Builder: build.Builder{ID: id}, System: "x86_64-linux", NixVersion: "2.8.0",
 		Installable: build.Installable{Flake: ".#image"}, DrvPath: drv,
 		Image: image.Digests{ManifestDigest: manifest, ConfigDigest: digestB, Compressor: image.Compressor{Name: "gzip"},
@@ -121,7 +121,8 @@ func TestProvenance(t *testing.T) {
 	drv := "/nix/store/x-image.drv"
 	p, err := NewProvenance(ProvenanceInput{
 		Records:   []*build.Record{record("b", drv, digestA), record("a", drv, digestA)},
-		FlakeLock: lock, NixdockVersion: "v1.2.3", Time: time.Unix(1700000000, 0),
+		FlakeLock: lock, NixdockVersion: "v1.2.3",
+		Source: &ResourceDescriptor{Name: "source", URI: "git+https://github.com/me/app@refs/heads/main", Digest: map[string]string{"gitCommit": "abc"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,17 +131,20 @@ func TestProvenance(t *testing.T) {
 	if bd.BuildType != BuildType || bd.ExternalParameters.Command != ".#image" || bd.InternalParameters.NixVersions[0] != "2.8.0" {
 		t.Errorf("build definition: %+v", bd)
 	}
-	if len(bd.ResolvedDependencies) != 2 || bd.ResolvedDependencies[0].Name != "flake-utils" {
+	if len(bd.ResolvedDependencies) != 3 || bd.ResolvedDependencies[0].Name != "source" || bd.ResolvedDependencies[1].Name != "flake-utils" {
 		t.Fatalf("dependencies: %+v", bd.ResolvedDependencies)
 	}
-	fu := bd.ResolvedDependencies[0]
+	fu := bd.ResolvedDependencies[1]
 	if fu.Digest["sha256"] != "9742858391e3aec7ec3bf2691beafb7d1aea9b5da4cc51f2507a87095a4c31b2" ||
 		fu.Digest["gitCommit"] != "11707dc2f618dd54ca8739b309ec4fc024de578b" ||
 		fu.URI != "github:numtide/flake-utils/11707dc2f618dd54ca8739b309ec4fc024de578b" ||
 		fu.Annotations["narHash"] != "sha256-l0KFg5HjrsfsO/JpG+r7fRrqm12kzFHyUHqHCVpMMbI=" {
 		t.Errorf("flake-utils: %+v", fu)
 	}
-	if p.RunDetails.Metadata.StartedOn != "2023-11-14T22:13:20Z" || p.RunDetails.Builder.ID != DefaultBuilderID {
+	// The times are the builds' own (from the records), never the image's
+	// created date; a local signing never names the Action as the builder.
+	if m := p.RunDetails.Metadata; m.StartedOn != "2026-01-02T03:04:05Z" || m.FinishedOn != "2026-01-02T03:09:00Z" ||
+		p.RunDetails.Builder.ID != LocalBuilderID || strings.HasSuffix(LocalBuilderID, "nixdock-action") {
 		t.Errorf("run details: %+v", p.RunDetails)
 	}
 	if _, err := NewProvenance(ProvenanceInput{}); err == nil {
@@ -151,20 +155,6 @@ func TestProvenance(t *testing.T) {
 	}
 }
 
-func TestBuildTime(t *testing.T) {
-	if tm, err := BuildTime("1700000000", "2001-01-01T00:00:00Z"); err != nil || tm.Unix() != 1700000000 {
-		t.Errorf("SOURCE_DATE_EPOCH wins: %v %v", tm, err)
-	}
-	if tm, err := BuildTime("", "2001-01-01T00:00:00Z"); err != nil || tm.Year() != 2001 {
-		t.Errorf("created: %v %v", tm, err)
-	}
-	if tm, err := BuildTime("", ""); err != nil || !tm.IsZero() {
-		t.Errorf("neither: %v %v", tm, err)
-	}
-	if _, err := BuildTime("yesterday", ""); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
-		t.Errorf("bad SOURCE_DATE_EPOCH: %v", err)
-	}
-}
 
 func FuzzFlakeInputs(f *testing.F) {
 	lock, _ := os.ReadFile("testdata/flake.lock")

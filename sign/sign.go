@@ -35,6 +35,10 @@ type Signer struct {
 	// Rekor, when set, receives every signature and attestation, and the
 	// entry is attached as cosign's bundle annotation.
 	Rekor *client.Rekor
+	// JobWorkflowRef is the OIDC token's job_workflow_ref claim when
+	// keyless in GitHub Actions: the workflow that signs (for a reusable
+	// workflow, the called one, which Fulcio names as the Build Signer).
+	JobWorkflowRef string
 }
 
 // signerPEM is what Rekor records as the signer: the certificate when

@@ -116,11 +116,13 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 	if repro.Verdict != sign.VerdictReproducible {
 		a.ui.Infof("warning: signing an unverified digest (--allow-unverified): %s", strings.Join(repro.Reasons, "; "))
 	}
-	atts, err := a.attestations(cmd, digest, reg, repro, records, f)
+	// The signer first: a wrong password or no Fulcio certificate must fail
+	// before anything (the SBOM artifact) is pushed.
+	signer, err := a.signer(cmd, f)
 	if err != nil {
 		return err
 	}
-	signer, err := a.signer(cmd, f)
+	atts, err := a.attestations(cmd, digest, reg, repro, records, signer, f)
 	if err != nil {
 		return err
 	}
@@ -156,7 +158,7 @@ func readRecords(paths []string) ([]*build.Record, error) {
 
 // attestations builds the predicates: SBOM (maybe pushed as an artifact),
 // reproducibility, provenance.
-func (a *app) attestations(cmd *cobra.Command, ref name.Digest, reg sign.Registry, repro *sign.Reproducible, records []*build.Record, f signFlags) ([]sign.Attestation, error) {
+func (a *app) attestations(cmd *cobra.Command, ref name.Digest, reg sign.Registry, repro *sign.Reproducible, records []*build.Record, signer *sign.Signer, f signFlags) ([]sign.Attestation, error) {
 	var atts []sign.Attestation
 	if f.sbom != "" {
 		data, err := os.ReadFile(f.sbom)
@@ -179,7 +181,7 @@ func (a *app) attestations(cmd *cobra.Command, ref name.Digest, reg sign.Registr
 	}
 	atts = append(atts, sign.Attestation{PredicateType: sign.PredicateReproducible, Predicate: p})
 	if f.provenance {
-		prov, err := provenance(records, f)
+		prov, err := provenance(records, signer, f)
 		if err != nil {
 			return nil, err
 		}
@@ -192,16 +194,12 @@ func (a *app) attestations(cmd *cobra.Command, ref name.Digest, reg sign.Registr
 	return atts, nil
 }
 
-func provenance(records []*build.Record, f signFlags) (*sign.Provenance, error) {
+func provenance(records []*build.Record, signer *sign.Signer, f signFlags) (*sign.Provenance, error) {
 	if len(records) == 0 {
 		return nil, usageError("--provenance needs --records (the installable and Nix version come from them)")
 	}
-	created := records[0].Image.Created
-	t, err := sign.BuildTime(os.Getenv("SOURCE_DATE_EPOCH"), created)
-	if err != nil {
-		return nil, failure(err)
-	}
-	in := sign.ProvenanceInput{Records: records, Time: t, NixdockVersion: version.Get().Version}
+	in := sign.ProvenanceInput{Records: records, NixdockVersion: version.Get().Version}
+	var err error
 	lockPath := f.flakeLock
 	if lockPath == "" {
 		lockPath = flakeLockOf(records[0].Installable)
@@ -211,19 +209,40 @@ func provenance(records []*build.Record, f signFlags) (*sign.Provenance, error) 
 			return nil, failure(fmt.Errorf("reading flake.lock: %w", err))
 		}
 	}
-	if server, repo := os.Getenv("GITHUB_SERVER_URL"), os.Getenv("GITHUB_REPOSITORY"); server != "" && repo != "" {
-		if wf := os.Getenv("GITHUB_WORKFLOW_REF"); wf != "" {
-			in.BuilderID = server + "/" + wf
-		}
-		if run := os.Getenv("GITHUB_RUN_ID"); run != "" {
-			in.InvocationID = server + "/" + repo + "/actions/runs/" + run + "/attempts/" + os.Getenv("GITHUB_RUN_ATTEMPT")
-		}
-	}
+	in.BuilderID, in.InvocationID, in.Source = actionsRun(signer)
 	prov, err := sign.NewProvenance(in)
 	if err != nil {
 		return nil, failure(err)
 	}
 	return prov, nil
+}
+
+// actionsRun names, in GitHub Actions, what ran the build: the workflow
+// that signs (the OIDC token's job_workflow_ref when keyless, which for a
+// reusable workflow is the called one; else GITHUB_WORKFLOW_REF), the run,
+// and the source repository at its commit. Outside Actions all are empty
+// and the provenance names sign.LocalBuilderID.
+func actionsRun(signer *sign.Signer) (builderID, invocationID string, source *sign.ResourceDescriptor) {
+	server, repo := os.Getenv("GITHUB_SERVER_URL"), os.Getenv("GITHUB_REPOSITORY")
+	if os.Getenv("GITHUB_ACTIONS") != "true" || server == "" || repo == "" {
+		return "", "", nil
+	}
+	if wf := signer.JobWorkflowRef; wf != "" {
+		builderID = server + "/" + wf
+	} else if wf := os.Getenv("GITHUB_WORKFLOW_REF"); wf != "" {
+		builderID = server + "/" + wf
+	}
+	if run := os.Getenv("GITHUB_RUN_ID"); run != "" {
+		invocationID = server + "/" + repo + "/actions/runs/" + run + "/attempts/" + os.Getenv("GITHUB_RUN_ATTEMPT")
+	}
+	if sha := os.Getenv("GITHUB_SHA"); sha != "" {
+		uri := "git+" + server + "/" + repo
+		if ref := os.Getenv("GITHUB_REF"); ref != "" {
+			uri += "@" + ref
+		}
+		source = &sign.ResourceDescriptor{Name: "source", URI: uri, Digest: map[string]string{"gitCommit": sha}}
+	}
+	return builderID, invocationID, source
 }
 
 // flakeLockOf is the flake.lock of a local flake installable (".#image",
