@@ -155,7 +155,6 @@ func TestProvenance(t *testing.T) {
 	}
 }
 
-
 func FuzzFlakeInputs(f *testing.F) {
 	lock, _ := os.ReadFile("testdata/flake.lock")
 	f.Add(lock)
