@@ -98,34 +98,34 @@ func (a *app) runVerifySignature(cmd *cobra.Command, ref string, f verifySigFlag
 }
 
 func (a *app) renderVerification(v *sign.Verification, minBuilders int) {
-	w := a.ui.Out
-	fmt.Fprintf(w, "verified %s\n  signatures    %d\n  attestations  %s\n", v.Ref, v.Signatures, strings.Join(v.PredicateTypes, ", "))
+	w := a.ui
+	w.Printf("verified %s\n  signatures    %d\n  attestations  %s\n", v.Ref, v.Signatures, strings.Join(v.PredicateTypes, ", "))
 	if r := v.Reproducible; r != nil {
-		fmt.Fprintf(w, "  reproducible  %s: %d builder(s) agreed (policy: %d)\n", r.Verdict, r.AgreedBuilders, minBuilders)
+		w.Printf("  reproducible  %s: %d builder(s) agreed (policy: %d)\n", r.Verdict, r.AgreedBuilders, minBuilders)
 		if r.DrvPath != "" {
-			fmt.Fprintf(w, "  drv           %s\n", r.DrvPath)
+			w.Printf("  drv           %s\n", r.DrvPath)
 		}
 		for _, b := range r.Builders {
-			fmt.Fprintf(w, "  builder       %s (%s, Nix %s)\n", b.ID, b.System, b.NixVersion)
+			w.Printf("  builder       %s (%s, Nix %s)\n", b.ID, b.System, b.NixVersion)
 		}
 	}
 	if s := v.SBOMRef; s != nil {
-		fmt.Fprintf(w, "  sbom          %s (%s, %d bytes) in %s\n", s.Digest, s.SBOMPredicateType, s.Size, s.Artifact)
+		w.Printf("  sbom          %s (%s, %d bytes) in %s\n", s.Digest, s.SBOMPredicateType, s.Size, s.Artifact)
 	}
 	if c := v.SBOMArtifact; c != nil {
 		state := "matches the attestation"
 		if !c.Verified {
 			state = "DOES NOT match the attestation"
 		}
-		fmt.Fprintf(w, "  sbom artifact %s: fetched %s (%d bytes), tag %s -> %s\n", state, orNone(c.Digest), c.Size, c.Tag, orNone(c.TagDigest))
+		w.Printf("  sbom artifact %s: fetched %s (%d bytes), tag %s -> %s\n", state, orNone(c.Digest), c.Size, c.Tag, orNone(c.TagDigest))
 	}
 	if v.PolicyMet() {
-		fmt.Fprintln(w, "policy met")
+		w.Printf("policy met\n")
 		return
 	}
-	fmt.Fprintln(w, "policy not met:")
+	w.Printf("policy not met:\n")
 	for _, p := range v.Problems {
-		fmt.Fprintf(w, "  - %s\n", p)
+		w.Printf("  - %s\n", p)
 	}
 }
 
