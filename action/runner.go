@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/internal/escape"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -39,6 +40,9 @@ var OutputNames = []string{OutputDigest, OutputImage, OutputLint, OutputRecord, 
 type Runner struct {
 	gha    *githubactions.Action
 	getenv func(string) string
+	// stdout takes the workflow commands nixdock means to issue, each made
+	// by escape.Command; no other text is written to it.
+	stdout io.Writer
 }
 
 // The files a step must be given; without them nixdock is not inside a runner.
@@ -56,6 +60,7 @@ func NewRunner(stdout io.Writer, getenv func(string) string) (*Runner, error) {
 	return &Runner{
 		gha:    githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv)),
 		getenv: getenv,
+		stdout: stdout,
 	}, nil
 }
 
@@ -70,9 +75,9 @@ func (r *Runner) MaskSecrets() {
 
 // Mask hides s (each of its lines) in the log from here on.
 func (r *Runner) Mask(s string) {
-	for _, line := range strings.Split(s, "\n") {
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r", "\n"), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			r.gha.AddMask(line)
+			r.command("add-mask", nil, line)
 		}
 	}
 }
@@ -113,8 +118,14 @@ func (r *Runner) protect(file string, f func()) (err error) {
 
 // Group starts a collapsed log group; call the returned function to end it.
 func (r *Runner) Group(title string) func() {
-	r.gha.Group(title)
-	return r.gha.EndGroup
+	r.command("group", nil, escape.Text(title))
+	return func() { r.command("endgroup", nil, "") }
+}
+
+// command writes one workflow command line to stdout. Values are escaped
+// by escape.Command; human text must be escape.Text already.
+func (r *Runner) command(name string, props map[string]string, msg string) {
+	fmt.Fprintln(r.stdout, escape.Command(name, props, msg))
 }
 
 // Annotation is an error shown on the run's page and, when File is in the
@@ -126,24 +137,27 @@ type Annotation struct {
 	Message string
 }
 
-// Error issues an error annotation.
+// Error issues an error annotation. Title and message name store paths and
+// files of the image: they are escaped as text, then as command values, so
+// the annotation is one command line and shows what it names (a message
+// of several lines stays several lines in the annotation).
 func (r *Runner) Error(a Annotation) {
 	fields := map[string]string{}
 	if a.File != "" {
-		fields["file"] = a.File
+		fields["file"] = escape.Text(a.File)
 		if a.Line > 0 {
 			fields["line"] = fmt.Sprint(a.Line)
 		}
 	}
 	if a.Title != "" {
-		fields["title"] = a.Title
+		fields["title"] = escape.Text(a.Title)
 	}
-	r.gha.WithFieldsMap(fields).Errorf("%s", a.Message)
+	r.command("error", fields, escape.Lines(a.Message))
 }
 
 // Notice issues a notice annotation.
 func (r *Runner) Notice(title, message string) {
-	r.gha.WithFieldsMap(map[string]string{"title": title}).Noticef("%s", message)
+	r.command("notice", map[string]string{"title": escape.Text(title)}, escape.Lines(message))
 }
 
 // TempDir is nixdock's directory under RUNNER_TEMP (created), where records,

@@ -3,10 +3,10 @@ package action
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/internal/escape"
 	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
@@ -79,22 +79,22 @@ func (s *Summary) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s nixdock %s: %s\n\n", verdictIcon[s.Verdict], s.Mode, s.Verdict)
 	if s.Error != "" {
-		fmt.Fprintf(&b, "> %s\n\n", mdCell(s.Error))
+		fmt.Fprintf(&b, "> %s\n\n", escape.Markdown(s.Error))
 	}
 	if s.Installable != "" {
-		fmt.Fprintf(&b, "Image: `%s`", mdCode(s.Installable))
+		fmt.Fprintf(&b, "Image: %s", escape.Code(s.Installable))
 		if s.Digest != "" {
-			fmt.Fprintf(&b, " · digest `%s`", s.Digest)
+			fmt.Fprintf(&b, " · digest %s", escape.Code(s.Digest))
 		}
 		b.WriteString("\n\n")
 	} else if s.Digest != "" {
-		fmt.Fprintf(&b, "Digest: `%s`\n\n", s.Digest)
+		fmt.Fprintf(&b, "Digest: %s\n\n", escape.Code(s.Digest))
 	}
 	if len(s.Builders) > 0 {
 		b.WriteString("| builder | manifest digest | config digest | layers | closure | derivation |\n|---|---|---|---|---|---|\n")
 		for _, x := range s.Builders {
-			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %d | %d | `%s` |\n",
-				mdCell(x.ID), short(x.ManifestDigest), short(x.ConfigDigest), x.Layers, x.Closure, mdCell(path.Base(x.DrvPath)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s |\n",
+				escape.Markdown(x.ID), escape.Code(short(x.ManifestDigest)), escape.Code(short(x.ConfigDigest)), x.Layers, x.Closure, escape.Code(path.Base(x.DrvPath)))
 		}
 		b.WriteString("\n")
 	}
@@ -105,16 +105,16 @@ func (s *Summary) Markdown() string {
 			if c.ConsequenceOf != "" {
 				causes += " (follows from " + storepath.Name(c.ConsequenceOf) + ")"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCell(c.StorePath), mdCell(causes),
-				mdCell(fileList(c.Files, 5)), codeOrEmpty(c.Hint))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", escape.Code(c.StorePath), escape.Markdown(causes),
+				mdFiles(c.Files, 5), escape.Code(c.Hint))
 		}
 		b.WriteString("\n")
 	}
 	if s.Image != "" {
-		fmt.Fprintf(&b, "Published `%s`\n\n", mdCode(s.Image))
+		fmt.Fprintf(&b, "Published %s\n\n", escape.Code(s.Image))
 	}
 	if s.VerifyCommand != "" {
-		fmt.Fprintf(&b, "Check the signature:\n\n```sh\n%s\n```\n\n", s.VerifyCommand)
+		fmt.Fprintf(&b, "Check the signature:\n\n%s\n\n", escape.CodeBlock("sh", s.VerifyCommand))
 	}
 	if len(s.Files) > 0 {
 		keys := make([]string, 0, len(s.Files))
@@ -123,7 +123,7 @@ func (s *Summary) Markdown() string {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "- %s: `%s`\n", k, mdCode(s.Files[k]))
+			fmt.Fprintf(&b, "- %s: %s\n", escape.Markdown(k), escape.Code(s.Files[k]))
 		}
 		b.WriteString("\n")
 	}
@@ -170,16 +170,16 @@ func CosignVerifyCommand(ref, key, repository string) string {
 		// The public key's name, not the runner's path to the private key;
 		// nixdock signs with a key without the transparency log.
 		pub := strings.TrimSuffix(path.Base(filepathToSlash(key)), ".key") + ".pub"
-		return fmt.Sprintf("cosign verify --key %s --insecure-ignore-tlog %s", shellQuote(pub), shellQuote(ref))
+		return fmt.Sprintf("cosign verify --key %s --insecure-ignore-tlog %s", escape.Shell(pub), escape.Shell(ref))
 	}
 	cmd := "cosign verify \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n"
 	if repository != "" {
 		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n  --certificate-github-workflow-repository %s \\\n",
-			shellQuote(`^https://github\.com/`), shellQuote(repository))
+			escape.Shell(`^https://github\.com/`), escape.Shell(repository))
 	} else {
-		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n", shellQuote(`^https://github\.com/`))
+		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n", escape.Shell(`^https://github\.com/`))
 	}
-	return cmd + "  " + shellQuote(ref)
+	return cmd + "  " + escape.Shell(ref)
 }
 
 func filepathToSlash(p string) string { return strings.ReplaceAll(p, `\`, "/") }
@@ -204,28 +204,17 @@ func short(d string) string {
 	return d
 }
 
-// mdCell keeps table cells on one line and out of the table syntax.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	return strings.ReplaceAll(s, "|", `\|`)
-}
-
-func mdCode(s string) string { return strings.ReplaceAll(mdCell(s), "`", "'") }
-
-func codeOrEmpty(s string) string {
-	if s == "" {
-		return ""
+// mdFiles lists up to max files as inline code, one line.
+func mdFiles(files []string, max int) string {
+	var fs []string
+	for i, f := range files {
+		if i == max {
+			fs = append(fs, fmt.Sprintf("and %d more", len(files)-max))
+			break
+		}
+		fs = append(fs, escape.Code(f))
 	}
-	return "`" + mdCode(s) + "`"
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9@%_+=:,./-]+$`)
-
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return strings.Join(fs, ", ")
 }
 
 // demote turns the headings of embedded Markdown into bold lines, so that

@@ -24,7 +24,7 @@ func TestSummaryMarkdown(t *testing.T) {
 		"Image: `-f nix/x.nix -A image`",
 		"| runner a | `sha256:0123456789ab…` |",
 		"### Culprits",
-		"| `/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-date-1.0` | timestamp | /a, /b\\|c |  |",
+		"| `/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-date-1.0` | timestamp | `/a`, `/b\\|c` |  |",
 		"`nix build --rebuild /nix/store/dddddddddddddddddddddddddddddddd-random-1.0.drv`",
 		"<details><summary>Full report</summary>\n\n# Report\n</details>",
 	} {

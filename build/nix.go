@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/childenv"
 )
 
 // NixOption is one --option NAME VALUE passed to every Nix call. An empty
@@ -44,6 +46,10 @@ type Nix struct {
 	// Env is added to Nix's environment (NAME=VALUE), such as TMPDIR for
 	// where build directories are made.
 	Env []string
+	// PassEnv names variables of this process that Nix gets although they
+	// look like secrets (childenv.Secret); all others are left out of its
+	// environment, since impure evaluation can read them.
+	PassEnv []string
 }
 
 func lastLines(s string, n int) string {
@@ -91,9 +97,7 @@ func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {
 		bin = "nix"
 	}
 	cmd := exec.CommandContext(ctx, bin, argv...)
-	if len(n.Env) > 0 {
-		cmd.Env = append(os.Environ(), n.Env...)
-	}
+	cmd.Env = append(childenv.Environ(n.PassEnv), n.Env...)
 	var stdout bytes.Buffer
 	tail := &tailBuffer{max: 64 << 10}
 	cmd.Stdout = &stdout

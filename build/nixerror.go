@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/escape"
 )
 
 // Error is a failed Nix call: the command line and what Nix said.
@@ -28,7 +30,7 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("%s failed: %s", shellJoin(e.Args), msg)
+	return fmt.Sprintf("%s failed: %s", escape.ShellJoin(e.Args), msg)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -105,23 +107,4 @@ func lastN(s []string, n int) []string {
 		return s[len(s)-n:]
 	}
 	return s
-}
-
-// shellJoin quotes args as a POSIX shell would need them, so that an empty
-// value shows as ” and the command can be pasted.
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
-
-func shellQuote(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -17,6 +17,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/nixdock/nixdock-action/internal/childenv"
 )
 
 // Form is how an image reached nixdock.
@@ -285,6 +287,8 @@ func runStream(ctx context.Context, script string, opts Options) (*os.File, erro
 	} else {
 		cmd = exec.CommandContext(ctx, script)
 	}
+	// The script is a program from the store: it gets no secret of ours.
+	cmd.Env = childenv.Environ(nil)
 	out := &limitWriter{w: tmp, max: opts.maxSpool()}
 	cmd.Stdout = out
 	cmd.Stderr = opts.Stderr

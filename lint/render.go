@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/internal/escape"
 	"github.com/nixdock/nixdock-action/internal/humanize"
 )
 
@@ -24,13 +25,15 @@ const maxSizes = 10
 // WriteText writes the result for people.
 func (r *Result) WriteText(w io.Writer) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "%s (%s)\n", r.Image.Source, r.imageSummary())
+	// Sources, locations, titles, evidence and fixes name files and
+	// labels of the image: every one is escaped.
+	fmt.Fprintf(b, "%s (%s)\n", escape.Text(r.Image.Source), escape.Text(r.imageSummary()))
 	for _, f := range r.Findings {
-		fmt.Fprintf(b, "\n%-7s %s  %s\n  %s\n", f.Severity, f.ID, f.Location, f.Title)
+		fmt.Fprintf(b, "\n%-7s %s  %s\n  %s\n", f.Severity, f.ID, escape.Text(f.Location.String()), escape.Text(f.Title))
 		for _, e := range f.Evidence {
-			fmt.Fprintf(b, "  - %s\n", e)
+			fmt.Fprintf(b, "  - %s\n", escape.Text(e))
 		}
-		fmt.Fprintf(b, "  fix: %s\n", f.Fix)
+		fmt.Fprintf(b, "  fix: %s\n", escape.Text(f.Fix))
 	}
 	if len(r.Sizes) > 0 {
 		fmt.Fprintf(b, "\nSize by store path, largest first:\n")
@@ -39,7 +42,7 @@ func (r *Result) WriteText(w io.Writer) error {
 				fmt.Fprintf(b, "  … and %d more\n", len(r.Sizes)-maxSizes)
 				break
 			}
-			fmt.Fprintf(b, "  %10s  %s\n", humanize.Bytes(s.Bytes), s.StorePath)
+			fmt.Fprintf(b, "  %10s  %s\n", humanize.Bytes(s.Bytes), escape.Text(s.StorePath))
 		}
 	}
 	fmt.Fprintf(b, "\n%s\n", r.countsLine())
@@ -50,19 +53,20 @@ func (r *Result) WriteText(w io.Writer) error {
 // WriteMarkdown writes the result as Markdown, for a GitHub job summary.
 func (r *Result) WriteMarkdown(w io.Writer) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "### nixdock lint: `%s`\n\n%s: %s.\n\n", r.Image.Source, r.imageSummary(), r.countsLine())
+	fmt.Fprintf(b, "### nixdock lint: %s\n\n%s: %s.\n\n", escape.Code(r.Image.Source), escape.Markdown(r.imageSummary()), r.countsLine())
 	if len(r.Findings) > 0 {
 		b.WriteString("| Severity | Rule | Location | Finding |\n| --- | --- | --- | --- |\n")
 		for _, f := range r.Findings {
-			fmt.Fprintf(b, "| %s %s | `%s` | `%s` | %s |\n", severityIcon(f.Severity), f.Severity, f.ID,
-				mdCell(f.Location.String()), mdCell(f.Title))
+			fmt.Fprintf(b, "| %s %s | %s | %s | %s |\n", severityIcon(f.Severity), f.Severity, escape.Code(f.ID),
+				escape.Code(f.Location.String()), escape.Markdown(f.Title))
 		}
 		b.WriteString("\n")
 		for _, f := range r.Findings {
-			fmt.Fprintf(b, "<details><summary><code>%s</code> %s</summary>\n\n", f.ID, htmlEscape(f.Title))
+			fmt.Fprintf(b, "<details><summary><code>%s</code> %s</summary>\n\n", escape.HTML(f.ID), escape.HTML(f.Title))
 			for _, e := range f.Evidence {
-				fmt.Fprintf(b, "- %s\n", mdText(e))
+				fmt.Fprintf(b, "- %s\n", escape.Markdown(e))
 			}
+			// Fixes are nixdock's own Markdown, never built from the image.
 			fmt.Fprintf(b, "\n**Fix:** %s\n\n</details>\n\n", f.Fix)
 		}
 	}
@@ -73,7 +77,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 				fmt.Fprintf(b, "| | … and %d more | |\n", len(r.Sizes)-maxSizes)
 				break
 			}
-			fmt.Fprintf(b, "| %s | `%s` | %d |\n", humanize.Bytes(s.Bytes), s.StorePath, s.Files)
+			fmt.Fprintf(b, "| %s | %s | %d |\n", humanize.Bytes(s.Bytes), escape.Code(s.StorePath), s.Files)
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -113,18 +117,6 @@ func severityIcon(s Severity) string {
 	}
 	return "ℹ️"
 }
-
-var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
-
-func mdCell(s string) string { return mdEscaper.Replace(s) }
-
-var textEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`)
-
-func mdText(s string) string { return textEscaper.Replace(s) }
-
-var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-func htmlEscape(s string) string { return htmlEscaper.Replace(s) }
 
 // artifactURI is the file SARIF results point at.
 func artifactURI(set string, info ImageInfo) string {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/escape"
 )
 
 // SARIF 2.1.0, the subset GitHub code scanning reads.
@@ -119,14 +121,16 @@ func (r *Result) WriteSARIF(w io.Writer) error {
 	return enc.Encode(log)
 }
 
+// sarifMessage is the text code scanning shows: names from the image are
+// escaped as in every other output, one evidence item per line.
 func sarifMessage(f Finding) string {
 	var b strings.Builder
-	b.WriteString(f.Title)
+	b.WriteString(escape.Text(f.Title))
 	if l := f.Location.String(); l != "" {
-		b.WriteString(" [" + l + "]")
+		b.WriteString(" [" + escape.Text(l) + "]")
 	}
 	for _, e := range f.Evidence {
-		b.WriteString("\n- " + e)
+		b.WriteString("\n- " + escape.Text(e))
 	}
 	b.WriteString("\nFix: " + f.Fix)
 	return b.String()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/internal/escape"
 	"github.com/nixdock/nixdock-action/verify"
 )
 
@@ -48,9 +49,9 @@ func (r *Report) WriteText(w io.Writer, opts verify.TextOptions) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nTwo builds in isolated stores (%s)\n", strings.Join(r.Reproduce.Stores, ", "))
+	fmt.Fprintf(&b, "\nTwo builds in isolated stores (%s)\n", escape.Text(strings.Join(r.Reproduce.Stores, ", ")))
 	for _, v := range r.Reproduce.Variations {
-		fmt.Fprintf(&b, "  varied %s: %s / %s\n", v.Name, v.A, v.B)
+		fmt.Fprintf(&b, "  varied %s: %s / %s\n", escape.Text(v.Name), escape.Text(v.A), escape.Text(v.B))
 	}
 	fmt.Fprintf(&b, "  built twice: %d derivations; substituted from a cache: %d paths (not covered)\n",
 		len(r.Reproduce.BuiltTwice), len(r.Reproduce.Substituted))
@@ -68,7 +69,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n**Two isolated builds.** ")
 	var vs []string
 	for _, v := range r.Reproduce.Variations {
-		vs = append(vs, fmt.Sprintf("%s `%s` / `%s`", v.Name, v.A, v.B))
+		vs = append(vs, fmt.Sprintf("%s %s / %s", escape.Markdown(v.Name), escape.Code(v.A), escape.Code(v.B)))
 	}
 	if len(vs) > 0 {
 		b.WriteString("Varied: " + strings.Join(vs, "; ") + ". ")

@@ -19,6 +19,9 @@ type Options struct {
 	Installable build.Installable
 	// NixOptions go to both builds (after nixdock's sandbox=true).
 	NixOptions []build.NixOption
+	// NixEnv names variables Nix gets although they look like secrets
+	// (build.Nix.PassEnv).
+	NixEnv []string
 	// StoreA and StoreB override the fresh chroot stores.
 	StoreA, StoreB string
 	// WorkDir holds the stores and mounts; empty is a new temporary

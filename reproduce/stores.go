@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/internal/childenv"
 )
 
 // Variation is one thing the two builds deliberately do differently.
@@ -28,13 +29,14 @@ type side struct {
 	label   string // "A" or "B"
 	store   string
 	options []build.NixOption
-	tmpDir  string // TMPDIR for Nix (where build directories are made)
+	passEnv []string // variables Nix gets although they look like secrets
+	tmpDir  string   // TMPDIR for Nix (where build directories are made)
 	vary    map[string]string
 }
 
 // nix is the Nix runner of side s, logging to log.
 func (s *side) nix(log io.Writer) build.Nix {
-	nix := build.Nix{Store: s.store, Options: s.options, Log: log}
+	nix := build.Nix{Store: s.store, Options: s.options, Log: log, PassEnv: s.passEnv}
 	if s.tmpDir != "" {
 		nix.Env = []string{"TMPDIR=" + s.tmpDir}
 	}
@@ -54,6 +56,7 @@ func plan(opts Options, work string) ([2]*side, []Variation) {
 	base := append([]build.NixOption{{Name: "sandbox", Value: "true"}}, opts.NixOptions...)
 	a.options = append([]build.NixOption{}, base...)
 	b.options = append([]build.NixOption{}, base...)
+	a.passEnv, b.passEnv = opts.NixEnv, opts.NixEnv
 	var vars []Variation
 	add := func(name, va, vb string) {
 		a.options = append(a.options, build.NixOption{Name: name, Value: va})
@@ -90,6 +93,7 @@ func mountShuffled(ctx context.Context, work string) (string, func(), error) {
 	// user is refused its own build directory).
 	cmd := exec.CommandContext(ctx, "disorderfs", "--shuffle-dirents=yes", "--multi-user=yes",
 		"-o", "allow_other,default_permissions", backing, mnt)
+	cmd.Env = childenv.Environ(nil)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", nil, fmt.Errorf("mounting disorderfs on %s: %v: %s", mnt, err, out)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/internal/escape"
 	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
@@ -202,13 +203,15 @@ func (at *attribution) hint(c Culprit) string {
 	// A store on another builder (a record from another runner) means
 	// nothing here: name it only when it exists on this machine.
 	if root := build.StoreRoot(at.store); root != "" && !at.noStore && dirExists(root) {
-		store = " --store " + at.store
+		store = " --store " + escape.Shell(at.store)
 	}
+	// Paths come from images and records: quoted, pasting the hint runs
+	// nothing but Nix.
 	switch {
 	case c.DrvPath != "":
-		return "nix-build --check" + store + " " + c.DrvPath
+		return "nix-build --check" + store + " " + escape.Shell(c.DrvPath)
 	case c.StorePath != "":
-		return "nix-build --check" + store + " $(nix-store" + store + " --query --deriver " + c.StorePath + ")"
+		return "nix-build --check" + store + " $(nix-store" + store + " --query --deriver " + escape.Shell(c.StorePath) + ")"
 	}
 	return "rebuild the image and compare: nixdock reproduce"
 }

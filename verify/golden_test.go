@@ -198,8 +198,12 @@ func newOrigin(host string) *build.Origin {
 // would have recorded them.
 func recordFor(t testing.TB, id, drv string, b bool) *build.Record {
 	t.Helper()
-	r := syntheticRecord(id, drv)
-	img := syntheticImage(t, b)
+	return describing(t, syntheticRecord(id, drv), syntheticImage(t, b))
+}
+
+// describing is r with the config digest and diff_ids of img.
+func describing(t testing.TB, r *build.Record, img *image.Image) *build.Record {
+	t.Helper()
 	cfg, err := img.ConfigName()
 	if err != nil {
 		t.Fatal(err)
@@ -209,9 +213,14 @@ func recordFor(t testing.TB, id, drv string, b bool) *build.Record {
 	if err != nil {
 		t.Fatal(err)
 	}
+	layers := make([]image.Layer, len(cf.RootFS.DiffIDs))
 	for i, d := range cf.RootFS.DiffIDs {
-		r.Image.Layers[i].DiffID = d.String()
+		layers[i] = image.Layer{DiffID: d.String(), Digest: fakeDigest(r.Builder.ID + strconv.Itoa(i)), MediaType: "application/vnd.oci.image.layer.v1.tar"}
+		if i < len(r.Image.Layers) {
+			layers[i].Digest = r.Image.Layers[i].Digest
+		}
 	}
+	r.Image.Layers = layers
 	return r
 }
 

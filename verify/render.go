@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/escape"
 )
 
 // TextOptions tune WriteText.
@@ -31,14 +33,25 @@ type textWriter struct {
 	color bool
 }
 
-func (t *textWriter) paint(code, s string) string {
+// painted is text already escaped (and coloured): line writes it as it is.
+type painted string
+
+// paint escapes s and colours it.
+func (t *textWriter) paint(code, s string) painted {
 	if !t.color {
-		return s
+		return painted(escape.Text(s))
 	}
-	return code + s + ansiReset
+	return painted(code + escape.Text(s) + ansiReset)
 }
 
+// line writes one line; every string argument is escaped (names, paths and
+// evidence come from images and records), painted ones are already.
 func (t *textWriter) line(format string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = escape.Text(s)
+		}
+	}
 	fmt.Fprintf(t.w, format+"\n", args...)
 }
 
@@ -76,7 +89,7 @@ func (t *textWriter) writeInputs(in *Inputs, max int) {
 			t.line("  … and %d more", len(in.Differences)-max)
 			break
 		}
-		via := ""
+		var via painted
 		if d.ViaInput {
 			via = t.paint(ansiDim, " (follows from a changed input)")
 		}
@@ -121,7 +134,7 @@ func (t *textWriter) writeCulprit(n int, c Culprit) {
 
 // nixVerdict is what nixdock reproduce learnt from Nix, for the culprit's
 // first line, so that a reader sees it at once.
-func (t *textWriter) nixVerdict(c Culprit) string {
+func (t *textWriter) nixVerdict(c Culprit) painted {
 	switch {
 	case c.Confirmed == nil:
 		return ""
@@ -132,13 +145,13 @@ func (t *textWriter) nixVerdict(c Culprit) string {
 }
 
 // fileWhy is the causes and evidence shown after a culprit's file.
-func (t *textWriter) fileWhy(f FileEvidence) string {
-	s := ""
+func (t *textWriter) fileWhy(f FileEvidence) painted {
+	var s painted
 	if len(f.Causes) > 0 {
 		s = "  " + t.paint(ansiYellow, "["+strings.Join(f.Causes, ", ")+"]")
 	}
 	if f.Evidence != "" {
-		s += " " + f.Evidence
+		s += painted(" " + escape.Text(f.Evidence))
 	}
 	return s
 }
@@ -170,7 +183,7 @@ func (t *textWriter) writeDetails(r *Report, max int) {
 		t.line("")
 		t.line("Groups (builds with the same image):")
 		for _, g := range r.Groups {
-			ref := ""
+			var ref painted
 			if g.Reference {
 				ref = t.paint(ansiDim, "  (reference)")
 			}
@@ -242,7 +255,7 @@ func layerLabel(d Difference) string {
 }
 
 // short quotes s, cut to n characters.
-func short(s string, n int) string { return strconv.Quote(cut(s, n)) }
+func short(s string, n int) string { return escape.Quote(escape.Cut(s, n)) }
 
 // WriteMarkdown writes the report for a pull-request comment or a step
 // summary: the verdict, a table of culprits and the details folded away.
@@ -257,7 +270,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("### ❌ Not reproducible")
 	}
 	p("")
-	p("%s", mdText(r.Verdict))
+	p("%s", escape.Markdown(r.Verdict))
 	if r.Inputs != nil && !r.Inputs.Same {
 		p("")
 		p("| Derivation | What differs | A | B |")
@@ -267,7 +280,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			if d.ViaInput {
 				what += " (follows from an input)"
 			}
-			p("| %s | %s | %s | %s |", mdCode(d.Derivation), mdText(what), mdCode(cut(d.A, 60)), mdCode(cut(d.B, 60)))
+			p("| %s | %s | %s | %s |", escape.Code(d.Derivation), escape.Markdown(what), escape.Code(escape.Cut(d.A, 60)), escape.Code(escape.Cut(d.B, 60)))
 		}
 	}
 	if len(r.Culprits) > 0 {
@@ -275,7 +288,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("| Culprit | Files | Cause | How to confirm |")
 		p("| --- | --- | --- | --- |")
 		for _, c := range r.Culprits {
-			p("| %s | %s | %s | %s |", mdCulprit(c), mdFiles(c), mdCauses(c), mdCode(c.Hint))
+			p("| %s | %s | %s | %s |", mdCulprit(c), mdFiles(c), mdCauses(c), escape.Code(c.Hint))
 		}
 	}
 	writeMarkdownAgreement(p, r.Agreement)
@@ -284,12 +297,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 }
 
 func mdCulprit(c Culprit) string {
-	s := mdCode(culpritName(c))
+	s := escape.Code(culpritName(c))
 	if c.ConsequenceOf != "" {
-		s += "<br>consequence of " + mdCode(c.ConsequenceOf)
+		s += "<br>consequence of " + escape.Code(c.ConsequenceOf)
 	}
 	if len(c.Builders) > 0 {
-		s += "<br>differs on " + mdText(strings.Join(c.Builders, ", "))
+		s += "<br>differs on " + escape.Markdown(strings.Join(c.Builders, ", "))
 	}
 	return s
 }
@@ -302,12 +315,12 @@ func mdFiles(c Culprit) string {
 			fs = append(fs, fmt.Sprintf("and %d more", len(c.FileDiffs)-5+c.MoreFiles))
 			break
 		}
-		s := mdCode(relToCulprit(c, f.Path))
+		s := escape.Code(relToCulprit(c, f.Path))
 		if len(f.Causes) > 0 {
-			s += " (" + mdText(strings.Join(f.Causes, ", ")) + ")"
+			s += " (" + escape.Markdown(strings.Join(f.Causes, ", ")) + ")"
 		}
 		if f.Evidence != "" {
-			s += ": " + mdText(cut(f.Evidence, 100))
+			s += ": " + escape.Markdown(escape.Cut(f.Evidence, 100))
 		}
 		fs = append(fs, s)
 	}
@@ -317,9 +330,9 @@ func mdFiles(c Culprit) string {
 // mdCauses is the culprit's causes, and its evidence when no file line
 // shows it (the config's).
 func mdCauses(c Culprit) string {
-	s := mdText(strings.Join(c.Causes, ", "))
+	s := escape.Markdown(strings.Join(c.Causes, ", "))
 	if c.Evidence != "" && !fileEvidence(c) {
-		s += "<br>" + mdText(cut(c.Evidence, 160))
+		s += "<br>" + escape.Markdown(escape.Cut(c.Evidence, 160))
 	}
 	return s
 }
@@ -338,7 +351,7 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 		if d.Builder == "" {
 			return ""
 		}
-		return " (" + mdText(d.Builder) + ")"
+		return " (" + escape.Markdown(d.Builder) + ")"
 	}
 	for i, d := range r.Differences {
 		if i == 100 {
@@ -349,41 +362,8 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 		if d.Layer >= 0 || d.LayerB != nil {
 			layer = layerLabel(d)
 		}
-		p("| %s | %s | %s | %s | %s | %s |", d.Kind, layer, mdCode(d.Path), mdText(d.Field), mdCode(cut(d.A, 60)), mdCode(cut(d.B, 60))+bLabel(d))
+		p("| %s | %s | %s | %s | %s | %s |", d.Kind, layer, escape.Code(d.Path), escape.Markdown(d.Field), escape.Code(escape.Cut(d.A, 60)), escape.Code(escape.Cut(d.B, 60))+bLabel(d))
 	}
 	p("")
 	p("</details>")
-}
-
-// cut cuts s to n characters.
-func cut(s string, n int) string {
-	if len([]rune(s)) > n {
-		return string([]rune(s)[:n]) + "…"
-	}
-	return s
-}
-
-// mdText escapes what would break a table cell.
-func mdText(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", "")
-	return strings.ReplaceAll(s, "\n", " ")
-}
-
-// mdCode writes s as inline code, with a fence longer than any backtick
-// run inside it.
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = strings.ReplaceAll(strings.ReplaceAll(s, "\n", "⏎"), "|", `\|`)
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	pad := ""
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		pad = " "
-	}
-	return fence + pad + s + pad + fence
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/agree"
+	"github.com/nixdock/nixdock-action/internal/escape"
 )
 
 // agreementSummary is the heading line of the builders section: how many
@@ -53,7 +54,7 @@ func writeMarkdownAgreement(p func(string, ...any), d *agree.Decision) {
 		return
 	}
 	p("")
-	p("**Builders** (%s)", mdText(agreementSummary(d)))
+	p("**Builders** (%s)", escape.Markdown(agreementSummary(d)))
 	p("")
 	p("| | Builder | Why |")
 	p("| --- | --- | --- |")
@@ -62,6 +63,6 @@ func writeMarkdownAgreement(p func(string, ...any), d *agree.Decision) {
 		if !b.Counts {
 			mark = "❌"
 		}
-		p("| %s | %s | %s |", mark, mdText(b.ID), mdText(builderWhy(b)))
+		p("| %s | %s | %s |", mark, escape.Markdown(b.ID), escape.Markdown(builderWhy(b)))
 	}
 }

@@ -48,7 +48,7 @@ type actionRun struct {
 }
 
 func (a *app) runAction(ctx context.Context) error {
-	r, err := action.NewRunner(a.ui.Out, os.Getenv)
+	r, err := action.NewRunner(a.ui.Cmd, os.Getenv)
 	if err != nil {
 		return usageError("%s", err)
 	}

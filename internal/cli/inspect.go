@@ -97,23 +97,23 @@ func (a *app) printDigests(src string, d image.Digests) error {
 		fmt.Fprint(a.ui.Err, "\r\033[K")
 	}
 	w := tabwriter.NewWriter(a.ui.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "image\t%s (%s)\n", src, d.Form)
-	fmt.Fprintf(w, "manifest\t%s (%d bytes, %s)\n", d.ManifestDigest, d.ManifestSize, d.MediaType)
-	fmt.Fprintf(w, "config\t%s (%d bytes)\n", d.ConfigDigest, d.ConfigSize)
+	fprintf(w, "image\t%s (%s)\n", src, d.Form)
+	fprintf(w, "manifest\t%s (%d bytes, %s)\n", d.ManifestDigest, d.ManifestSize, d.MediaType)
+	fprintf(w, "config\t%s (%d bytes)\n", d.ConfigDigest, d.ConfigSize)
 	if d.Created != "" {
-		fmt.Fprintf(w, "created\t%s\n", d.Created)
+		fprintf(w, "created\t%s\n", d.Created)
 	}
 	comp := d.Compressor.Name
 	if d.Compressor.Library != "" {
 		comp += fmt.Sprintf(" (%s, level %d)", d.Compressor.Library, d.Compressor.Level)
 	}
-	fmt.Fprintf(w, "compressor\t%s\n", comp)
-	fmt.Fprintf(w, "layers\t%d\n", len(d.Layers))
+	fprintf(w, "compressor\t%s\n", comp)
+	fprintf(w, "layers\t%d\n", len(d.Layers))
 	w.Flush()
 	w = tabwriter.NewWriter(a.ui.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "#\tDIFF_ID\tDIGEST\tSIZE")
 	for i, l := range d.Layers {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%d\n", i, l.DiffID, l.Digest, l.Size)
+		fprintf(w, "%d\t%s\t%s\t%d\n", i, l.DiffID, l.Digest, l.Size)
 	}
 	return w.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/internal/childenv"
 	"github.com/spf13/pflag"
 )
 
@@ -15,6 +16,7 @@ type nixFlags struct {
 	argstr     []string
 	store      string
 	nixOptions []string
+	nixEnv     []string
 }
 
 func (f *nixFlags) bind(fs *pflag.FlagSet) {
@@ -28,6 +30,17 @@ func (f *nixFlags) bind(fs *pflag.FlagSet) {
 func (f *nixFlags) bindNix(fs *pflag.FlagSet) {
 	fs.StringVar(&f.store, "store", "", "Nix store URL, such as a chroot store /tmp/storeB")
 	fs.StringArrayVar(&f.nixOptions, "nix-option", nil, "NAME=VALUE passed to Nix as --option NAME VALUE (repeatable; VALUE may be empty)")
+	fs.StringArrayVar(&f.nixEnv, "nix-env", nil, "NAME of a variable Nix may see although it looks like a secret (*_TOKEN, *_PASSWORD, INPUT_*, COSIGN_*...; repeatable)")
+}
+
+// passEnv checks the --nix-env names.
+func (f *nixFlags) passEnv() ([]string, error) {
+	for _, n := range f.nixEnv {
+		if err := childenv.CheckName(n); err != nil {
+			return nil, usageError("--nix-env: %s", err)
+		}
+	}
+	return f.nixEnv, nil
 }
 
 // installable builds the Installable from the flags and the positional
@@ -72,5 +85,9 @@ func (f *nixFlags) nix(a *app) (build.Nix, error) {
 	if err != nil {
 		return build.Nix{}, err
 	}
-	return build.Nix{Store: f.store, Options: opts, Log: a.ui.logWriter()}, nil
+	env, err := f.passEnv()
+	if err != nil {
+		return build.Nix{}, err
+	}
+	return build.Nix{Store: f.store, Options: opts, Log: a.ui.logWriter(), PassEnv: env}, nil
 }

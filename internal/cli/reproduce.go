@@ -83,12 +83,16 @@ func (a *app) reproduceOptions(args []string, f reproduceFlags) (reproduce.Optio
 	if err != nil {
 		return opts, err
 	}
+	nixEnv, err := f.nix.passEnv()
+	if err != nil {
+		return opts, err
+	}
 	comp, err := image.ParseCompression(f.compression)
 	if err != nil {
 		return opts, usageError("%s", err)
 	}
 	return reproduce.Options{
-		Installable: inst, NixOptions: nixOpts,
+		Installable: inst, NixOptions: nixOpts, NixEnv: nixEnv,
 		StoreA: f.storeA, StoreB: f.storeB, WorkDir: f.workDir, Keep: f.keep,
 		NoVaryCores: f.noVaryCores, VaryBuildDir: f.varyBuildDir, Disorderfs: f.disorderfs,
 		NoConfirm: f.noConfirm, Compression: comp,

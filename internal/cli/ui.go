@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sync"
+
+	"github.com/nixdock/nixdock-action/internal/escape"
 )
 
 // UI is the one place commands write through: reports to Out, progress and
@@ -12,6 +15,10 @@ import (
 type UI struct {
 	Out io.Writer
 	Err io.Writer
+	// Cmd takes the workflow commands nixdock issues on purpose (log
+	// groups, annotations): the raw stdout. In Actions, Out and Err are
+	// guarded so that no other line is read as a command.
+	Cmd io.Writer
 	// TTY is true when Err is a terminal: progress lines are redrawn in
 	// place and colour is allowed.
 	TTY bool
@@ -24,7 +31,12 @@ type UI struct {
 
 // NewUI returns a UI writing to out and err.
 func NewUI(out, err io.Writer) *UI {
-	ui := &UI{Out: out, Err: err, Actions: os.Getenv("GITHUB_ACTIONS") == "true"}
+	ui := &UI{Out: out, Err: err, Cmd: out, Actions: os.Getenv("GITHUB_ACTIONS") == "true"}
+	if ui.Actions {
+		// The runner reads commands on both streams, Nix's log included:
+		// only Cmd may start a line with "::".
+		ui.Out, ui.Err = escape.NewLineGuard(out), escape.NewLineGuard(err)
+	}
 	if f, ok := err.(*os.File); ok {
 		if fi, e := f.Stat(); e == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb" {
 			ui.TTY = true
@@ -38,7 +50,7 @@ func NewUI(out, err io.Writer) *UI {
 func (u *UI) Progress(format string, args ...any) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, safe(args)...)
 	if u.TTY {
 		fmt.Fprintf(u.Err, "\r\033[K%s", msg)
 		u.progress = true
@@ -60,7 +72,17 @@ func (u *UI) Infof(format string, args ...any) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.endProgress()
-	fmt.Fprintf(u.Err, format+"\n", args...)
+	fmt.Fprintf(u.Err, format+"\n", safe(args)...)
+}
+
+// Printf writes a report line to Out with its arguments escaped as in
+// Infof: references, digests, builder ids and verdicts come from
+// registries and attestations.
+func (u *UI) Printf(format string, args ...any) { fprintf(u.Out, format, args...) }
+
+// fprintf is fmt.Fprintf with the arguments escaped (see safe).
+func fprintf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, format, safe(args)...)
 }
 
 // Errorf prints an error as one line on stderr.
@@ -68,7 +90,31 @@ func (u *UI) Errorf(format string, args ...any) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.endProgress()
-	fmt.Fprintf(u.Err, "nixdock: error: "+format+"\n", args...)
+	fmt.Fprintf(u.Err, "nixdock: error: "+format+"\n", safe(args)...)
+}
+
+// safe escapes the arguments of a message: strings and Stringers (names,
+// paths, references) become one line each; errors keep their lines (a Nix
+// error quotes several) with each line escaped. The format is nixdock's.
+func safe(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = escape.Text(v)
+		case error:
+			out[i] = escape.Lines(v.Error())
+		case fmt.Stringer:
+			out[i] = escape.Text(v.String())
+		default:
+			if rv := reflect.ValueOf(a); rv.Kind() == reflect.String {
+				out[i] = escape.Text(rv.String()) // named string types
+			} else {
+				out[i] = a
+			}
+		}
+	}
+	return out
 }
 
 // Group starts an Actions log group (a no-op elsewhere); call the returned
@@ -77,8 +123,8 @@ func (u *UI) Group(title string) func() {
 	if !u.Actions {
 		return func() {}
 	}
-	fmt.Fprintf(u.Out, "::group::%s\n", title)
-	return func() { fmt.Fprintln(u.Out, "::endgroup::") }
+	fmt.Fprintln(u.Cmd, escape.Command("group", nil, escape.Text(title)))
+	return func() { fmt.Fprintln(u.Cmd, escape.Command("endgroup", nil, "")) }
 }
 
 // logWriter is where Nix's own log goes: stderr, after any progress line.

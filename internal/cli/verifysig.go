@@ -103,42 +103,42 @@ func (a *app) runVerifySignature(cmd *cobra.Command, ref string, f verifySigFlag
 }
 
 func (a *app) renderVerification(v *sign.Verification, minBuilders int) {
-	w := a.ui.Out
-	fmt.Fprintf(w, "verified %s\n  signatures    %d\n  attestations  %s\n", v.Ref, v.Signatures, strings.Join(v.PredicateTypes, ", "))
+	w := a.ui
+	w.Printf("verified %s\n  signatures    %d\n  attestations  %s\n", v.Ref, v.Signatures, strings.Join(v.PredicateTypes, ", "))
 	if r := v.Reproducible; r != nil {
-		fmt.Fprintf(w, "  reproducible  %s: %d builder(s) agreed on %d host(s) (policy: %d)\n", r.Verdict, r.AgreedBuilders, r.AgreedHosts, minBuilders)
+		w.Printf("  reproducible  %s: %d builder(s) agreed on %d host(s) (policy: %d)\n", r.Verdict, r.AgreedBuilders, r.AgreedHosts, minBuilders)
 		if r.DrvPath != "" {
-			fmt.Fprintf(w, "  drv           %s\n", r.DrvPath)
+			w.Printf("  drv           %s\n", r.DrvPath)
 		}
 		for _, b := range r.Builders {
 			mark := "counts"
 			if !b.Counts {
 				mark = "does not count"
 			}
-			fmt.Fprintf(w, "  builder       %s (%s, Nix %s): %s: %s", b.ID, b.System, b.NixVersion, mark, b.Why)
+			line := fmt.Sprintf("  builder       %s (%s, Nix %s): %s: %s", b.ID, b.System, b.NixVersion, mark, b.Why)
 			if b.Isolation != "" {
-				fmt.Fprintf(w, "; %s", b.Isolation)
+				line += "; " + b.Isolation
 			}
-			fmt.Fprintf(w, "; %s\n", b.Identity)
+			w.Printf("%s; %s\n", line, b.Identity)
 		}
 	}
 	if s := v.SBOMRef; s != nil {
-		fmt.Fprintf(w, "  sbom          %s (%s, %d bytes) in %s\n", s.Digest, s.SBOMPredicateType, s.Size, s.Artifact)
+		w.Printf("  sbom          %s (%s, %d bytes) in %s\n", s.Digest, s.SBOMPredicateType, s.Size, s.Artifact)
 	}
 	if c := v.SBOMArtifact; c != nil {
 		state := "matches the attestation"
 		if !c.Verified {
 			state = "DOES NOT match the attestation"
 		}
-		fmt.Fprintf(w, "  sbom artifact %s: fetched %s (%d bytes), tag %s -> %s\n", state, orNone(c.Digest), c.Size, c.Tag, orNone(c.TagDigest))
+		w.Printf("  sbom artifact %s: fetched %s (%d bytes), tag %s -> %s\n", state, orNone(c.Digest), c.Size, c.Tag, orNone(c.TagDigest))
 	}
 	if v.PolicyMet() {
-		fmt.Fprintln(w, "policy met")
+		w.Printf("policy met\n")
 		return
 	}
-	fmt.Fprintln(w, "policy not met:")
+	w.Printf("policy not met:\n")
 	for _, p := range v.Problems {
-		fmt.Fprintf(w, "  - %s\n", p)
+		w.Printf("  - %s\n", p)
 	}
 }
 

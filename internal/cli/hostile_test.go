@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/nixdock/nixdock-action/internal/escape/escapetest"
+)
+
+// hostileLayout writes an OCI layout whose files, store paths and label
+// keys are the payloads, with contents that differ between variant a and b.
+func hostileLayout(t *testing.T, dir, variant string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	labels := map[string]string{}
+	for i, p := range escapetest.Payloads {
+		name := strings.TrimPrefix(escapetest.StorePath(i), "/") + "/" + strings.ReplaceAll(p, "/", "_")
+		body := []byte("seed " + variant + " " + p + "\n")
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o444, Size: int64(len(body)), Format: tar.FormatPAX}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(body); err != nil {
+			t.Fatal(err)
+		}
+		labels[p] = variant
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err = mutate.Config(img, v1.Config{Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestHostileDiffInActions runs `nixdock diff` as a workflow step would, on
+// images whose names are attacks: stdout and stderr hold no line the runner
+// would read as a command and no terminal escape, in text and Markdown,
+// and an error naming a hostile file is escaped too.
+func TestHostileDiffInActions(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "true")
+	tmp := t.TempDir()
+	a := hostileLayout(t, filepath.Join(tmp, "a"), "a")
+	b := hostileLayout(t, filepath.Join(tmp, "b"), "b")
+	code, out, errs := runCLI(t, "diff", "--no-nix", a, b)
+	if code != ExitDiffers {
+		t.Fatalf("diff exit %d, want %d", code, ExitDiffers)
+	}
+	if !strings.Contains(out, `config.Labels.a\n::error title=INJECTED::x`) {
+		t.Errorf("the hostile label key is not shown escaped:\n%s", out)
+	}
+	escapetest.CheckText(t, "diff stdout", out)
+	escapetest.CheckText(t, "diff stderr", errs)
+	code, out, errs = runCLI(t, "diff", "--no-nix", "--markdown", a, b)
+	if code != ExitDiffers {
+		t.Fatalf("diff --markdown exit %d", code)
+	}
+	escapetest.CheckMarkdown(t, "diff --markdown", out)
+	escapetest.CheckText(t, "diff --markdown stderr", errs)
+
+	missing := filepath.Join(tmp, escapetest.Payloads[0]+escapetest.Payloads[4])
+	code, out, errs = runCLI(t, "inspect", missing)
+	if code != ExitFailure || !strings.Contains(errs, `\x3a:error title=INJECTED`) && !strings.Contains(errs, `\n::error`) {
+		t.Errorf("inspect of a hostile missing file: exit %d, stderr %q", code, errs)
+	}
+	escapetest.CheckText(t, "inspect stderr", out+errs)
+}
