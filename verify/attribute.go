@@ -124,8 +124,7 @@ func (at *attribution) culprits(pairs []pairDiff) []Culprit {
 				g.causes[CauseTimestamp] = true
 				g.evidence = createdNote
 			} else if g.evidence == "" && len(cd.diffs) > 0 {
-				d := firstOwnConfigDiff(cd.diffs)
-				g.evidence = "config " + d.Field + ": " + quoteShort([]byte(d.A)) + " vs " + quoteShort([]byte(d.B))
+				g.evidence = configEvidence(cd)
 			}
 		}
 	}
