@@ -92,6 +92,9 @@ func (t *textWriter) writeCulprit(n int, c Culprit) {
 		causes = "consequence of " + c.ConsequenceOf
 	}
 	t.line("  %d. %s  [%s]%s", n, t.paint(ansiBold, culpritName(c)), t.paint(ansiYellow, causes), t.nixVerdict(c))
+	if c.ConsequenceWhy != "" {
+		t.line("     follows: %s", c.ConsequenceWhy)
+	}
 	if len(c.Builders) > 0 {
 		t.line("     differs on: %s", strings.Join(c.Builders, ", "))
 	}
@@ -347,6 +350,9 @@ func mdCauses(c Culprit) string {
 	s := mdText(strings.Join(c.Causes, ", "))
 	if !c.Root() {
 		s = "consequence of " + mdCode(c.ConsequenceOf)
+		if c.ConsequenceWhy != "" {
+			s += ": " + mdText(c.ConsequenceWhy)
+		}
 	}
 	if c.Evidence != "" && !fileEvidence(c) {
 		s += "<br>" + mdText(cut(c.Evidence, 160))

@@ -155,6 +155,10 @@ type Culprit struct {
 	// ConsequenceOf names the root-cause store path that this one embeds
 	// or depends on; empty for a root cause.
 	ConsequenceOf string `json:"consequenceOf,omitempty"`
+	// ConsequenceWhy says how the consequence follows from ConsequenceOf:
+	// a run-time reference, its store path in the bytes, copies of its
+	// differing files, or a rebuild Nix found reproducible.
+	ConsequenceWhy string `json:"consequenceWhy,omitempty"`
 	// Confirmed is set by nixdock reproduce once Nix has rebuilt the
 	// deriver: true when the rebuild differed too.
 	Confirmed *bool `json:"confirmed,omitempty"`
