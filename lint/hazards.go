@@ -11,11 +11,17 @@ import (
 	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
+// stdenvEpoch is 1980-01-01T00:00:00Z: stdenv's default SOURCE_DATE_EPOCH
+// (dockerTools packs the customisation layer with it) and the earliest
+// date a zip entry can hold.
+const stdenvEpoch = 315532800
+
 // fixedTime says whether t is a date a reproducible build gives: the epoch,
-// dockerTools' 1970-01-01T00:00:01Z, or SOURCE_DATE_EPOCH.
+// dockerTools' 1970-01-01T00:00:01Z, stdenv's 1980-01-01, or
+// SOURCE_DATE_EPOCH.
 func fixedTime(t time.Time, opts Options) bool {
 	s := t.Unix()
-	if s <= 1 && t.Nanosecond() == 0 {
+	if (s <= 1 || s == stdenvEpoch) && t.Nanosecond() == 0 {
 		return true
 	}
 	return opts.SourceDateEpoch != nil && s == *opts.SourceDateEpoch && t.Nanosecond() == 0
@@ -30,9 +36,13 @@ func checkHazards(m *model, opts Options) []Finding {
 	return append(fs, checkBase(m)...)
 }
 
+// fixCreated builds an ISO date from a flake's lastModifiedDate, which is
+// YYYYMMDDHHMMSS (14 characters), not an ISO date itself.
 const fixCreated = "Leave `created` at dockerTools' default, 1970-01-01T00:00:01Z, instead of \"now\", or set it from the " +
-	"source, such as the commit date (`created = builtins.substring 0 19 self.lastModifiedDate`-style), and pass the same date " +
-	"to nixdock lint as SOURCE_DATE_EPOCH. A clock date changes the config, and so the image digest, on every build."
+	"source, such as the commit date: with `d = self.lastModifiedDate;` (YYYYMMDDHHMMSS), " +
+	"`created = \"${builtins.substring 0 4 d}-${builtins.substring 4 2 d}-${builtins.substring 6 2 d}T" +
+	"${builtins.substring 8 2 d}:${builtins.substring 10 2 d}:${builtins.substring 12 2 d}Z\";`, and pass the same date " +
+	"to nixdock lint as SOURCE_DATE_EPOCH (`self.lastModified`). A clock date changes the config, and so the image digest, on every build."
 
 func checkCreated(m *model, opts Options) []Finding {
 	var s string

@@ -3,7 +3,9 @@ package lint
 import (
 	"archive/tar"
 	"cmp"
+	"crypto/sha256"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -56,37 +58,43 @@ func checkSize(m *model, opts Options) []Finding {
 }
 
 // findLoops finds the directories that a copy through a symlink loop (such
-// as tzdata's zoneinfo/posix -> .) made: a path in which the same run of
-// one to three names repeats three times in a row. It returns the first
-// repeated directory of each, such as /…/zoneinfo/posix.
+// as tzdata's zoneinfo/posix -> .) made: a directory C that repeats its
+// parent P, every regular file C/r having a twin with the same content at
+// P/r (at least two files, so that one shared file is not a loop). A copy
+// that followed the link once gives posix/, three times posix/posix/posix/;
+// both are found, and a directory of symlinks only (a symlinkJoin mirror)
+// is not, since it wastes nothing. It returns the outermost such
+// directories, sorted.
 func findLoops(m *model) []string {
-	roots := map[string]bool{}
+	files := map[string][sha256.Size]byte{}
 	for _, e := range m.entries {
-		if r := loopRoot(e.path); r != "" {
-			roots[r] = true
+		if e.regular() {
+			files[e.path] = e.digest
+		} else {
+			delete(files, e.path) // replaced in a later layer
 		}
 	}
-	// A root inside another root is the same loop.
-	var out []string
-	for _, r := range sortedKeys(roots) {
-		if len(out) > 0 && strings.HasPrefix(r, out[len(out)-1]+"/") {
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-func loopRoot(p string) string {
-	c := split(p)
-	for k := 1; k <= 3; k++ {
-		for i := 0; i+3*k <= len(c); i++ {
-			if slices.Equal(c[i:i+k], c[i+k:i+2*k]) && slices.Equal(c[i:i+k], c[i+2*k:i+3*k]) {
-				return "/" + strings.Join(c[:i+k], "/")
+	twins, bad := map[string]int{}, map[string]bool{}
+	for p, d := range files {
+		for c := path.Dir(p); c != "/" && path.Dir(c) != "/"; c = path.Dir(c) {
+			if bad[c] {
+				continue
+			}
+			if twin, ok := files[path.Dir(c)+strings.TrimPrefix(p, c)]; ok && twin == d {
+				twins[c]++
+			} else {
+				bad[c] = true
 			}
 		}
 	}
-	return ""
+	var out []string
+	for _, c := range sortedKeys(twins) {
+		if bad[c] || twins[c] < 2 || (len(out) > 0 && strings.HasPrefix(c, out[len(out)-1]+"/")) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func underAny(p string, roots []string) bool {
@@ -98,13 +106,33 @@ func underAny(p string, roots []string) bool {
 	return false
 }
 
+// loopLink finds the symlink that made the loop at r: one named like r
+// whose target is its own directory (tzdata's zoneinfo/posix -> .),
+// preferably in another store path (the package that was copied).
+func loopLink(m *model, r string) *entry {
+	var found *entry
+	for _, e := range m.entries {
+		if e.typ != tar.TypeSymlink || path.Base(e.path) != path.Base(r) {
+			continue
+		}
+		dir := path.Dir(e.path)
+		if t := e.link; t != "." && t != "./" && path.Clean(path.Join(dir, t)) != dir {
+			continue
+		}
+		if found == nil || (storepath.Of(found.path) == storepath.Of(r) && storepath.Of(e.path) != storepath.Of(r)) {
+			found = e
+		}
+	}
+	return found
+}
+
 func loopFindings(m *model, roots []string) []Finding {
 	var fs []Finding
 	for _, r := range roots {
 		var files int
 		var bytes int64
 		depth := 0
-		name := r[strings.LastIndexByte(r, '/')+1:]
+		name := path.Base(r)
 		var first *entry
 		for _, e := range m.entries {
 			if !strings.HasPrefix(e.path, r+"/") {
@@ -119,13 +147,17 @@ func loopFindings(m *model, roots []string) []Finding {
 				bytes += e.size
 			}
 		}
-		parent := r[:strings.LastIndexByte(r, '/')]
+		parent := path.Dir(r)
+		cause := fmt.Sprintf("a symlink %s -> . (as tzdata's zoneinfo/posix) was followed while copying", name)
+		if l := loopLink(m, r); l != nil {
+			cause = fmt.Sprintf("the symlink %s -> %s (layer %d) points at its own directory, and was followed while copying", l.path, l.link, l.layer)
+		}
 		fs = append(fs, Finding{
 			ID: "size-symlink-loop", Severity: SeverityWarning,
-			Title: fmt.Sprintf("%s was copied through a symlink loop, %d levels deep (%s)", r, depth, humanize.Bytes(bytes)),
+			Title: fmt.Sprintf("%s was copied through a symlink loop, %s deep: %s wasted", r, plural(depth, "level", "levels"), humanize.Bytes(bytes)),
 			Evidence: []string{
-				fmt.Sprintf("%s/%s/%s/… repeats: %d files, %s, are copies of what is in %s", r, name, name, files, humanize.Bytes(bytes), parent),
-				"a symlink that points at its own directory (tzdata's zoneinfo/posix -> .) was followed while copying",
+				fmt.Sprintf("its %s, %s, are copies of what is in %s", plural(files, "file", "files"), humanize.Bytes(bytes), parent),
+				cause,
 			},
 			Fix: "Copy without following symlinks (`cp -a`, not `cp -rL`; no `--dereference`; rsync without -L) where the " +
 				"image's files are assembled, or refer to the package in place: `Env = [ \"TZDIR=${pkgs.tzdata}/share/zoneinfo\" ];`.",

@@ -183,3 +183,49 @@ func TestDuplicateAndShadowedContent(t *testing.T) {
 		t.Fatal("size-duplicate below MinWaste")
 	}
 }
+
+// tzdata's posix/ copied once, following posix -> .: small files (no
+// size-duplicate reaches them) that are one loop finding with their full
+// size, naming the link; a symlinkJoin mirror of the tree (symlinks only)
+// and the intact link are no finding.
+func TestSymlinkLoopCopiedOnce(t *testing.T) {
+	tz := "nix/store/bbb-tzdata/share/zoneinfo/"
+	cp := "nix/store/ccc-tz-copy/share/zoneinfo/"
+	store := []file{
+		dir(tz), reg(tz+"UTC", "utc", 0o444), dir(tz + "Europe/"), reg(tz+"Europe/Berlin", "berlin", 0o444), sym(tz+"posix", "."),
+		dir(cp), reg(cp+"UTC", "utc", 0o444), dir(cp + "Europe/"), reg(cp+"Europe/Berlin", "berlin", 0o444),
+		dir(cp + "posix/"), reg(cp+"posix/UTC", "utc", 0o444), dir(cp + "posix/Europe/"), reg(cp+"posix/Europe/Berlin", "berlin", 0o444),
+	}
+	mirror := []file{
+		dir("share/"), dir("share/zoneinfo/"), sym("share/zoneinfo/UTC", "/"+tz+"UTC"),
+		dir("share/zoneinfo/posix/"), sym("share/zoneinfo/posix/UTC", "/"+tz+"UTC"),
+	}
+	ls := append(cleanLayers(), store, mirror)
+	res := runSynth(t, synthImage(t, cleanConfig, ls...), Options{})
+	if got := ids(res); !slices.Equal(got, []string{"size-symlink-loop"}) {
+		t.Fatalf("rules = %v, want only size-symlink-loop", got)
+	}
+	f := find(res, "size-symlink-loop")
+	if f.Location.Path != "/"+cp+"posix" || f.Bytes != int64(len("utc")+len("berlin")) || len(res.Findings) != 1 {
+		t.Errorf("finding at %s with %d bytes (%d findings), want /%sposix with 9 bytes", f.Location.Path, f.Bytes, len(res.Findings), cp)
+	}
+	if ev := strings.Join(f.Evidence, "\n"); !strings.Contains(ev, "/"+tz+"posix -> .") || !strings.Contains(ev, "2 files") {
+		t.Errorf("evidence does not name the link and the files:\n%s", ev)
+	}
+}
+
+// stdenv's SOURCE_DATE_EPOCH, 1980-01-01, is a fixed date; a minute later
+// is not.
+func TestStdenvEpochIsFixed(t *testing.T) {
+	ls := cleanLayers()
+	for i := range ls[1] {
+		ls[1][i].mt = 315532800
+	}
+	if res := runSynth(t, synthImage(t, cleanConfig, ls...), Options{}); len(res.Findings) != 0 {
+		t.Errorf("1980-01-01 mtimes: %v, want no finding", ids(res))
+	}
+	ls[1][0].mt = 315532860
+	if res := runSynth(t, synthImage(t, cleanConfig, ls...), Options{}); find(res, "hazard-mtime") == nil {
+		t.Errorf("1980-01-01T00:01:00Z: %v, want hazard-mtime", ids(res))
+	}
+}

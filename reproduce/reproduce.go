@@ -131,6 +131,9 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		// Side B carries every variation, so its rebuild is the likeliest
 		// to show the difference again.
 		confirm(ctx, opts, sides[1], rep, progress)
+		// A culprit Nix rebuilt reproducibly that builds from a confirmed
+		// one is its consequence, not a second root cause.
+		rep.ApplyChecks(recs)
 	}
 	return &Result{
 		Records: [2]*build.Record{results[0].Record, results[1].Record},

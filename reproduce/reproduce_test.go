@@ -104,10 +104,20 @@ func TestUnreproducibleImages(t *testing.T) {
 	}
 }
 
+// The consequence image: stamp is the one root cause; stamp-checksum
+// (embeds its path) and stamp-copy (copies its file: no reference, no
+// path in the bytes) are its consequences, whatever Nix says of them.
 func TestConsequenceIsNotConfirmedAsItsOwnCause(t *testing.T) {
 	res := run(t, "unreproducible.nix", "consequence", nil)
 	var found bool
+	roots := 0
 	for _, c := range res.Report.Culprits {
+		if c.Root() {
+			roots++
+		}
+		if strings.HasSuffix(c.StorePath, "-stamp-copy-1.0") && (c.Root() || !strings.HasSuffix(c.ConsequenceOf, "-stamp-1.0")) {
+			t.Errorf("stamp-copy is not a consequence of stamp: %+v", c)
+		}
 		if strings.HasSuffix(c.StorePath, "-stamp-checksum-1.0") {
 			found = true
 			if c.ConsequenceOf == "" {
@@ -120,6 +130,9 @@ func TestConsequenceIsNotConfirmedAsItsOwnCause(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("stamp-checksum missing from culprits: %+v", res.Report.Culprits)
+	}
+	if v := res.Report.Verdict; roots != 1 || len(res.Report.Culprits) != 3 || !strings.Contains(v, "-stamp-1.0 (timestamp); 2 consequence(s)") {
+		t.Errorf("%d root causes among %d culprits, verdict %q; want stamp and 2 consequences", roots, len(res.Report.Culprits), v)
 	}
 }
 

@@ -25,13 +25,20 @@ type attribution struct {
 	store    string
 	noStore  bool
 	maxFiles int
+	// drvs is the build-time graph the records carry (.drv path to
+	// derivation); empty without records.
+	drvs map[string]build.Derivation
 }
 
 func newAttribution(recs []*build.Record, opts Options) *attribution {
-	at := &attribution{closure: map[string]build.PathInfo{}, maxFiles: opts.MaxFiles, noStore: opts.NoStoreInHints}
+	at := &attribution{closure: map[string]build.PathInfo{}, maxFiles: opts.MaxFiles, noStore: opts.NoStoreInHints,
+		drvs: map[string]build.Derivation{}}
 	for _, r := range recs {
 		if r == nil {
 			continue
+		}
+		for p, d := range r.Derivations {
+			at.drvs[p] = d
 		}
 		for _, p := range r.Closure {
 			if old, ok := at.closure[p.Path]; !ok || old.Deriver == "" {
@@ -82,6 +89,11 @@ type group struct {
 	builders  []string
 	// mentions are the store path hashes the differing contents name.
 	mentions map[string]bool
+	// contents are the (A, B) content digests of the differing files;
+	// copied is false once a file differs in more than its content.
+	contents map[[2]string]bool
+	copied   bool
+	layers   map[int]bool
 }
 
 func (g *group) addBuilders(bs []string) {
@@ -101,7 +113,8 @@ func (at *attribution) culprits(pairs []pairDiff) []Culprit {
 	get := func(sp string) *group {
 		g, ok := groups[sp]
 		if !ok {
-			g = &group{storePath: sp, seen: map[string]bool{}, causes: map[string]bool{}, mentions: map[string]bool{}}
+			g = &group{storePath: sp, seen: map[string]bool{}, causes: map[string]bool{}, mentions: map[string]bool{},
+				contents: map[[2]string]bool{}, copied: true, layers: map[int]bool{}}
 			groups[sp] = g
 		}
 		return g
@@ -125,8 +138,7 @@ func (at *attribution) culprits(pairs []pairDiff) []Culprit {
 				g.causes[CauseTimestamp] = true
 				g.evidence = createdNote
 			} else if g.evidence == "" && len(cd.diffs) > 0 {
-				d := firstOwnConfigDiff(cd.diffs)
-				g.evidence = "config " + d.Field + ": " + quoteShort([]byte(d.A)) + " vs " + quoteShort([]byte(d.B))
+				g.evidence = configEvidence(cd)
 			}
 		}
 	}
@@ -150,6 +162,18 @@ func (at *attribution) addFile(g *group, fd *fileDiff) {
 			g.mentions[string(m[1])] = true
 		}
 	}
+	g.layers[fd.Layer] = true
+	content := false
+	for _, f := range fd.Fields {
+		switch f.Field {
+		case "content":
+			g.contents[[2]string{f.A, f.B}], content = true, true
+		case "size":
+		default:
+			g.copied = false
+		}
+	}
+	g.copied = g.copied && content
 	if g.seen[fd.Path] {
 		return
 	}
@@ -214,37 +238,6 @@ func (at *attribution) hint(c Culprit) string {
 		return "nix-build --check" + store + " $(nix-store" + store + " --query --deriver " + escape.Shell(c.StorePath) + ")"
 	}
 	return "rebuild the image and compare: nixdock reproduce"
-}
-
-// markConsequences sets ConsequenceOf on culprits that depend on (are in the
-// closure of) or embed (name in their differing bytes) another culprit:
-// those differ because the other does. The config culprit is left alone:
-// the image depends on everything, but its config differs on its own.
-func (at *attribution) markConsequences(cs []Culprit, groups map[string]*group) {
-	deps := make([][]int, len(cs))
-	for i, c := range cs {
-		if c.StorePath == "" || c.StorePath == at.imagePath {
-			continue
-		}
-		refs := at.transitiveRefs(c.StorePath)
-		for j, d := range cs {
-			if i == j || d.StorePath == "" || d.StorePath == at.imagePath {
-				continue
-			}
-			if refs[d.StorePath] || groups[c.StorePath].mentions[hashPart(d.StorePath)] {
-				deps[i] = append(deps[i], j)
-			}
-		}
-	}
-	for i := range cs {
-		if len(deps[i]) == 0 {
-			continue
-		}
-		if root := firstRoot(i, deps, cs); root >= 0 {
-			cs[i].ConsequenceOf = cs[root].StorePath
-			cs[i].Causes = append([]string{CauseConsequence}, cs[i].Causes...)
-		}
-	}
 }
 
 // firstRoot is the sorted-first culprit without dependencies reachable from

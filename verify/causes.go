@@ -102,8 +102,21 @@ func addAll(set map[string]bool, cs []string) {
 // a short excerpt of the difference. whole says the samples are the whole
 // files (needed to recognise a reordering).
 func inferContent(a, b []byte, whole bool) ([]string, string) {
+	return inferContentDepth(a, b, whole, 0)
+}
+
+// inferContentDepth looks inside one container (gzip, zip) at most: depth
+// counts the containers opened, so a gzip quine ends.
+func inferContentDepth(a, b []byte, whole bool, depth int) ([]string, string) {
 	if whole && sameLinesReordered(a, b) {
 		return []string{CauseOrder}, "the same lines in a different order"
+	}
+	if depth == 0 {
+		if cs, ev, ok := inferFormat(a, b, whole, depth); ok {
+			return cs, ev
+		}
+	} else if isBinary(a) || isBinary(b) {
+		return inferBinary(a, b)
 	}
 	set := map[string]bool{}
 	best, evidence := "", ""
@@ -249,9 +262,14 @@ func isTokenByte(c byte) bool {
 var (
 	buildPathRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])(/build/|/tmp/nix-build-|/private/tmp/nix-build-|/tmp/tmp\.|/nix/var/nix/builds/)`)
 	dateRE      = regexp.MustCompile(`\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}:\d{2}|\d{4}\d{2}\d{2}T\d{6}|(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* +\d`)
-	epochRE     = regexp.MustCompile(`(^|[^0-9])1[0-9]{9}([0-9]{3})?([^0-9]|$)`)
-	hexRE       = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-	base64RE    = regexp.MustCompile(`^[A-Za-z0-9+/_-]+=*$`)
+	// epochRE is seconds since the epoch (2001-2286), or milli-, micro- or
+	// nanoseconds (date +%s%N).
+	epochRE = regexp.MustCompile(`(^|[^0-9])1[0-9]{9}([0-9]{3}){0,3}([^0-9]|$)`)
+	// hexBytesRE is bytes printed as hex groups, as od -x or xxd print them.
+	hexBytesRE = regexp.MustCompile(`^[0-9a-fA-F]{2,8}([ \t]+[0-9a-fA-F]{2,8})+$`)
+	numberRE   = regexp.MustCompile(`^[0-9]+$`)
+	hexRE      = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+	base64RE   = regexp.MustCompile(`^[A-Za-z0-9+/_-]+=*$`)
 )
 
 // classify names the cause that best explains one differing region.
@@ -264,6 +282,10 @@ func classify(r region) string {
 	case looksRandom(r.tokA) && looksRandom(r.tokB):
 		return CauseRandom
 	case randomSuffix(r.tokA, r.tokB):
+		return CauseRandom
+	case randomHexBytes(r.tokA) && randomHexBytes(r.tokB):
+		return CauseRandom
+	case randomNumbers(r.tokA, r.tokB):
 		return CauseRandom
 	}
 	return CauseContent
@@ -320,4 +342,27 @@ func entropy(b []byte) float64 {
 		}
 	}
 	return h
+}
+
+// randomHexBytes catches random bytes printed as hex groups (od -An -tx1
+// /dev/urandom prints "ca 64 1b 13 …"), which no single token shows.
+func randomHexBytes(tok []byte) bool {
+	tok = bytes.TrimSpace(tok)
+	if !hexBytesRE.Match(tok) {
+		return false
+	}
+	digits := bytes.Join(bytes.Fields(tok), nil)
+	return len(digits) >= 8 && entropy(digits) >= 2.5
+}
+
+// randomNumbers catches random numbers printed in decimal (od -tu4
+// /dev/urandom, $RANDOM$RANDOM): two numbers of six digits or more that
+// differ from their first digit or in length, unlike a counter or a size
+// that changed a little.
+func randomNumbers(a, b []byte) bool {
+	a, b = bytes.TrimSpace(a), bytes.TrimSpace(b)
+	if !numberRE.Match(a) || !numberRE.Match(b) || len(a) < 6 || len(b) < 6 {
+		return false
+	}
+	return len(a) != len(b) || a[0] != b[0]
 }

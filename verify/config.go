@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // configDiff is the outcome of comparing two image configs.
@@ -16,13 +17,70 @@ type configDiff struct {
 	// diff_ids follow from the layers and are explained there.
 	own bool
 	// created is true when a created date (the image's or a history
-	// entry's) differs.
+	// entry's) is a different instant on both sides.
 	created bool
+	// sameInstant is true when a created date is the same instant written
+	// two ways (1970-01-01T00:00:01Z, 1970-01-01T00:00:01+00:00).
+	sameInstant bool
+	// history is true when the history differs in length (an entry on one
+	// side only): a created date that follows is explained by it.
+	history bool
 }
 
 // createdNote explains a differing created date.
 const createdNote = `created differs: an image built with created = "now" (dockerTools) reads the clock; ` +
 	`use a fixed date or leave created at its default (1970-01-01T00:00:01Z)`
+
+// sameInstant reports whether two dates are the same moment: RFC 3339
+// allows Z or +00:00, and converters (skopeo to an OCI layout, Python's
+// isoformat) write one or the other.
+func sameInstant(a, b string) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	return errA == nil && errB == nil && ta.Equal(tb)
+}
+
+// configEvidence explains an own config difference: a clock date, a date
+// written two ways, a history that differs, or the first field.
+func configEvidence(cd *configDiff) string {
+	switch {
+	case cd.created:
+		return createdNote
+	case cd.history:
+		return historyNote(cd.diffs)
+	case cd.sameInstant && onlyDates(cd.diffs):
+		d := firstOwnConfigDiff(cd.diffs)
+		return fmt.Sprintf("config %s: the same instant written two ways (%q vs %q); the dates agree, the config's bytes do not", d.Field, d.A, d.B)
+	}
+	d := firstOwnConfigDiff(cd.diffs)
+	return "config " + d.Field + ": " + quoteShort([]byte(d.A)) + " vs " + quoteShort([]byte(d.B))
+}
+
+func onlyDates(ds []Difference) bool {
+	for _, d := range ds {
+		if d.Field != "created" && !(strings.HasPrefix(d.Field, "history[") && strings.HasSuffix(d.Field, ".created")) &&
+			!strings.HasPrefix(d.Field, "rootfs.diff_ids") {
+			return false
+		}
+	}
+	return true
+}
+
+// historyNote says how the history differs: its length, or the first entry
+// field that is not a date.
+func historyNote(ds []Difference) string {
+	for _, d := range ds {
+		if strings.HasPrefix(d.Field, "history") && (d.A == "(absent)" || d.B == "(absent)") {
+			entry, _, _ := strings.Cut(d.Field, "]")
+			side := "B"
+			if d.A == "(absent)" {
+				side = "A"
+			}
+			return fmt.Sprintf("the history differs: image %s has no %s]; created follows the history, the clock is not the cause", side, entry)
+		}
+	}
+	return "the history differs"
+}
 
 // diffConfigs compares every field of two raw image configs.
 func diffConfigs(rawA, rawB []byte) (*configDiff, error) {
@@ -35,6 +93,7 @@ func diffConfigs(rawA, rawB []byte) (*configDiff, error) {
 		return nil, fmt.Errorf("image B config: %w", err)
 	}
 	cd := &configDiff{}
+	topCreated := false
 	for _, k := range unionKeys(fa, fb) {
 		va, oka := fa[k]
 		vb, okb := fb[k]
@@ -51,10 +110,22 @@ func diffConfigs(rawA, rawB []byte) (*configDiff, error) {
 		if !strings.HasPrefix(k, "rootfs.diff_ids") {
 			cd.own = true
 		}
-		if k == "created" || strings.HasPrefix(k, "history[") && strings.HasSuffix(k, ".created") {
-			cd.created = true
+		isDate := k == "created" || strings.HasPrefix(k, "history[") && strings.HasSuffix(k, ".created")
+		switch {
+		case isDate && oka && okb && sameInstant(va, vb):
+			cd.sameInstant = true
+		case k == "created" && oka && okb:
+			topCreated = true
+		case isDate && oka && okb:
+			cd.created = true // an entry both have, dated differently
+		case strings.HasPrefix(k, "history") && (!oka || !okb):
+			cd.history = true
 		}
 	}
+	// The image's created follows its last history entry (dockerTools,
+	// nix2container): with entries added or removed and no common entry
+	// dated differently, the history is the cause, not the clock.
+	cd.created = cd.created || topCreated && !cd.history
 	sortConfigDiffs(cd.diffs)
 	return cd, nil
 }

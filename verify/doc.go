@@ -17,8 +17,11 @@
 //     /nix/store/<hash>-<name> store path, that to its deriver, grouped into
 //     culprits with the likely causes (per file and per culprit) and the
 //     command that confirms them;
-//     store paths that differ only because they embed or depend on another
-//     culprit are consequences, listed after the root causes.
+//     store paths that differ only because they embed, depend on or copy
+//     another culprit are consequences (consequence.go), listed after the
+//     root causes; causes are recognised inside gzip, zip and binaries
+//     (formats.go). Text and Markdown summarize the differences by root
+//     cause (summary.go).
 //
 // The result is a Report (report.go, schema nixdock.dev/report/v1,
 // documented in docs/report.md), rendered as text, JSON or Markdown

@@ -74,7 +74,7 @@ func TestConfirmedFirstLine(t *testing.T) {
 	for _, want := range []string{
 		"1. " + appPath + "  [timestamp, random, order, build-path, mode, owner] confirmed by Nix\n",
 		"2. " + imgPath + "  [config, timestamp]\n",
-		"3. " + sumPath + "  [consequence, random] refuted by Nix\n",
+		"3. " + sumPath + "  [consequence of " + appPath + "] refuted by Nix\n",
 		"     confirmed by nix-build --check A\n", "     refuted by nix-build --check C\n",
 	} {
 		if !strings.Contains(txt.String(), want) {

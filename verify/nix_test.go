@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -75,14 +76,14 @@ func storePathNamed(t *testing.T, rec *build.Record, suffix string) build.PathIn
 func TestUnreproducibleImages(t *testing.T) {
 	cases := []struct {
 		attr, root, cause string
-		consequence       string // a store path reported as a consequence
+		consequences      []string // store paths reported as consequences
 	}{
 		{attr: "date", root: "-stamp-1.0", cause: verify.CauseTimestamp},
 		{attr: "random", root: "-salt-1.0", cause: verify.CauseRandom},
 		{attr: "order", root: "-listing-1.0", cause: verify.CauseOrder},
 		{attr: "buildPath", root: "-compiler-1.0", cause: verify.CauseBuildPath},
 		{attr: "createdNow", root: "(image)", cause: verify.CauseConfig},
-		{attr: "consequence", root: "-stamp-1.0", cause: verify.CauseTimestamp, consequence: "-stamp-checksum-1.0"},
+		{attr: "consequence", root: "-stamp-1.0", cause: verify.CauseTimestamp, consequences: []string{"-stamp-checksum-1.0", "-stamp-copy-1.0"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.attr, func(t *testing.T) {
@@ -97,13 +98,14 @@ func TestUnreproducibleImages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkCulprits(t, rep, want, tc.cause, tc.consequence, a.Record)
+			checkCulprits(t, rep, want, tc.cause, tc.consequences, a.Record)
 			if !strings.Contains(rep.Verdict, want.Path) {
 				t.Errorf("verdict %q does not name %s", rep.Verdict, want.Path)
 			}
 
 			// The same images without records: the diff alone still names
-			// the store path (and finds consequences by what they embed).
+			// the store path (and finds consequences by what they embed, and
+			// the copy by its files, identical to stamp's pair for pair).
 			rep, err = verify.Images(context.Background(), a.Image, b.Image, verify.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -113,12 +115,12 @@ func TestUnreproducibleImages(t *testing.T) {
 			} else {
 				want.Deriver = ""
 			}
-			checkCulprits(t, rep, want, tc.cause, tc.consequence, a.Record)
+			checkCulprits(t, rep, want, tc.cause, tc.consequences, a.Record)
 		})
 	}
 }
 
-func checkCulprits(t *testing.T, rep *verify.Report, want build.PathInfo, cause, consequence string, rec *build.Record) {
+func checkCulprits(t *testing.T, rep *verify.Report, want build.PathInfo, cause string, consequences []string, rec *build.Record) {
 	t.Helper()
 	if rep.Reproducible {
 		t.Fatalf("report says reproducible: %s", rep.Verdict)
@@ -147,15 +149,25 @@ func checkCulprits(t *testing.T, rep *verify.Report, want build.PathInfo, cause,
 	if got.Hint == "" || (got.DrvPath != "" && !strings.Contains(got.Hint, got.DrvPath)) {
 		t.Errorf("hint %q does not name the deriver %s", got.Hint, got.DrvPath)
 	}
-	if consequence == "" {
-		if len(cons) != 0 {
-			t.Errorf("unexpected consequences: %+v", cons)
-		}
+	if len(cons) != len(consequences) {
+		t.Errorf("consequences %+v, want %v", cons, consequences)
 		return
 	}
-	wantCons := storePathNamed(t, rec, consequence)
-	if len(cons) != 1 || cons[0].StorePath != wantCons.Path || cons[0].ConsequenceOf != want.Path {
-		t.Errorf("want %s as a consequence of %s, got %+v", wantCons.Path, want.Path, cons)
+	for _, name := range consequences {
+		wantCons := storePathNamed(t, rec, name)
+		found := false
+		for _, c := range cons {
+			found = found || c.StorePath == wantCons.Path && c.ConsequenceOf == want.Path
+		}
+		if !found {
+			t.Errorf("want %s as a consequence of %s, got %+v", wantCons.Path, want.Path, cons)
+		}
+	}
+	if len(consequences) == 0 {
+		return
+	}
+	if !strings.Contains(rep.Verdict, fmt.Sprintf("; %d consequence(s)", len(consequences))) {
+		t.Errorf("verdict %q does not count %d consequences", rep.Verdict, len(consequences))
 	}
 	if rep.Culprits[len(rep.Culprits)-1].Root() {
 		t.Errorf("consequences must come after root causes: %+v", rep.Culprits)

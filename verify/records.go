@@ -206,7 +206,7 @@ func compareRecordDigests(recs []*build.Record, groups [][]int) digestCmp {
 		return vs
 	}
 	add := func(name string, compared bool, vs []string) {
-		dc := DigestComparison{Name: name, Same: true, Compared: compared, Values: vs}
+		dc := DigestComparison{Name: name, Same: compared, Compared: compared, Values: vs}
 		for _, v := range vs {
 			if compared {
 				dc.Same = dc.Same && v == vs[0]
@@ -216,7 +216,7 @@ func compareRecordDigests(recs []*build.Record, groups [][]int) digestCmp {
 			dc.Note = "builders used different compressors: " + strings.Join(values(compressorName), ", ")
 			c.note = "compressed digests not compared: different compressors"
 		}
-		if !dc.Same {
+		if compared && !dc.Same {
 			c.names = append(c.names, name)
 		}
 		c.digests = append(c.digests, dc)
@@ -376,9 +376,9 @@ func storePathsOf(files []fileDiff) []string {
 func (rep *Report) compareImageDigests(a, b *image.Image) ([]string, error) {
 	var names []string
 	add := func(name, va, vb string, compared bool, note string) {
-		dc := DigestComparison{Name: name, Same: va == vb || !compared, Compared: compared, Values: []string{va, vb}, Note: note}
+		dc := DigestComparison{Name: name, Same: compared && va == vb, Compared: compared, Values: []string{va, vb}, Note: note}
 		rep.Digests = append(rep.Digests, dc)
-		if !dc.Same {
+		if compared && !dc.Same {
 			names = append(names, name)
 			rep.Differences = append(rep.Differences, Difference{Kind: "digest", Layer: -1, Field: name, A: va, B: vb})
 		}
@@ -421,14 +421,15 @@ func published(i *image.Image) bool {
 	return i.Form == image.FormRegistry || i.Form == image.FormOCILayout
 }
 
-// hashList summarizes a list of digests as one value: the sha256 of the
-// digests, one a line, and the count.
+// hashList summarizes a list of digests as one value: the count, and the
+// sha256 of the digests, one a line (worded so that it is not taken for
+// one layer's digest).
 func hashList(ds []string) string {
 	h := sha256.New()
 	for _, d := range ds {
 		h.Write([]byte(d + "\n"))
 	}
-	return fmt.Sprintf("sha256:%s (%d layers)", hex.EncodeToString(h.Sum(nil)), len(ds))
+	return fmt.Sprintf("%d layers, list sha256:%s", len(ds), hex.EncodeToString(h.Sum(nil)))
 }
 
 func stringsOf[T fmt.Stringer](xs []T) []string {

@@ -98,9 +98,15 @@ func (t *textWriter) writeInputs(in *Inputs, max int) {
 }
 
 func (t *textWriter) writeCulprit(n int, c Culprit) {
-	t.line("  %d. %s  [%s]%s", n, t.paint(ansiBold, culpritName(c)), t.paint(ansiYellow, strings.Join(c.Causes, ", ")), t.nixVerdict(c))
-	if c.ConsequenceOf != "" {
-		t.line("     consequence of %s", c.ConsequenceOf)
+	// A consequence's own causes are its root cause's, copied: it is
+	// labelled by what it follows from.
+	causes := strings.Join(c.Causes, ", ")
+	if !c.Root() {
+		causes = "consequence of " + c.ConsequenceOf
+	}
+	t.line("  %d. %s  [%s]%s", n, t.paint(ansiBold, culpritName(c)), t.paint(ansiYellow, causes), t.nixVerdict(c))
+	if c.ConsequenceWhy != "" {
+		t.line("     follows: %s", c.ConsequenceWhy)
 	}
 	if len(c.Builders) > 0 {
 		t.line("     differs on: %s", strings.Join(c.Builders, ", "))
@@ -117,7 +123,11 @@ func (t *textWriter) writeCulprit(n int, c Culprit) {
 			t.line("     %s … and %d more", label, len(c.FileDiffs)-5+c.MoreFiles)
 			break
 		}
-		t.line("     %s %s%s", label, f.Path, t.fileWhy(f))
+		why := t.fileWhy(f)
+		if !c.Root() && f.Evidence != "" {
+			why = painted(" " + escape.Text(f.Evidence))
+		}
+		t.line("     %s %s%s", label, f.Path, why)
 	}
 	if c.Evidence != "" && !fileEvidence(c) {
 		t.line("     why:    %s", c.Evidence)
@@ -210,17 +220,42 @@ func (t *textWriter) writeDetails(r *Report, max int) {
 	if len(r.Differences) == 0 {
 		return
 	}
+	items, digests, rest := summarize(r)
 	t.line("")
-	t.line("Differences (%d):", len(r.Differences)+r.Truncated)
-	for i, d := range r.Differences {
+	t.line("Differences (%d; one item per root cause, --json lists each):", len(r.Differences)+r.Truncated)
+	for _, it := range items {
+		t.writeItem(r, it, "  ")
+	}
+	if len(digests) > 0 {
+		t.line("  and the image digests that follow: %s", strings.Join(digests, ", "))
+	}
+	for i, d := range rest {
 		if max > 0 && i == max {
-			t.line("  … and %d more (--json lists them)", len(r.Differences)-max+r.Truncated)
+			t.line("  … and %d more (--json lists them)", len(rest)-max+r.Truncated)
 			return
 		}
 		t.line("  %s", differenceLine(d))
 	}
 	if r.Truncated > 0 {
 		t.line("  … and %d more, left out of the report", r.Truncated)
+	}
+}
+
+// writeItem writes a culprit's line of the Differences summary, and its
+// consequences under it.
+func (t *textWriter) writeItem(r *Report, it *diffItem, indent string) {
+	c := r.Culprits[it.culprit]
+	label := culpritName(c)
+	if !c.Root() {
+		label = "consequence " + label
+	}
+	on := ""
+	if len(c.Builders) > 0 {
+		on = " (" + strings.Join(c.Builders, ", ") + ")"
+	}
+	t.line("%s%s: %s%s", indent, label, it.describe(), on)
+	for _, sub := range it.subs {
+		t.writeItem(r, sub, indent+"  ")
 	}
 }
 
@@ -298,9 +333,6 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 func mdCulprit(c Culprit) string {
 	s := escape.Code(culpritName(c))
-	if c.ConsequenceOf != "" {
-		s += "<br>consequence of " + escape.Code(c.ConsequenceOf)
-	}
 	if len(c.Builders) > 0 {
 		s += "<br>differs on " + escape.Markdown(strings.Join(c.Builders, ", "))
 	}
@@ -331,6 +363,12 @@ func mdFiles(c Culprit) string {
 // shows it (the config's).
 func mdCauses(c Culprit) string {
 	s := escape.Markdown(strings.Join(c.Causes, ", "))
+	if !c.Root() {
+		s = "consequence of " + escape.Code(c.ConsequenceOf)
+		if c.ConsequenceWhy != "" {
+			s += ": " + escape.Markdown(c.ConsequenceWhy)
+		}
+	}
 	if c.Evidence != "" && !fileEvidence(c) {
 		s += "<br>" + escape.Markdown(escape.Cut(c.Evidence, 160))
 	}
@@ -341,8 +379,33 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 	if len(r.Differences) == 0 {
 		return
 	}
+	items, digests, rest := summarize(r)
 	p("")
-	p("<details><summary>%d differences</summary>", len(r.Differences)+r.Truncated)
+	p("<details><summary>%d differences (one item per root cause; the JSON report lists each)</summary>", len(r.Differences)+r.Truncated)
+	p("")
+	var item func(it *diffItem, indent string)
+	item = func(it *diffItem, indent string) {
+		c := r.Culprits[it.culprit]
+		label := escape.Code(culpritName(c))
+		if !c.Root() {
+			label = "consequence " + label
+		}
+		p("%s- %s: %s", indent, label, escape.Markdown(it.describe()))
+		for _, sub := range it.subs {
+			item(sub, indent+"  ")
+		}
+	}
+	for _, it := range items {
+		item(it, "")
+	}
+	if len(digests) > 0 {
+		p("- and the image digests that follow: %s", escape.Markdown(strings.Join(digests, ", ")))
+	}
+	if len(rest) == 0 {
+		p("")
+		p("</details>")
+		return
+	}
 	p("")
 	p("| Kind | Layer | Path | Field | A | B |")
 	p("| --- | --- | --- | --- | --- | --- |")
@@ -353,9 +416,9 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 		}
 		return " (" + escape.Markdown(d.Builder) + ")"
 	}
-	for i, d := range r.Differences {
+	for i, d := range rest {
 		if i == 100 {
-			p("| … | | %d more | | | |", len(r.Differences)-100+r.Truncated)
+			p("| … | | %d more | | | |", len(rest)-100+r.Truncated)
 			break
 		}
 		layer := ""

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -158,6 +159,10 @@ type Culprit struct {
 	// ConsequenceOf names the root-cause store path that this one embeds
 	// or depends on; empty for a root cause.
 	ConsequenceOf string `json:"consequenceOf,omitempty"`
+	// ConsequenceWhy says how the consequence follows from ConsequenceOf:
+	// a run-time reference, its store path in the bytes, copies of its
+	// differing files, or a rebuild Nix found reproducible.
+	ConsequenceWhy string `json:"consequenceWhy,omitempty"`
 	// Confirmed is set by nixdock reproduce once Nix has rebuilt the
 	// deriver: true when the rebuild differed too.
 	Confirmed *bool `json:"confirmed,omitempty"`
@@ -272,9 +277,8 @@ func inputsVerdict(a, b *build.Record, k int, diffs []InputDifference) string {
 func differsVerdict(rep *Report, digests []string) string {
 	var roots, cons []string
 	for _, c := range rep.Culprits {
-		label := fmt.Sprintf("%s (%s)", culpritName(c), strings.Join(c.Causes, ", "))
 		if c.Root() {
-			roots = append(roots, label)
+			roots = append(roots, verdictLabel(c))
 		} else {
 			cons = append(cons, culpritName(c))
 		}
@@ -301,10 +305,34 @@ func joinMax(items []string, n int) string {
 	return fmt.Sprintf("%s; and %d more", strings.Join(items[:n], "; "), len(items)-n)
 }
 
-// culpritName is how reports name a culprit.
+// culpritName is how reports name a culprit: its store path, or, for an
+// image without a record (no store path of its own), what differs in it.
 func culpritName(c Culprit) string {
-	if c.StorePath == "" {
-		return "(outside the Nix store)"
+	if c.StorePath != "" {
+		return c.StorePath
 	}
-	return c.StorePath
+	config := slices.Contains(c.Causes, CauseConfig)
+	switch {
+	case config && len(c.Files) == 0:
+		return "the image config"
+	case config:
+		return "the image config and files outside the Nix store"
+	}
+	return "files outside the Nix store"
+}
+
+// verdictLabel names a root cause and its causes for the verdict line; a
+// clock-read created date says so.
+func verdictLabel(c Culprit) string {
+	if c.Evidence == createdNote && len(c.Files) == 0 {
+		return culpritName(c) + ": its created date reads the clock (timestamp)"
+	}
+	causes := c.Causes
+	if c.StorePath == "" {
+		causes = slices.DeleteFunc(slices.Clone(causes), func(s string) bool { return s == CauseConfig })
+	}
+	if len(causes) == 0 {
+		return culpritName(c)
+	}
+	return fmt.Sprintf("%s (%s)", culpritName(c), strings.Join(causes, ", "))
 }

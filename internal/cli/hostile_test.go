@@ -74,7 +74,7 @@ func TestHostileDiffInActions(t *testing.T) {
 	if code != ExitDiffers {
 		t.Fatalf("diff exit %d, want %d", code, ExitDiffers)
 	}
-	if !strings.Contains(out, `config.Labels.a\n::error title=INJECTED::x`) {
+	if !strings.Contains(out, `config.Labels.\x1b]0;pwned\x07`) {
 		t.Errorf("the hostile label key is not shown escaped:\n%s", out)
 	}
 	escapetest.CheckText(t, "diff stdout", out)

@@ -8,8 +8,10 @@
 #   createdNow the image config's created = "now"
 #   dirOrder   a file list in readdir order of the build directory: the same
 #              on one filesystem, different under reproduce --disorderfs
-#   consequence  the date package plus a package that embeds its checksum:
-#                the checksum package is a consequence, the date one the culprit
+#   consequence  the date package plus a package that embeds its checksum
+#                and one that copies its file (no reference, no store path in
+#                the bytes, only a build-time input): the checksum and copy
+#                packages are consequences, the date one the culprit
 let
   lib = import ./lib.nix;
 
@@ -77,13 +79,23 @@ let
       sha256sum ${date}/share/stamp/build-info > $out/share/stamp.sha256
     '';
   };
+  # Copies the date package's file, as cp -r ${stamp}/share/stamp $out/...
+  # does: it differs only because the date package does.
+  copied = lib.mkPackage {
+    name = "stamp-copy-1.0";
+    script = ''
+      mkdir -p $out/share
+      cp -r ${date}/share/stamp $out/share/
+    '';
+  };
   both = lib.mkPackage {
     name = "stamp-bundle-1.0";
-    deps = [ date checksum ];
+    deps = [ date checksum copied ];
     script = ''
-      mkdir -p $out/bin
+      mkdir -p $out/bin $out/share
       printf '#!/bin/sh\ncat ${checksum}/share/stamp.sha256\n' > $out/bin/stamp-bundle
       chmod 0555 $out/bin/stamp-bundle
+      echo ${copied} > $out/share/stamp-copy-path
     '';
   };
 in
@@ -95,5 +107,5 @@ in
   createdNow = image "hello-now" base { created = "now"; config = { Env = [ "PATH=/bin" ]; }; };
   consequence = image "stamp-bundle" both { };
   dirOrder = image "dirlist" dirOrder { };
-  packages = { inherit date random order buildPath dirOrder checksum both base; };
+  packages = { inherit date random order buildPath dirOrder checksum copied both base; };
 }
