@@ -41,13 +41,86 @@ var standins = map[string]string{
 
 // TestPRCheckUnderAct runs the README's pull-request check (the reusable
 // workflow, called as users call it) under act on this machine: two
-// builders, verify, and an extra job that uploads a forged builder artifact.
-// It asserts from act's log (job results, step summaries, outputs) that
-// both builders ran the action from the workflow's commit, that verify
-// found them reproducible with one digest, that the forged artifact was
-// uploaded and never counted, and that the workflow's outputs reached the
-// caller.
+// builders, each in a fresh Nix store of its own, verify, and an extra job
+// that uploads a forged builder artifact. It asserts from act's log (job
+// results, step summaries, outputs) that both builders ran the action from
+// the workflow's commit, that verify found them reproducible with one
+// digest, that the forged artifact was uploaded and never counted, and
+// that the workflow's outputs reached the caller.
 func TestPRCheckUnderAct(t *testing.T) {
+	run := runPRCheck(t, "hello.nix", "image")
+	if run.err != nil {
+		t.Fatalf("act: %v\n%s", run.err, run.log.text())
+	}
+	log := run.log
+	// Every job ran and succeeded: source, both builders, verify, the
+	// forger and the report (publish is skipped: not a tag).
+	if n := log.results["success"]; n < 6 || len(log.results) != 1 {
+		t.Errorf("job results %v, want 6 successes and nothing else\n%s", log.results, log.text())
+	}
+	sums := log.allSummaries()
+	// The action ran from the workflow's own commit in each job that runs it.
+	want := "checkout-standin: nixdock/nixdock-action at " + run.sha + " into .nixdock-action"
+	if jobs := log.jobsSaying(want); len(jobs) != 3 {
+		t.Errorf("jobs %q say %q, want 3 (build A, build B, verify)\n%s", jobs, want, sums)
+	}
+	// Each builder built in its own store.
+	if len(run.stores) != 2 {
+		t.Errorf("the image was built in %d stores (%q), want 2", len(run.stores), run.stores)
+	}
+	// The forged artifact was uploaded, so verify could have seen it.
+	if !strings.Contains(log.raw, "uploaded nixdock-build-evil as artifact") {
+		t.Errorf("the forged artifact was not uploaded\n%s", log.text())
+	}
+	m := regexp.MustCompile(`workflow-outputs reproducible=(\S*) digest=(\S*)`).FindStringSubmatch(sums)
+	if m == nil || m[1] != "true" || !strings.HasPrefix(m[2], "sha256:") {
+		t.Fatalf("the caller saw outputs %q, want reproducible=true and a digest\n%s", m, sums)
+	}
+	// Both builders output that digest, and verify compared exactly two.
+	if n := strings.Count(log.raw, "built -f hello.nix -A image: "+m[2]); n != 2 {
+		t.Errorf("%d builders built %s, want 2\n%s", n, m[2], log.text())
+	}
+	if !strings.Contains(log.raw, "build A: record sha256") || !strings.Contains(log.raw, "build B: record sha256") {
+		t.Errorf("verify did not check both downloads against the builders' hashes\n%s", log.text())
+	}
+	if !strings.Contains(strings.Join(log.lines, "\n"), "::group::comparing 2 build records") {
+		t.Errorf("verify did not compare exactly 2 records\n%s", log.text())
+	}
+}
+
+// TestPRCheckUnderActUnreproducible runs the same check on an image with
+// random bytes in a file: the builders succeed, verify fails the run and
+// names the culprit store path in its summary, and the caller gets no
+// reproducible output.
+func TestPRCheckUnderActUnreproducible(t *testing.T) {
+	run := runPRCheck(t, "unreproducible.nix", "random")
+	log := run.log
+	if run.err == nil {
+		t.Fatalf("act succeeded on an unreproducible image\n%s", log.text())
+	}
+	verify := strings.Join(log.summaries[log.jobNamed("verify")], "\n")
+	if !strings.Contains(verify, "not reproducible") || !strings.Contains(verify, "-salt-1.0") {
+		t.Errorf("verify's summary does not say not reproducible, culprit salt-1.0:\n%s", verify)
+	}
+	if log.results["failure"] != 1 {
+		t.Errorf("job results %v, want exactly one failure (verify)\n%s", log.results, log.text())
+	}
+	if strings.Contains(log.allSummaries(), "workflow-outputs") {
+		t.Errorf("the report job ran after a failed verify\n%s", log.allSummaries())
+	}
+}
+
+// prCheckRun is one act run of testdata/caller/pr-check.yml.
+type prCheckRun struct {
+	err    error // act's exit
+	log    *actLog
+	sha    string   // the commit the action should be checked out at
+	stores []string // the chroot stores that hold a built image
+}
+
+// runPRCheck runs the pull-request check on FILE -A ATTR of testdata/nix.
+func runPRCheck(t *testing.T, file, attr string) *prCheckRun {
+	t.Helper()
 	act := findAct(t)
 	nixtest.Require(t)
 	// What the stand-ins and act use on the host.
@@ -55,8 +128,7 @@ func TestPRCheckUnderAct(t *testing.T) {
 		nixtest.RequireTool(t, tool)
 	}
 	root := repoRoot()
-	caller := callerRepo(t, root)
-
+	caller := callerRepo(t, root, file, attr)
 	args := []string{"pull_request",
 		"--workflows", filepath.Join(caller, ".github", "workflows", "pr-check.yml"),
 		"--eventpath", writeEvent(t),
@@ -90,6 +162,7 @@ func TestPRCheckUnderAct(t *testing.T) {
 		t.Fatal(err)
 	}
 	sha := workflowSHA(root)
+	storesDir := t.TempDir()
 	for _, kv := range []string{
 		// job.workflow_* do not exist in act: the runner provides them
 		// (see the source job of nixdock.yml).
@@ -98,6 +171,7 @@ func TestPRCheckUnderAct(t *testing.T) {
 		"STANDIN_CALLER_SRC=" + caller,
 		"STANDIN_NIXDOCK_SRC=" + root,
 		"STANDIN_GO=" + goBin,
+		"STANDIN_STORES=" + storesDir,
 		"GOCACHE=" + goEnv(t, "GOCACHE"),
 		"GOMODCACHE=" + goEnv(t, "GOMODCACHE"),
 		"GOPROXY=off",
@@ -111,55 +185,27 @@ func TestPRCheckUnderAct(t *testing.T) {
 	cmd := exec.CommandContext(ctx, act, args...)
 	cmd.Dir = caller
 	// act keeps its action cache and host workspaces under the cache home.
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
+	cache := t.TempDir()
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	runErr := cmd.Run()
 	t.Logf("act ran for %s", time.Since(start).Round(time.Second))
 	log := parseLog(t, stdout.Bytes())
-	if runErr != nil || t.Failed() {
-		t.Fatalf("act: %v\n%s\nstderr:\n%s", runErr, log.text(), tail(stderr.String(), 4000))
+	if runErr != nil {
+		runErr = fmt.Errorf("%w\nstderr:\n%s", runErr, tail(stderr.String(), 4000))
 	}
-
-	// Every job ran and succeeded: source, both builders, verify, the
-	// forger and the report (publish is skipped: not a tag).
-	if n := log.results["success"]; n < 6 || len(log.results) != 1 {
-		t.Errorf("job results %v, want 6 successes and nothing else\n%s", log.results, log.text())
-	}
-	var sums string
-	for _, s := range log.summaries {
-		sums += strings.Join(s, "\n") + "\n"
-	}
-	// The action ran from the workflow's own commit in each job that runs it.
-	want := "checkout-standin: nixdock/nixdock-action at " + sha + " into .nixdock-action"
-	var jobs []string
-	for job, s := range log.summaries {
-		if strings.Contains(strings.Join(s, "\n"), want) {
-			jobs = append(jobs, job)
+	// The install-nix stand-in's stores.
+	stores, _ := filepath.Glob(filepath.Join(storesDir, "*"))
+	var built []string
+	for _, st := range stores {
+		t.Cleanup(func() { nixtest.RemoveStore(st) })
+		if m, _ := filepath.Glob(filepath.Join(st, "nix", "store", "*.tar*")); len(m) > 0 {
+			built = append(built, st)
 		}
 	}
-	if len(jobs) != 3 {
-		t.Errorf("jobs %q say %q, want 3 (build A, build B, verify)\n%s", jobs, want, sums)
-	}
-	// The forged artifact was uploaded, so verify could have seen it.
-	if !strings.Contains(log.raw, "uploaded nixdock-build-evil as artifact") {
-		t.Errorf("the forged artifact was not uploaded\n%s", log.text())
-	}
-	m := regexp.MustCompile(`workflow-outputs reproducible=(\S*) digest=(\S*)`).FindStringSubmatch(sums)
-	if m == nil || m[1] != "true" || !strings.HasPrefix(m[2], "sha256:") {
-		t.Fatalf("the caller saw outputs %q, want reproducible=true and a digest\n%s", m, sums)
-	}
-	// Both builders output that digest, and verify compared exactly two.
-	if n := strings.Count(log.raw, "built -f hello.nix -A image: "+m[2]); n != 2 {
-		t.Errorf("%d builders built %s, want 2\n%s", n, m[2], log.text())
-	}
-	if !strings.Contains(log.raw, "build A: record sha256") || !strings.Contains(log.raw, "build B: record sha256") {
-		t.Errorf("verify did not check both downloads against the builders' hashes\n%s", log.text())
-	}
-	if !strings.Contains(strings.Join(log.lines, "\n"), "::group::comparing 2 build records") {
-		t.Errorf("verify did not compare exactly 2 records\n%s", log.text())
-	}
+	return &prCheckRun{err: runErr, log: log, sha: sha, stores: built}
 }
 
 // findAct is act on the PATH or in ~/go/bin (scripts/setup test installs
@@ -189,7 +235,7 @@ func isFile(p string) bool {
 // callerRepo is a user's repository: the test image's Nix files and the
 // pull-request workflow, committed, with a GitHub origin (act takes the
 // repository's name from it).
-func callerRepo(t *testing.T, root string) string {
+func callerRepo(t *testing.T, root, file, attr string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "app")
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "testdata", "nix"))); err != nil {
@@ -202,6 +248,7 @@ func callerRepo(t *testing.T, root string) string {
 	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	wf = bytes.ReplaceAll(bytes.ReplaceAll(wf, []byte("file: hello.nix"), []byte("file: "+file)), []byte("attr: image"), []byte("attr: "+attr))
 	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "pr-check.yml"), wf, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -368,6 +415,37 @@ func parseLog(t *testing.T, out []byte) *actLog {
 	}
 	l.raw = raw.String()
 	return l
+}
+
+func (l *actLog) allSummaries() string {
+	var b strings.Builder
+	for _, s := range l.summaries {
+		b.WriteString(strings.Join(s, "\n") + "\n")
+	}
+	return b.String()
+}
+
+// jobsSaying are the jobs whose summaries contain s.
+func (l *actLog) jobsSaying(s string) []string {
+	var jobs []string
+	for job, sums := range l.summaries {
+		if strings.Contains(strings.Join(sums, "\n"), s) {
+			jobs = append(jobs, job)
+		}
+	}
+	sort.Strings(jobs)
+	return jobs
+}
+
+// jobNamed is the job whose name ends in "/"+name (act names the jobs of a
+// called workflow CALLER-WORKFLOW/JOB/NAME).
+func (l *actLog) jobNamed(name string) string {
+	for job := range l.summaries {
+		if strings.HasSuffix(strings.TrimSpace(job), "/"+name) {
+			return job
+		}
+	}
+	return ""
 }
 
 func (l *actLog) text() string { return tail(strings.Join(l.lines, "\n"), 12000) }
