@@ -1,0 +1,458 @@
+package acttest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"gopkg.in/yaml.v3"
+)
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// standins are the local stand-ins (testdata/standins/DIR) for the actions
+// GitHub hosts. act would clone them from GitHub and run their JavaScript;
+// the test runs offline, so each is replaced by a small composite action
+// doing the same job here (see each action.yml): every reference to them in
+// the workflows, whatever its pinned commit, maps to the stand-in.
+var standins = map[string]string{
+	"actions/checkout":          "checkout",
+	"actions/setup-go":          "setup-go",
+	"actions/upload-artifact":   "upload-artifact",
+	"actions/download-artifact": "download-artifact",
+	"cachix/install-nix-action": "install-nix",
+}
+
+// TestPRCheckUnderAct runs the README's pull-request check (the reusable
+// workflow, called as users call it) under act on this machine: two
+// builders, each in a fresh Nix store of its own, verify, and an extra job
+// that uploads a forged builder artifact. It asserts from act's log (job
+// results, step summaries, outputs) that both builders ran the action from
+// the workflow's commit, that verify found them reproducible with one
+// digest, that the forged artifact was uploaded and never counted, and
+// that the workflow's outputs reached the caller.
+func TestPRCheckUnderAct(t *testing.T) {
+	run := runPRCheck(t, "hello.nix", "image")
+	if run.err != nil {
+		t.Fatalf("act: %v\n%s", run.err, run.log.text())
+	}
+	log := run.log
+	// Every job ran and succeeded: source, both builders, verify, the
+	// forger and the report (publish is skipped: not a tag).
+	if n := log.results["success"]; n < 6 || len(log.results) != 1 {
+		t.Errorf("job results %v, want 6 successes and nothing else\n%s", log.results, log.text())
+	}
+	sums := log.allSummaries()
+	// The action ran from the workflow's own commit in each job that runs it.
+	want := "checkout-standin: nixdock/nixdock-action at " + run.sha + " into .nixdock-action"
+	if jobs := log.jobsSaying(want); len(jobs) != 3 {
+		t.Errorf("jobs %q say %q, want 3 (build A, build B, verify)\n%s", jobs, want, sums)
+	}
+	// Each builder built in its own store.
+	if len(run.stores) != 2 {
+		t.Errorf("the image was built in %d stores (%q), want 2", len(run.stores), run.stores)
+	}
+	// The forged artifact was uploaded, so verify could have seen it.
+	if !strings.Contains(log.raw, "uploaded nixdock-build-evil as artifact") {
+		t.Errorf("the forged artifact was not uploaded\n%s", log.text())
+	}
+	m := regexp.MustCompile(`workflow-outputs reproducible=(\S*) digest=(\S*)`).FindStringSubmatch(sums)
+	if m == nil || m[1] != "true" || !strings.HasPrefix(m[2], "sha256:") {
+		t.Fatalf("the caller saw outputs %q, want reproducible=true and a digest\n%s", m, sums)
+	}
+	// Both builders output that digest, and verify compared exactly two.
+	if n := strings.Count(log.raw, "built -f hello.nix -A image: "+m[2]); n != 2 {
+		t.Errorf("%d builders built %s, want 2\n%s", n, m[2], log.text())
+	}
+	if !strings.Contains(log.raw, "build A: record sha256") || !strings.Contains(log.raw, "build B: record sha256") {
+		t.Errorf("verify did not check both downloads against the builders' hashes\n%s", log.text())
+	}
+	if !strings.Contains(strings.Join(log.lines, "\n"), "::group::comparing 2 build records") {
+		t.Errorf("verify did not compare exactly 2 records\n%s", log.text())
+	}
+}
+
+// TestPRCheckUnderActUnreproducible runs the same check on an image with
+// random bytes in a file: the builders succeed, verify fails the run and
+// names the culprit store path in its summary, and the caller gets no
+// reproducible output.
+func TestPRCheckUnderActUnreproducible(t *testing.T) {
+	run := runPRCheck(t, "unreproducible.nix", "random")
+	log := run.log
+	if run.err == nil {
+		t.Fatalf("act succeeded on an unreproducible image\n%s", log.text())
+	}
+	verify := strings.Join(log.summaries[log.jobNamed("verify")], "\n")
+	if !strings.Contains(verify, "not reproducible") || !strings.Contains(verify, "-salt-1.0") {
+		t.Errorf("verify's summary does not say not reproducible, culprit salt-1.0:\n%s", verify)
+	}
+	if log.results["failure"] != 1 {
+		t.Errorf("job results %v, want exactly one failure (verify)\n%s", log.results, log.text())
+	}
+	if strings.Contains(log.allSummaries(), "workflow-outputs") {
+		t.Errorf("the report job ran after a failed verify\n%s", log.allSummaries())
+	}
+}
+
+// prCheckRun is one act run of testdata/caller/pr-check.yml.
+type prCheckRun struct {
+	err    error // act's exit
+	log    *actLog
+	sha    string   // the commit the action should be checked out at
+	stores []string // the chroot stores that hold a built image
+}
+
+// runPRCheck runs the pull-request check on FILE -A ATTR of testdata/nix.
+func runPRCheck(t *testing.T, file, attr string) *prCheckRun {
+	t.Helper()
+	act := findAct(t)
+	nixtest.Require(t)
+	// What the stand-ins and act use on the host.
+	for _, tool := range []string{"git", "curl", "jq", "zip", "unzip", "sha256sum"} {
+		nixtest.RequireTool(t, tool)
+	}
+	root := repoRoot()
+	caller := callerRepo(t, root, file, attr)
+	args := []string{"pull_request",
+		"--workflows", filepath.Join(caller, ".github", "workflows", "pr-check.yml"),
+		"--eventpath", writeEvent(t),
+		"--json", "--action-offline-mode", "--pull=false",
+		// Only act's artifact server listens, on loopback; no cache server.
+		"--no-cache-server",
+		"--artifact-server-addr", "127.0.0.1",
+		"--artifact-server-port", freePort(t),
+		"--artifact-server-path", t.TempDir(),
+		"--local-repository", "nixdock/nixdock-action@v1=" + root,
+	}
+	for _, label := range runnerLabels(t, root) {
+		args = append(args, "-P", label+"=-self-hosted")
+	}
+	refs := actionRefs(t, filepath.Join(root, "action.yml"), filepath.Join(root, ".github", "workflows", "nixdock.yml"),
+		filepath.Join(caller, ".github", "workflows", "pr-check.yml"))
+	for _, ref := range refs {
+		name, _, _ := strings.Cut(ref, "@")
+		dir, ok := standins[name]
+		if !ok {
+			t.Fatalf("no stand-in for %s: add one to testdata/standins", ref)
+		}
+		abs, err := filepath.Abs(filepath.Join("testdata", "standins", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--local-repository", ref+"="+abs)
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := workflowSHA(root)
+	storesDir := t.TempDir()
+	for _, kv := range []string{
+		// job.workflow_* do not exist in act: the runner provides them
+		// (see the source job of nixdock.yml).
+		"NIXDOCK_WORKFLOW_REPOSITORY=nixdock/nixdock-action",
+		"NIXDOCK_WORKFLOW_SHA=" + sha,
+		"STANDIN_CALLER_SRC=" + caller,
+		"STANDIN_NIXDOCK_SRC=" + root,
+		"STANDIN_GO=" + goBin,
+		"STANDIN_STORES=" + storesDir,
+		"GOCACHE=" + goEnv(t, "GOCACHE"),
+		"GOMODCACHE=" + goEnv(t, "GOMODCACHE"),
+		"GOPROXY=off",
+		"GOTOOLCHAIN=local",
+	} {
+		args = append(args, "--env", kv)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, act, args...)
+	cmd.Dir = caller
+	// act keeps its action cache and host workspaces under the cache home.
+	cache := t.TempDir()
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	runErr := cmd.Run()
+	t.Logf("act ran for %s", time.Since(start).Round(time.Second))
+	log := parseLog(t, stdout.Bytes())
+	if runErr != nil {
+		runErr = fmt.Errorf("%w\nstderr:\n%s", runErr, tail(stderr.String(), 4000))
+	}
+	// The install-nix stand-in's stores.
+	stores, _ := filepath.Glob(filepath.Join(storesDir, "*"))
+	var built []string
+	for _, st := range stores {
+		t.Cleanup(func() { nixtest.RemoveStore(st) })
+		if m, _ := filepath.Glob(filepath.Join(st, "nix", "store", "*.tar*")); len(m) > 0 {
+			built = append(built, st)
+		}
+	}
+	return &prCheckRun{err: runErr, log: log, sha: sha, stores: built}
+}
+
+// findAct is act on the PATH or in ~/go/bin (scripts/setup test installs
+// it). Under NIXDOCK_REQUIRE_TOOLS=1 a missing act fails the test.
+func findAct(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("act"); err == nil {
+		return p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if p := filepath.Join(home, "go", "bin", "act"); isFile(p) {
+			return p
+		}
+	}
+	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
+		t.Fatal("act is not installed, and NIXDOCK_REQUIRE_TOOLS=1: run scripts/setup test")
+	}
+	t.Skip("act is not installed: run scripts/setup test")
+	return ""
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// callerRepo is a user's repository: the test image's Nix files and the
+// pull-request workflow, committed, with a GitHub origin (act takes the
+// repository's name from it).
+func callerRepo(t *testing.T, root, file, attr string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "app")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "testdata", "nix"))); err != nil {
+		t.Fatal(err)
+	}
+	wf, err := os.ReadFile(filepath.Join("testdata", "caller", "pr-check.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wf = bytes.ReplaceAll(bytes.ReplaceAll(wf, []byte("file: hello.nix"), []byte("file: "+file)), []byte("attr: image"), []byte("attr: "+attr))
+	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "pr-check.yml"), wf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"remote", "add", "origin", "https://github.com/example/app.git"},
+		{"add", "-A"},
+		{"-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "app"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return dir
+}
+
+func writeEvent(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "event.json")
+	ev := `{"number": 1, "pull_request": {"number": 1, "head": {"ref": "feature"}, "base": {"ref": "main"}}}`
+	if err := os.WriteFile(p, []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// workflowSHA is the commit under test (the stand-in copies the working
+// tree, so uncommitted changes are tested too).
+func workflowSHA(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+	if s := strings.TrimSpace(string(out)); err == nil && len(s) == 40 {
+		return s
+	}
+	return strings.Repeat("0", 40)
+}
+
+// runnerLabels are the labels the reusable workflow runs on: the literal
+// runs-on values and the default runners input.
+func runnerLabels(t *testing.T, root string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "nixdock.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		On struct {
+			WorkflowCall struct {
+				Inputs map[string]struct{ Default string }
+			} `yaml:"workflow_call"`
+		} `yaml:"on"`
+		Jobs map[string]struct {
+			RunsOn string `yaml:"runs-on"`
+		}
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	var runners []string
+	if err := json.Unmarshal([]byte(wf.On.WorkflowCall.Inputs["runners"].Default), &runners); err != nil || len(runners) != 2 {
+		t.Fatalf("default runners %q: want a JSON list of two (%v)", wf.On.WorkflowCall.Inputs["runners"].Default, err)
+	}
+	for _, r := range runners {
+		set[r] = true
+	}
+	for _, j := range wf.Jobs {
+		if !strings.Contains(j.RunsOn, "${{") {
+			set[j.RunsOn] = true
+		}
+	}
+	var labels []string
+	for l := range set {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	return labels
+}
+
+// actionRefs are the remote actions (OWNER/NAME@REF) the files use, besides
+// this project's own.
+func actionRefs(t *testing.T, files ...string) []string {
+	t.Helper()
+	set := map[string]bool{}
+	re := regexp.MustCompile(`(?m)^\s*(?:-\s+)?uses:\s*([^\s#]+)`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(data), -1) {
+			if u := m[1]; !strings.HasPrefix(u, "./") && !strings.HasPrefix(u, "nixdock/nixdock-action") {
+				set[u] = true
+			}
+		}
+	}
+	var refs []string
+	for r := range set {
+		refs = append(refs, r)
+	}
+	sort.Strings(refs)
+	if len(refs) < 4 {
+		t.Fatalf("found only %q", refs)
+	}
+	return refs
+}
+
+// actLog is what act's --json log says.
+type actLog struct {
+	results   map[string]int      // job result -> jobs
+	summaries map[string][]string // job -> the step summaries act showed
+	raw       string              // the steps' output
+	lines     []string
+}
+
+func parseLog(t *testing.T, out []byte) *actLog {
+	t.Helper()
+	l := &actLog{results: map[string]int{}, summaries: map[string][]string{}}
+	var raw strings.Builder
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var e struct {
+			Job       string `json:"job"`
+			Msg       string `json:"msg"`
+			Command   string `json:"command"`
+			Content   string `json:"content"`
+			JobResult string `json:"jobResult"`
+			RawOutput bool   `json:"raw_output"`
+		}
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			l.lines = append(l.lines, sc.Text())
+			continue
+		}
+		l.lines = append(l.lines, e.Job+": "+strings.TrimRight(e.Msg, "\n"))
+		switch {
+		case e.JobResult != "":
+			l.results[e.JobResult]++
+		case e.Command == "summary":
+			l.summaries[e.Job] = append(l.summaries[e.Job], e.Content)
+		case e.RawOutput:
+			raw.WriteString(e.Msg)
+		}
+	}
+	l.raw = raw.String()
+	return l
+}
+
+func (l *actLog) allSummaries() string {
+	var b strings.Builder
+	for _, s := range l.summaries {
+		b.WriteString(strings.Join(s, "\n") + "\n")
+	}
+	return b.String()
+}
+
+// jobsSaying are the jobs whose summaries contain s.
+func (l *actLog) jobsSaying(s string) []string {
+	var jobs []string
+	for job, sums := range l.summaries {
+		if strings.Contains(strings.Join(sums, "\n"), s) {
+			jobs = append(jobs, job)
+		}
+	}
+	sort.Strings(jobs)
+	return jobs
+}
+
+// jobNamed is the job whose name ends in "/"+name (act names the jobs of a
+// called workflow CALLER-WORKFLOW/JOB/NAME).
+func (l *actLog) jobNamed(name string) string {
+	for job := range l.summaries {
+		if strings.HasSuffix(strings.TrimSpace(job), "/"+name) {
+			return job
+		}
+	}
+	return ""
+}
+
+func (l *actLog) text() string { return tail(strings.Join(l.lines, "\n"), 12000) }
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "...\n" + s[len(s)-n:]
+}
