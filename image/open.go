@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 
 	"github.com/nixdock/nixdock-action/internal/childenv"
 )
@@ -187,9 +188,38 @@ func openRemote(ctx context.Context, ref name.Reference, opts Options) (*Image, 
 	return &Image{Image: img, Form: FormRegistry, Source: ref.String()}, nil
 }
 
+// ErrStoreNeeded marks a stream script whose store paths are not on this
+// machine: it comes from a chroot store that was not given.
+var ErrStoreNeeded = errors.New("the image's store is needed")
+
+// storeRootFor is the chroot store root src is read against: the store it
+// lies in (a path under ROOT/nix/store), else opts.StoreRoot. An image is
+// never resolved through another image's store: a root given for a file
+// that lies in a different store is an error.
+func storeRootFor(src string, opts Options) (string, error) {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return "", err
+	}
+	derived := storepath.RootOf(abs)
+	given := filepath.Clean(opts.StoreRoot)
+	switch {
+	case derived == "":
+		return opts.StoreRoot, nil
+	case opts.StoreRoot != "" && derived != given:
+		return "", fmt.Errorf("%s lies in the Nix store under %s, but the store under %s was given for it: each image is read against its own store", src, derived, given)
+	}
+	return derived, nil
+}
+
 // openFile opens a docker-archive in place, or spools a compressed archive or
 // a stream script's output to an unlinked temporary file first.
 func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*Image, error) {
+	root, err := storeRootFor(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.StoreRoot = root
 	f, err := os.Open(src)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", src, err)
@@ -237,6 +267,40 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 		return nil, err
 	}
 	return &Image{Image: img, Form: form, Source: src, close: spooled.Close}, nil
+}
+
+// missingStorePath is the first store path that script names (in its
+// first MiB: the #! interpreter, the closure it packs) which is missing
+// from the store it runs against, else "".
+func missingStorePath(script, root string) string {
+	f, err := os.Open(script)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	text := string(head)
+	for {
+		i := strings.Index(text, storepath.Dir+"/")
+		if i < 0 {
+			return ""
+		}
+		text = text[i:]
+		if sp := storepath.Of(cutName(text)); sp != "" {
+			if _, err := os.Lstat(filepath.Join(root, sp)); err != nil {
+				return sp
+			}
+		}
+		text = text[len(storepath.Dir)+1:]
+	}
+}
+
+// cutName cuts s at the first character that cannot be in a store path.
+func cutName(s string) string {
+	if i := strings.IndexAny(s, " \t\n\"'`;:()<>|&$"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // startsWithBrace reports whether head is a JSON object's start.
@@ -296,6 +360,10 @@ func runStream(ctx context.Context, script string, opts Options) (*os.File, erro
 		tmp.Close()
 		if out.exceeded {
 			return nil, fmt.Errorf("%w %s: its output is %v", ErrBadArchive, script, errSpoolLimit{out.max})
+		}
+		if missing := missingStorePath(script, opts.StoreRoot); missing != "" {
+			return nil, fmt.Errorf("%w: stream script %s needs %s, which is not in the Nix store it ran against: the script comes from another store; give that store's root",
+				ErrStoreNeeded, script, missing)
 		}
 		return nil, fmt.Errorf("running stream script %s: %w", script, err)
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 
 	"github.com/nixdock/nixdock-action/build"
@@ -16,7 +15,8 @@ func init() { register(newDiffCmd) }
 type diffFlags struct {
 	report  reportFlags
 	records []string
-	store   string
+	stores  []string
+	options []string
 	noNix   bool
 }
 
@@ -43,7 +43,8 @@ Exit codes: 0 identical, 1 differ, 2 usage, 3 failure.`,
 	}
 	f.report.bind(cmd)
 	cmd.Flags().StringArrayVar(&f.records, "record", nil, "build record of each image, to name derivers (repeatable, in order)")
-	cmd.Flags().StringVar(&f.store, "store", "", "chroot Nix store whose paths stream scripts refer to, and that Nix is asked about")
+	cmd.Flags().StringArrayVar(&f.stores, "store", nil, "chroot Nix store of the images (once for both, or once per image in order); a file under ROOT/nix/store is read against ROOT by itself")
+	cmd.Flags().StringArrayVar(&f.options, "nix-option", nil, "NAME=VALUE passed to Nix as --option (repeatable); substituters are off unless given")
 	cmd.Flags().BoolVar(&f.noNix, "no-nix", false, "do not ask Nix for the derivers of culprit store paths")
 	return cmd
 }
@@ -63,16 +64,34 @@ func (a *app) runDiff(ctx context.Context, args []string, f diffFlags) error {
 		}
 		opts.Records = append(opts.Records, r)
 	}
-	if _, err := exec.LookPath("nix"); err == nil && !f.noNix {
-		opts.Nix = &build.Nix{Store: f.store}
+	if len(f.stores) > 2 {
+		return usageError("--store given %d times: give it once, or once per image", len(f.stores))
 	}
-	root := build.StoreRoot(f.store)
+	stores := [2]string{}
+	for i := range stores {
+		if len(f.stores) > 0 {
+			stores[i] = f.stores[min(i, len(f.stores)-1)]
+		}
+	}
+	if _, err := exec.LookPath("nix"); err == nil && !f.noNix {
+		// Nix is asked only about the local store it is given, never a
+		// substituter (the store paths of a diff are all local).
+		nixOpts := []build.NixOption{{Name: "substituters", Value: ""}}
+		for _, o := range f.options {
+			opt, err := build.ParseNixOption(o)
+			if err != nil {
+				return usageError("--nix-option %s", err)
+			}
+			nixOpts = append(nixOpts, opt)
+		}
+		opts.Nix = &build.Nix{Store: stores[0], Options: nixOpts}
+	}
 	var imgs [2]*image.Image
 	for i, src := range args {
 		a.ui.Progress("opening %s", src)
-		img, err := image.Open(ctx, src, image.Options{StoreRoot: root, Stderr: a.ui.logWriter()})
+		img, err := a.openImage(ctx, imageSource{src: src, store: stores[i]})
 		if err != nil {
-			return failure(fmt.Errorf("opening image %s: %w", src, err))
+			return failure(err)
 		}
 		defer img.Close()
 		imgs[i] = img

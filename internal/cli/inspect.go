@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/spf13/cobra"
 )
@@ -61,9 +60,7 @@ func (a *app) runInspect(cmd *cobra.Command, src string, f inspectFlags) error {
 		return usageError("%s", err)
 	}
 	ctx := cmd.Context()
-	img, err := image.Open(ctx, src, image.Options{
-		StoreRoot: build.StoreRoot(f.store), Stderr: a.ui.logWriter(), Insecure: f.insecure,
-	})
+	img, err := a.openImage(ctx, imageSource{src: src, store: f.store, insecure: f.insecure})
 	if err != nil {
 		return failure(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/lint"
 	"github.com/spf13/cobra"
 )
@@ -49,7 +48,9 @@ error, 3 failure.`,
 	fl.StringVar(&f.artifact, "artifact", "", "the file SARIF results point at, such as flake.nix (default: the image file's name)")
 	fl.StringVar(&f.sourceDateEpoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "a date (seconds) created and mtimes may have besides the epoch (default $SOURCE_DATE_EPOCH)")
 	fl.Int64Var(&f.minWaste, "min-waste", 64<<10, "report duplicated files that waste at least this many bytes")
-	fl.StringVar(&f.storeRoot, "store-root", "", "root of the chroot Nix store a stream script's paths are in")
+	fl.StringVar(&f.storeRoot, "store", "", "chroot Nix store (such as /tmp/storeB) a stream script's paths are in")
+	fl.StringVar(&f.storeRoot, "store-root", "", "the same as --store (kept for compatibility)")
+	_ = fl.MarkHidden("store-root")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to a registry that is not on loopback")
 	return cmd
 }
@@ -69,7 +70,7 @@ func (a *app) runLint(cmd *cobra.Command, src string, f lintFlags) error {
 		return usageError("--source-date-epoch %s", err)
 	}
 	opts.MinWaste = f.minWaste
-	img, err := image.Open(cmd.Context(), src, image.Options{StoreRoot: f.storeRoot, Insecure: f.insecure, Stderr: a.ui.logWriter()})
+	img, err := a.openImage(cmd.Context(), imageSource{src: src, store: f.storeRoot, insecure: f.insecure})
 	if err != nil {
 		return failure(err)
 	}

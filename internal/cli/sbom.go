@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nixdock/nixdock-action/build"
-	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
 	nixexpr "github.com/nixdock/nixdock-action/nix"
 	"github.com/nixdock/nixdock-action/sbom"
@@ -142,9 +141,9 @@ func (a *app) sbomDocument(ctx context.Context, args []string, f sbomFlags, opts
 		return nil, failure(err)
 	} else if ok {
 		if f.image != "" {
-			img, err := image.Open(ctx, f.image, image.Options{Stderr: a.ui.logWriter()})
+			img, err := a.openImage(ctx, imageSource{src: f.image, store: f.nix.store})
 			if err != nil {
-				return nil, failure(fmt.Errorf("opening --image %s: %w", f.image, err))
+				return nil, failure(err)
 			}
 			defer img.Close()
 			opts.Image = img
@@ -156,9 +155,9 @@ func (a *app) sbomDocument(ctx context.Context, args []string, f sbomFlags, opts
 		a.ui.Infof("nixdock: warning: --buildtime needs derivations: an image alone has none, so the SBOM has run-time edges only")
 	}
 	a.ui.Progress("reading the layers of %s", src)
-	img, err := image.Open(ctx, src, image.Options{Stderr: a.ui.logWriter()})
+	img, err := a.openImage(ctx, imageSource{src: src, store: f.nix.store})
 	if err != nil {
-		return nil, failure(err) // image.Open names src
+		return nil, failure(err)
 	}
 	defer img.Close()
 	doc, err := sbom.FromImage(ctx, img, opts)

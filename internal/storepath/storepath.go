@@ -37,3 +37,14 @@ func Name(p string) string {
 	}
 	return base
 }
+
+// RootOf returns the root of the chroot store a file lies in: for
+// "/tmp/storeB/nix/store/<hash>-x" it is "/tmp/storeB". It is "" for a file
+// in the machine's own /nix/store or outside any store. p must be absolute.
+func RootOf(p string) string {
+	i := strings.Index(p, Dir+"/")
+	if i <= 0 || Of(p[i:]) == "" {
+		return ""
+	}
+	return path.Clean(p[:i])
+}

@@ -1,7 +1,8 @@
 # Images that are deliberately not reproducible, one cause each, for the
 # verifier's tests. Every attribute is an image whose `app` package (or config)
 # differs between two builds:
-#   date       a build timestamp written into a file
+#   date       a build timestamp written into a file (dateStream: the same
+#              as a stream script)
 #   random     random bytes written into a file
 #   order      a file list in directory (creation) order
 #   buildPath  a temporary build directory name embedded in a file
@@ -101,6 +102,12 @@ let
 in
 {
   date = image "stamp" date { };
+  # The date package as a stream script (streamLayeredImage-style).
+  dateStream = lib.mkStream {
+    name = "stamp";
+    contents = date;
+    config = { Cmd = [ "${date}/bin/stamp" ]; };
+  };
   random = image "salt" random { };
   order = image "listing" order { };
   buildPath = image "compiler" buildPath { };
