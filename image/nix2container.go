@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -261,10 +262,62 @@ func (l *n2cLayer) Uncompressed() (io.ReadCloser, error) {
 		pw.CloseWithError(err)
 	}()
 	return verifying(pr, l.diffID, func(got v1.Hash) error {
-		return fmt.Errorf("%w %s: layer %d re-created from its %d store paths hashes to %s, but nix2container recorded diff_id %s "+
-			"(a store path differs from the one nix2container hashed, or nix2container's tar format changed)",
-			ErrBadArchive, l.source, l.index, len(l.layer.Paths), got, l.diffID)
+		return fmt.Errorf("%w %s: layer %d re-created from %s hashes to %s, but nix2container recorded diff_id %s "+
+			"(the store path differs from the one nix2container hashed, or nix2container's tar format changed; "+
+			"pushing this JSON with nix2container would fail with \"Digest did not match\")",
+			ErrBadArchive, l.source, l.index, n2cPathList(l.layer.Paths), got, l.diffID)
 	}), nil
+}
+
+// n2cPathList names a layer's store paths for an error: up to three, and
+// how many more.
+func n2cPathList(ps []N2CPath) string {
+	var names []string
+	for i, p := range ps {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more", len(ps)-3))
+			break
+		}
+		names = append(names, p.Path)
+	}
+	if len(names) == 0 {
+		return "no store path"
+	}
+	return strings.Join(names, ", ")
+}
+
+// CheckRecreated reads every layer of a nix2container image that nixdock
+// re-creates from the store (or decompresses from a layer-path), which
+// checks it against the diff_id nix2container recorded. Commands that
+// compare only recorded diff_ids (diff and verify skip layers whose
+// diff_ids are equal) call it so that a store path that changed since
+// nix2container hashed it is an error there too. Other forms need no
+// check here: their layers are the bytes they name.
+func CheckRecreated(ctx context.Context, img *Image) error {
+	if img == nil || img.Form != FormNix2container {
+		return nil
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	for _, l := range layers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rc, err := l.Uncompressed()
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, rc)
+		if cerr := rc.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // blob streams a layer-path file, decompressed when it is compressed.

@@ -87,6 +87,9 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 			return rep, nil
 		}
 	}
+	if err := checkRecreated(ctx, opts.Images); err != nil {
+		return nil, err
+	}
 	cmp := compareRecordDigests(recs)
 	rep.Digests, rep.Differences = cmp.digests, cmp.diffs
 	if len(recs) > 2 {
@@ -317,6 +320,9 @@ func Images(ctx context.Context, a, b *image.Image, opts Options) (*Report, erro
 	opts = opts.withDefaults()
 	if a == nil || b == nil {
 		return nil, errors.New("verify.Images needs two images")
+	}
+	if err := checkRecreated(ctx, []*image.Image{a, b}); err != nil {
+		return nil, err
 	}
 	rep := newReport()
 	rep.Builders = []Builder{{ID: a.Source, Source: a.Source}, {ID: b.Source, Source: b.Source}}
