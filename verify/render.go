@@ -317,7 +317,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 }
 
 func mdCulprit(c Culprit) string {
-	s := mdCode(culpritName(c))
+	s := mdName(c)
 	if len(c.Builders) > 0 {
 		s += "<br>differs on " + mdText(strings.Join(c.Builders, ", "))
 	}
@@ -371,7 +371,7 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 	var item func(it *diffItem, indent string)
 	item = func(it *diffItem, indent string) {
 		c := r.Culprits[it.culprit]
-		label := mdCode(culpritName(c))
+		label := mdName(c)
 		if !c.Root() {
 			label = "consequence " + label
 		}
@@ -414,6 +414,15 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 	}
 	p("")
 	p("</details>")
+}
+
+// mdName is a culprit's name: a store path as code, a description (the
+// image config) as text.
+func mdName(c Culprit) string {
+	if c.StorePath == "" {
+		return mdText(culpritName(c))
+	}
+	return mdCode(culpritName(c))
 }
 
 // cut cuts s to n characters.
