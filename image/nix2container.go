@@ -261,10 +261,28 @@ func (l *n2cLayer) Uncompressed() (io.ReadCloser, error) {
 		pw.CloseWithError(err)
 	}()
 	return verifying(pr, l.diffID, func(got v1.Hash) error {
-		return fmt.Errorf("%w %s: layer %d re-created from its %d store paths hashes to %s, but nix2container recorded diff_id %s "+
-			"(a store path differs from the one nix2container hashed, or nix2container's tar format changed)",
-			ErrBadArchive, l.source, l.index, len(l.layer.Paths), got, l.diffID)
+		return fmt.Errorf("%w %s: layer %d re-created from %s hashes to %s, but nix2container recorded diff_id %s "+
+			"(the store path differs from the one nix2container hashed, or nix2container's tar format changed; "+
+			"pushing this JSON with nix2container would fail with \"Digest did not match\")",
+			ErrBadArchive, l.source, l.index, n2cPathList(l.layer.Paths), got, l.diffID)
 	}), nil
+}
+
+// n2cPathList names a layer's store paths for an error: up to three, and
+// how many more.
+func n2cPathList(ps []N2CPath) string {
+	var names []string
+	for i, p := range ps {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more", len(ps)-3))
+			break
+		}
+		names = append(names, p.Path)
+	}
+	if len(names) == 0 {
+		return "no store path"
+	}
+	return strings.Join(names, ", ")
 }
 
 // blob streams a layer-path file, decompressed when it is compressed.

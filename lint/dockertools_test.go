@@ -93,7 +93,8 @@ func TestDockerToolsTzcopy3(t *testing.T) {
 	if !strings.HasSuffix(root, "-tzdata-copied-L3/share/zoneinfo/posix") {
 		t.Errorf("loop at %s, want the copied tree's zoneinfo/posix", root)
 	}
-	files, bytes := 0, int64(0)
+	files, bytes, copied := 0, int64(0), int64(0)
+	l3 := strings.TrimSuffix(root, "/share/zoneinfo/posix")
 	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
@@ -112,9 +113,12 @@ func TestDockerToolsTzcopy3(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.Typeflag == tar.TypeReg && strings.HasPrefix("/"+strings.TrimPrefix(h.Name, "/"), root+"/") {
+			name := "/" + strings.TrimPrefix(h.Name, "/")
+			if h.Typeflag == tar.TypeReg && strings.HasPrefix(name, root+"/") {
 				files++
 				bytes += h.Size
+			} else if h.Typeflag == tar.TypeReg && strings.HasPrefix(name, l3+"/") {
+				copied += h.Size
 			}
 		}
 		rc.Close()
@@ -128,5 +132,12 @@ func TestDockerToolsTzcopy3(t *testing.T) {
 	}
 	if fs := findingsWith(res, "hazard-mtime"); len(fs) != 0 {
 		t.Errorf("false alarm hazard-mtime: %+v", fs)
+	}
+	// The rest of the copied package is tzdata's tree, most of it files
+	// under 4 KiB and alias symlinks made files: one finding, every byte.
+	dups := findingsWith(res, "size-duplicate")
+	if len(dups) != 1 || dups[0].Location.Path != l3 || !strings.HasSuffix(dups[0].Title, "wasted") ||
+		!strings.Contains(dups[0].Title, "-tzdata-2024a") || dups[0].Bytes != copied {
+		t.Errorf("size-duplicate findings %+v, want %s as a copy of tzdata with %d bytes", dups, l3, copied)
 	}
 }

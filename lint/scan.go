@@ -112,6 +112,12 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			// Read past the tar's end-of-archive blocks to the stream's
+			// end, where a layer re-created from the store (nix2container)
+			// is checked against its diff_id.
+			if _, err := io.Copy(io.Discard, rc); err != nil {
+				return err
+			}
 			break
 		}
 		if err != nil {

@@ -171,13 +171,21 @@ func loopFindings(m *model, roots []string) []Finding {
 // duplicates reports file contents stored more than once: in two store
 // paths, two places, or two layers.
 func duplicates(m *model, loops []string, opts Options) []Finding {
+	var fs []Finding
+	trees := copiedTrees(m, loops)
+	covered := slices.Clone(loops)
+	for _, t := range trees {
+		covered = append(covered, t.dir)
+		if t.bytes >= opts.MinWaste {
+			fs = append(fs, treeFinding(t))
+		}
+	}
 	groups := map[[32]byte][]*entry{}
 	for _, e := range m.entries {
-		if e.regular() && e.size >= opts.MinDuplicateSize && !underAny(e.path, loops) {
+		if e.regular() && e.size >= opts.MinDuplicateSize && !underAny(e.path, covered) {
 			groups[e.digest] = append(groups[e.digest], e)
 		}
 	}
-	var fs []Finding
 	for _, g := range groups {
 		wasted := int64(len(g)-1) * g[0].size
 		if len(g) < 2 || wasted < opts.MinWaste {

@@ -229,3 +229,26 @@ func TestStdenvEpochIsFixed(t *testing.T) {
 		t.Errorf("1980-01-01T00:01:00Z: %v, want hazard-mtime", ids(res))
 	}
 }
+
+// A package that copies another's tree of small files (none reaches
+// MinDuplicateSize), an alias symlink made a file, is one finding with
+// every byte; the original is not called a copy of the copy.
+func TestCopiedTree(t *testing.T) {
+	orig := "nix/store/dddddddddddddddddddddddddddddddd-tzdata/share/zoneinfo/"
+	cp := "nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-tz-bundle/share/zoneinfo/"
+	store := []file{
+		dir(orig), reg(orig+"UTC", "utc-data", 0o444), dir(orig + "Europe/"), reg(orig+"Europe/Berlin", "berlin-data", 0o444),
+		sym(orig+"Europe/Busingen", "Berlin"),
+		dir(cp), reg(cp+"UTC", "utc-data", 0o444), dir(cp + "Europe/"), reg(cp+"Europe/Berlin", "berlin-data", 0o444),
+		reg(cp+"Europe/Busingen", "berlin-data", 0o444), reg("nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-tz-bundle/README", "bundle", 0o444),
+	}
+	res := runSynth(t, synthImage(t, cleanConfig, append(cleanLayers(), store)...), Options{MinWaste: 1})
+	if got := ids(res); !slices.Equal(got, []string{"size-duplicate"}) || len(res.Findings) != 1 {
+		t.Fatalf("rules = %v (%d findings), want one size-duplicate", got, len(res.Findings))
+	}
+	f := res.Findings[0]
+	want := int64(len("utc-data") + 2*len("berlin-data"))
+	if f.Location.Path != "/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-tz-bundle/share" || f.Bytes != want || !strings.Contains(f.Title, "/nix/store/dddddddddddddddddddddddddddddddd-tzdata/share") {
+		t.Errorf("finding %q at %s, %d bytes; want the bundle's share as a copy of tzdata's, %d bytes", f.Title, f.Location.Path, f.Bytes, want)
+	}
+}

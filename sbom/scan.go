@@ -79,6 +79,11 @@ func scanLayer(ctx context.Context, l v1.Layer, tempDir string) (*layerResult, e
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			// Read to the stream's end, where a layer re-created from the
+			// store (nix2container) is checked against its diff_id.
+			if _, err := io.Copy(io.Discard, rc); err != nil {
+				return nil, err
+			}
 			break
 		}
 		if err != nil {
@@ -236,6 +241,9 @@ func layerPaths(ctx context.Context, l v1.Layer) ([]string, error) {
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			if _, err := io.Copy(io.Discard, rc); err != nil { // checks the diff_id, as in scanLayer
+				return nil, err
+			}
 			break
 		}
 		if err != nil {

@@ -39,6 +39,7 @@ func TestInferContentKinds(t *testing.T) {
 		{"gzip -n, random inside", gz(t, "seed 9e11bf73f19245b9d32fe30a8459734e", 0), gz(t, "seed f1f72a8b1edf7a8ee5a254f99ee1d79e", 0), CauseRandom, "inside:"},
 		{"ELF __TIME__", elf("08:13:53"), elf("08:14:12"), CauseTimestamp, `ELF string "08:13:53" vs "08:14:12" (__TIME__)`},
 		{"binary, no string", []byte("\x00\x01\x02\x03"), []byte("\x00\x01\x09\x03"), CauseContent, "from byte 2"},
+		{"binary, string longer", []byte("\x00\x01built in /build/cc.abcdefgh\x00tail\x00"), []byte("\x00\x01built in /build/cc.abcdefghij\x00tail\x00"), CauseBuildPath, "/build/cc.abcdefgh"},
 	} {
 		cs, ev := inferContent(c.a, c.b, true)
 		if strings.Join(cs, ",") != c.cause || !strings.Contains(ev, c.ev) {

@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
 	"path"
 	"strings"
@@ -81,6 +82,17 @@ func TestDockerToolsCauses(t *testing.T) {
 		if !ok || strings.Join(f.Causes, ",") != cause {
 			t.Errorf("%s: causes %v (%q), want [%s]", name, f.Causes, f.Evidence, cause)
 		}
+	}
+	// The text lists the changed layer once, under its root cause, not as
+	// its digest, the config's rootfs entry and the layer.
+	var txt bytes.Buffer
+	if err := rep.WriteText(&txt, verify.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, diffs, _ := strings.Cut(txt.String(), "\nDifferences (")
+	want1 := roots[0].StorePath + ": 13 files in layer 0; so the digest and rootfs entry of layer 0\n"
+	if strings.Count(diffs, "\n  ") != 2 || !strings.Contains(diffs, "\n  "+want1) || strings.Contains(diffs, "rootfs.diff_ids") {
+		t.Errorf("Differences should be one item for causes-1.0 and the digests that follow:\n%s", diffs)
 	}
 	ev := got["compiled-at"].Evidence
 	if !strings.Contains(ev, `"08:13:53" vs "08:14:12"`) || strings.Contains(ev, "binary bytes") {

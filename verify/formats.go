@@ -195,15 +195,22 @@ var (
 	cDateRE = regexp.MustCompile(`^[A-Z][a-z]{2} [ 0-3]\d \d{4}$`)
 )
 
-// inferBinary compares the printable strings of two binaries, paired by
-// offset (as strings(1) would show them): the differing strings are the
+// inferBinary compares the printable strings of two binaries (as
+// strings(1) would show them): the differing strings are the
 // evidence, such as the __DATE__ and __TIME__ a C compiler embeds. Bytes
 // that differ outside strings (a build id, offsets) follow from them.
 func inferBinary(a, b []byte) ([]string, string) {
 	ra, rb := printableRuns(a), printableRuns(b)
+	// Paired by offset; when the sizes differ (a longer string moved the
+	// rest) and the strings are as many, in order.
 	atB := map[int][]byte{}
-	for _, r := range rb {
-		atB[r.off] = r.s
+	byIndex := len(a) != len(b) && len(ra) == len(rb)
+	for i, r := range rb {
+		if byIndex {
+			atB[ra[i].off] = r.s
+		} else {
+			atB[r.off] = r.s
+		}
 	}
 	var s causeSet
 	var shown []string

@@ -64,3 +64,22 @@ func FuzzReportRecords(f *testing.F) {
 		rep.WriteMarkdown(&md)
 	})
 }
+
+// FuzzInferContent feeds cause inference two arbitrary contents (gzip, zip
+// and binaries are opened): it must never panic, and always names a cause
+// when they differ.
+func FuzzInferContent(f *testing.F) {
+	f.Add([]byte("built at 10:00:00\n"), []byte("built at 10:07:13\n"), true)
+	f.Add([]byte("\x1f\x8b\x08\x00\x01\x00\x00\x00\x00\x03"), []byte("\x1f\x8b\x08\x00\x02\x00\x00\x00\x00\x03"), true)
+	f.Add([]byte("PK\x03\x04\x14\x00"), []byte("PK\x03\x04\x14\x01"), true)
+	f.Add([]byte("\x7fELF\x00Dec  6 2026\x0008:13:53\x00"), []byte("\x7fELF\x00Dec  6 2026\x0008:14:12\x00"), false)
+	f.Fuzz(func(t *testing.T, a, b []byte, whole bool) {
+		if len(a) > 1<<16 || len(b) > 1<<16 {
+			return
+		}
+		causes, _ := inferContent(a, b, whole)
+		if !bytes.Equal(a, b) && len(causes) == 0 {
+			t.Fatalf("no cause for %q vs %q", a, b)
+		}
+	})
+}

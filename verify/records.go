@@ -96,6 +96,11 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 			return rep.decided(decision), nil
 		}
 	}
+	// Images at hand are read in full and must be their records' images
+	// before anything is compared (re-created nix2container layers too).
+	if err := checkRecordImages(ctx, recs, opts); err != nil {
+		return nil, err
+	}
 	cmp := compareRecordDigests(recs, decision.Groups)
 	rep.Digests, rep.Differences = cmp.digests, cmp.diffs
 	if len(recs) > 2 {
@@ -107,9 +112,6 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 			rep.Verdict = unprovenVerdict(decision)
 		}
 		return rep.decided(decision), nil
-	}
-	if err := checkRecordImages(ctx, recs, opts); err != nil {
-		return nil, err
 	}
 	if err := rep.deepRecords(ctx, recs, cmp.groups, opts); err != nil {
 		return nil, err

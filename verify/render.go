@@ -332,7 +332,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 }
 
 func mdCulprit(c Culprit) string {
-	s := escape.Code(culpritName(c))
+	s := mdName(c)
 	if len(c.Builders) > 0 {
 		s += "<br>differs on " + escape.Markdown(strings.Join(c.Builders, ", "))
 	}
@@ -386,7 +386,7 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 	var item func(it *diffItem, indent string)
 	item = func(it *diffItem, indent string) {
 		c := r.Culprits[it.culprit]
-		label := escape.Code(culpritName(c))
+		label := mdName(c)
 		if !c.Root() {
 			label = "consequence " + label
 		}
@@ -429,4 +429,13 @@ func writeMarkdownDetails(p func(string, ...any), r *Report) {
 	}
 	p("")
 	p("</details>")
+}
+
+// mdName is a culprit's name: a store path as code, a description (the
+// image config) as text.
+func mdName(c Culprit) string {
+	if c.StorePath == "" {
+		return escape.Markdown(culpritName(c))
+	}
+	return escape.Code(culpritName(c))
 }

@@ -30,13 +30,29 @@ var diffIDFieldRE = regexp.MustCompile(`^rootfs\.diff_ids\[(\d+)\]$`)
 // under their root cause. rest are the differences no culprit explains;
 // digests are the image digests that follow from the items.
 func summarize(r *Report) (items []*diffItem, digests []string, rest []Difference) {
-	byPath := map[string]int{}
+	byPath, byFile := map[string]int{}, map[string]int{}
 	config := -1
 	for i, c := range r.Culprits {
 		byPath[c.StorePath] = i
+		for _, f := range c.Files {
+			byFile[f] = i
+		}
 		if config < 0 && (slices.Contains(c.Causes, CauseConfig) || c.StorePath == "") {
 			config = i
 		}
+	}
+	// owner is the culprit of a differing entry: by its store path, or,
+	// outside the store, the culprit listing it (the image's own), else
+	// the config's.
+	owner := func(p string) (int, bool) {
+		if sp := storepath.Of(p); sp != "" {
+			i, ok := byPath[sp]
+			return i, ok
+		}
+		if i, ok := byFile[p]; ok {
+			return i, true
+		}
+		return config, config >= 0
 	}
 	all := make([]*diffItem, len(r.Culprits))
 	item := func(i int) *diffItem {
@@ -51,10 +67,7 @@ func summarize(r *Report) (items []*diffItem, digests []string, rest []Differenc
 		if d.Kind != "entry" {
 			continue
 		}
-		i, ok := byPath[storepath.Of(d.Path)]
-		if !ok && config >= 0 && storepath.Of(d.Path) == "" {
-			i, ok = config, true
-		}
+		i, ok := owner(d.Path)
 		if !ok {
 			continue
 		}
@@ -69,10 +82,9 @@ func summarize(r *Report) (items []*diffItem, digests []string, rest []Differenc
 	for _, d := range r.Differences {
 		switch {
 		case d.Kind == "entry":
-			if _, ok := byPath[storepath.Of(d.Path)]; ok || (config >= 0 && storepath.Of(d.Path) == "") {
-				continue
+			if _, ok := owner(d.Path); !ok {
+				rest = append(rest, d)
 			}
-			rest = append(rest, d)
 		case (d.Kind == "layer" || d.Kind == "digest") && d.Layer >= 0:
 			if o, ok := layerOwner[d.Layer]; ok {
 				item(o).layers[d.Layer] = true

@@ -25,8 +25,10 @@ func newDiffCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff IMAGE_A IMAGE_B",
 		Short: "Diff two images down to files, store paths and causes",
-		Long: `Diff two images in any form nixdock opens (docker-archive .tar/.tar.gz/.tar.zst,
-stream script, OCI layout directory, registry reference): every config field,
+		Long: `Diff two images in any form nixdock opens: a docker-archive (.tar, .tar.gz,
+.tar.zst), a streamLayeredImage script, nix2container's buildImage JSON
+(layers re-created from the store and checked against its diff_ids), an OCI
+layout directory, or a registry reference. It compares every config field,
 and the layers as tar streams (presence, type, mode, owner, mtime, size, link
 target, xattrs/PAX records, content, position). Layers with equal diff_ids are
 not read. Each differing file is attributed to its Nix store path and deriver
