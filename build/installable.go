@@ -22,13 +22,13 @@ type Installable struct {
 func (i Installable) Validate() error {
 	switch {
 	case i.Flake == "" && i.File == "":
-		return fmt.Errorf("no installable: give a flake reference (.#image) or -f FILE -A ATTR")
+		return fmt.Errorf("no installable: give a flake reference (.#image) or a Nix file and an attribute")
 	case i.Flake != "" && i.File != "":
-		return fmt.Errorf("installable %q and -f %q: give one or the other", i.Flake, i.File)
+		return fmt.Errorf("flake reference %q and Nix file %q: give one or the other", i.Flake, i.File)
 	case i.Flake != "" && !strings.Contains(i.Flake, "#"):
 		return fmt.Errorf("flake reference %q has no attribute: write it as %s#image", i.Flake, i.Flake)
 	case len(i.ArgStr) > 0 && i.File == "":
-		return fmt.Errorf("--argstr applies to -f FILE only")
+		return fmt.Errorf("string arguments (argstr) apply to a Nix file only, not to a flake")
 	}
 	return nil
 }

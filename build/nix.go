@@ -27,7 +27,7 @@ type NixOption struct {
 func ParseNixOption(s string) (NixOption, error) {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
-		return NixOption{}, fmt.Errorf("--nix-option %q: want NAME=VALUE (VALUE may be empty)", s)
+		return NixOption{}, fmt.Errorf("%q: want NAME=VALUE (VALUE may be empty)", s)
 	}
 	return NixOption{Name: name, Value: value}, nil
 }

@@ -39,7 +39,7 @@ func ParseCompression(s string) (Compression, error) {
 	case Gzip, Zstd, None:
 		return c, nil
 	}
-	return "", fmt.Errorf("--compression %q: want gzip, zstd or none", s)
+	return "", fmt.Errorf("%q: want gzip, zstd or none", s)
 }
 
 // Compressor names c and the library that implements it.

@@ -78,7 +78,7 @@ func plan(opts Options, work string) ([2]*side, []Variation) {
 // lists its entries in a shuffled order) and the function that unmounts it.
 func mountShuffled(ctx context.Context, work string) (string, func(), error) {
 	if _, err := exec.LookPath("disorderfs"); err != nil {
-		return "", nil, fmt.Errorf("--disorderfs needs Debian's disorderfs (apt-get install disorderfs fuse3)")
+		return "", nil, fmt.Errorf("shuffling directory order needs Debian's disorderfs (apt-get install disorderfs fuse3)")
 	}
 	backing := filepath.Join(work, "shuffled-backing")
 	mnt := filepath.Join(work, "shuffled")

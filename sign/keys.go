@@ -40,7 +40,7 @@ type KeyFiles struct {
 func GenerateKeys(prefix string, password []byte) (KeyFiles, error) {
 	files := KeyFiles{Private: prefix + ".key", Public: prefix + ".pub"}
 	if _, err := os.Stat(files.Private); err == nil {
-		return files, fmt.Errorf("%s exists: remove it or choose another --output-key-prefix", files.Private)
+		return files, fmt.Errorf("%s exists: remove it or choose another prefix", files.Private)
 	}
 	keys, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
 	if err != nil {

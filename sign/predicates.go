@@ -302,7 +302,7 @@ const LocalBuilderID = "https://github.com/nixdock/nixdock-action/builders/local
 // NewProvenance builds the SLSA provenance v1 predicate.
 func NewProvenance(in ProvenanceInput) (*Provenance, error) {
 	if len(in.Records) == 0 {
-		return nil, errors.New("provenance needs the build records (--records)")
+		return nil, errors.New("provenance needs the build records")
 	}
 	r := in.Records[0]
 	p := &Provenance{}

@@ -33,6 +33,10 @@ type VerifyOptions struct {
 	MinHosts int
 }
 
+// ErrRekorKeys is a failure to get the transparency log's public keys
+// (offline, or a private Rekor): the caller may choose to skip the log.
+var ErrRekorKeys = errors.New("getting Rekor's public keys")
+
 // Verification is what Verify found. The policy is met when Problems is
 // empty.
 type Verification struct {
@@ -113,7 +117,7 @@ func checkOpts(ctx context.Context, opts VerifyOptions, oopts []ociremote.Option
 		if !opts.IgnoreTlog {
 			pubs, err := cosign.GetRekorPubs(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("getting Rekor's public keys (pass --insecure-ignore-tlog to skip the log): %w", err)
+				return nil, fmt.Errorf("%w: %w", ErrRekorKeys, err)
 			}
 			co.RekorPubKeys = pubs
 		}
@@ -174,7 +178,7 @@ func (v *Verification) policy(digest name.Digest, minBuilders, minHosts int) {
 		v.Problems = append(v.Problems, "no reproducibility attestation ("+PredicateReproducible+")")
 		return
 	case r.Verdict != VerdictReproducible:
-		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation's verdict is %q (signed with --allow-unverified)", r.Verdict))
+		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation's verdict is %q (signed although the records did not prove it)", r.Verdict))
 	}
 	// The count is taken from the signed list of builders, each with its
 	// own verdict, not only from the signed total.

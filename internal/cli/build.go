@@ -75,7 +75,7 @@ func (a *app) buildImage(ctx context.Context, args []string, f buildFlags) (*bui
 	}
 	comp, err := image.ParseCompression(f.compression)
 	if err != nil {
-		return nil, usageError("%s", err)
+		return nil, usageError("--compression %s", err)
 	}
 	nix, err := f.nix.nix(a)
 	if err != nil {

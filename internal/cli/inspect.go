@@ -57,7 +57,7 @@ manifest and config digests, and each layer's diff_id and compressed digest.`,
 func (a *app) runInspect(cmd *cobra.Command, src string, f inspectFlags) error {
 	comp, err := image.ParseCompression(f.compression)
 	if err != nil {
-		return usageError("%s", err)
+		return usageError("--compression %s", err)
 	}
 	ctx := cmd.Context()
 	img, err := a.openImage(ctx, imageSource{src: src, store: f.store, insecure: f.insecure})

@@ -72,7 +72,7 @@ func (f *nixFlags) nixOpts() ([]build.NixOption, error) {
 	for _, s := range f.nixOptions {
 		o, err := build.ParseNixOption(s)
 		if err != nil {
-			return nil, usageError("%s", err)
+			return nil, usageError("--nix-option %s", err)
 		}
 		opts = append(opts, o)
 	}

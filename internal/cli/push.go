@@ -96,7 +96,7 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	}
 	comp, err := image.ParseCompression(compression)
 	if err != nil {
-		return usageError("%s", err)
+		return usageError("--compression %s", err)
 	}
 	ctx := cmd.Context()
 	img, err := image.Open(ctx, src, image.Options{Insecure: f.reg.insecure, Stderr: a.ui.logWriter()})

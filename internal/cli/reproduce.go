@@ -89,7 +89,7 @@ func (a *app) reproduceOptions(args []string, f reproduceFlags) (reproduce.Optio
 	}
 	comp, err := image.ParseCompression(f.compression)
 	if err != nil {
-		return opts, usageError("%s", err)
+		return opts, usageError("--compression %s", err)
 	}
 	return reproduce.Options{
 		Installable: inst, NixOptions: nixOpts, NixEnv: nixEnv,

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -80,7 +81,9 @@ func (a *app) runVerifySignature(cmd *cobra.Command, ref string, f verifySigFlag
 		}
 	}
 	v, err := sign.Verify(cmd.Context(), ref, opts)
-	if err != nil {
+	if errors.Is(err, sign.ErrRekorKeys) {
+		return failure(fmt.Errorf("%w (--insecure-ignore-tlog skips the log)", err))
+	} else if err != nil {
 		return failure(err)
 	}
 	if f.json {
