@@ -93,3 +93,21 @@ func TestHostileDiffInActions(t *testing.T) {
 	}
 	escapetest.CheckText(t, "inspect stderr", out+errs)
 }
+
+// TestUIMask: in Actions a secret is masked line by line on the raw stdout
+// (a command on purpose); elsewhere nothing is printed.
+func TestUIMask(t *testing.T) {
+	var out, errb bytes.Buffer
+	t.Setenv("GITHUB_ACTIONS", "true")
+	ui := NewUI(&out, &errb)
+	ui.Mask("eyJhbGci.x.y\r\n%line2")
+	if got, want := out.String(), "::add-mask::eyJhbGci.x.y\n::add-mask::%25line2\n"; got != want {
+		t.Errorf("masked %q, want %q", got, want)
+	}
+	t.Setenv("GITHUB_ACTIONS", "")
+	out.Reset()
+	NewUI(&out, &errb).Mask("secret")
+	if out.Len() != 0 {
+		t.Errorf("outside Actions Mask printed %q", out.String())
+	}
+}

@@ -236,7 +236,7 @@ func flakeLockOf(inst build.Installable) string {
 
 func (a *app) signer(cmd *cobra.Command, f signFlags) (*sign.Signer, error) {
 	if f.keyless {
-		s, err := sign.KeylessSigner(cmd.Context(), sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL})
+		s, err := sign.KeylessSigner(cmd.Context(), sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, Mask: a.ui.Mask})
 		if err != nil {
 			return nil, failure(err)
 		}

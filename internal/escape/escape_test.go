@@ -278,3 +278,18 @@ func TestCheckersCatchRawPayloads(t *testing.T) {
 		}
 	}
 }
+
+func TestRemote(t *testing.T) {
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm8vciJ9.c2lnbmF0dXJl"
+	body := "POST https://fulcio/api/v2/signingCert returned 400: {\"echo\":\"Bearer " + jwt + "\",\n\"raw\":\"hunter2\x1b[2J\"}" + strings.Repeat(" pad", 100)
+	got := escape.Remote(body, 160, "hunter2")
+	if strings.Contains(got, "eyJ") || strings.Contains(got, "hunter2") || strings.ContainsAny(got, "\n\x1b") {
+		t.Errorf("Remote kept a secret or a control character: %q", got)
+	}
+	if !strings.Contains(got, "[redacted token]") || !strings.Contains(got, "returned 400") {
+		t.Errorf("Remote = %q", got)
+	}
+	if n := utf8.RuneCountInString(got); n > 161+8 {
+		t.Errorf("Remote is %d characters long", n)
+	}
+}
