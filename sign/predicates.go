@@ -159,6 +159,10 @@ func (e *UnverifiedError) Error() string {
 // manifest digest being signed) and returns the reproducibility predicate.
 // Unless allowUnverified, an unproven digest is an *UnverifiedError.
 func CheckRecords(records []*build.Record, digest string, minBuilders int, allowUnverified bool) (*Reproducible, error) {
+	if minBuilders < 1 {
+		// Zero would call an image signed by nobody "reproducible".
+		return nil, fmt.Errorf("a policy of %d builders: want at least 1", minBuilders)
+	}
 	p := &Reproducible{Verdict: VerdictReproducible, AllowUnverified: allowUnverified, MinBuilders: minBuilders,
 		Digests: AgreedDigests{Manifest: digest}, Builders: []BuilderBrief{}}
 	ids := map[string]bool{}

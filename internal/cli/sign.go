@@ -85,6 +85,9 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 	if (f.key == "") == !f.keyless {
 		return usageError("give --key FILE or --keyless (one of them)")
 	}
+	if f.minBuilders < 1 {
+		return usageError("--min-builders %d: want at least 1 (the builders that must agree on the digest)", f.minBuilders)
+	}
 	reg, err := f.reg.registry(cmd)
 	if err != nil {
 		return err

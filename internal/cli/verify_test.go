@@ -66,7 +66,7 @@ func testRecord(drv, config string) *build.Record {
 	return &build.Record{Schema: build.RecordSchema, DrvPath: drv, OutPath: "/nix/store/x-image.tar",
 		Builder: build.Builder{ID: "b-" + config[:1]},
 		Image: image.Digests{ConfigDigest: "sha256:" + strings.Repeat(config[:1], 64), ManifestDigest: d,
-			Layers: []image.Layer{{DiffID: d, Digest: d}}}}
+			Compressor: image.Compressor{Name: "gzip"}, Layers: []image.Layer{{DiffID: d, Digest: d}}}}
 }
 
 func TestVerifyExitCodes(t *testing.T) {
