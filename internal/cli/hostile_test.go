@@ -3,6 +3,7 @@ package cli
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"io"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,22 @@ func TestHostileDiffInActions(t *testing.T) {
 	}
 	escapetest.CheckMarkdown(t, "diff --markdown", out)
 	escapetest.CheckText(t, "diff --markdown stderr", errs)
+
+	// JSON on the guarded stdout stays valid and holds the raw names.
+	code, out, _ = runCLI(t, "diff", "--no-nix", "--json", a, b)
+	var rep struct {
+		Differences []struct{ Field string } `json:"differences"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); code != ExitDiffers || err != nil {
+		t.Fatalf("diff --json: exit %d, %v", code, err)
+	}
+	raw := false
+	for _, d := range rep.Differences {
+		raw = raw || d.Field == "config.Labels.##[error]v1"
+	}
+	if !raw {
+		t.Errorf("diff --json lost the raw label key ##[error]v1: %+v", rep.Differences)
+	}
 
 	missing := filepath.Join(tmp, escapetest.Payloads[0]+escapetest.Payloads[4])
 	code, out, errs = runCLI(t, "inspect", missing)

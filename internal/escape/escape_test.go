@@ -139,12 +139,12 @@ func TestLineGuard(t *testing.T) {
 	g := escape.NewLineGuard(&b)
 	// Written in pieces, as a child's log arrives: the guard keeps state
 	// across writes, splits on CR too, and leaves colours alone.
-	for _, p := range []string{"ok ::x\n  ", ":", ":error::forged\r::warning::cr\n#", "#[error]v1 \x1b[31mred\x1b[0m\n", "\xe2\x80", "\x83::b\n"} {
+	for _, p := range []string{"ok ::x ##[mid\n  ", ":", ":error::forged\r::warning::cr\n#", "#[error]v1 \x1b[31mred\x1b[0m\n", "\xe2\x80", "\x83::b\n", `  "##[json]": ":"` + "\n"} {
 		if _, err := g.Write([]byte(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := "ok ::x\n  \\x3a:error::forged\r\\x3a:warning::cr\n##\\x5berror]v1 \x1b[31mred\x1b[0m\n\u2003\\x3a:b\n"
+	want := "ok ::x ##[mid\n  \\x3a:error::forged\r\\x3a:warning::cr\n##\\x5berror]v1 \x1b[31mred\x1b[0m\n\u2003\\x3a:b\n" + `  "##[json]": ":"` + "\n"
 	if b.String() != want {
 		t.Errorf("guarded = %q, want %q", b.String(), want)
 	}
@@ -191,7 +191,7 @@ func FuzzEscape(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, line := range strings.FieldsFunc(b.String(), func(r rune) bool { return r == '\n' || r == '\r' }) {
-			if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), ":") || strings.Contains(line, "##[") {
+			if trim := strings.TrimLeftFunc(line, unicode.IsSpace); strings.HasPrefix(trim, ":") || strings.HasPrefix(trim, "##[") {
 				t.Errorf("guarded %q holds a command line %q", s, line)
 			}
 		}
