@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/nixdock/nixdock-action/internal/childenv"
 )
 
 // Mode is what one run of the Action does.
@@ -38,6 +40,7 @@ const (
 	InputAttr             = "attr"
 	InputArgStr           = "argstr"
 	InputNixOptions       = "nix-options"
+	InputNixEnv           = "nix-env"
 	InputStore            = "store"
 	InputRecords          = "records"
 	InputImage            = "image"
@@ -61,7 +64,7 @@ var InputNames = []string{
 	InputAllowUnverified, InputArgStr, InputArtifactName, InputAttr,
 	InputCompression, InputCosignPassword, InputFile, InputGitHubToken,
 	InputImage, InputInstallable, InputKey, InputKeyless, InputLintFail, InputMinBuilders,
-	InputMode, InputNixOptions, InputRecords, InputSBOMFormat, InputStore,
+	InputMode, InputNixEnv, InputNixOptions, InputRecords, InputSBOMFormat, InputStore,
 	InputUploadImage, InputWorkingDirectory,
 }
 
@@ -91,7 +94,9 @@ type Inputs struct {
 	ArgStr      []string
 	// NixOptions are NAME=VALUE pairs passed as --option NAME VALUE.
 	NixOptions []string
-	Store      string
+	// NixEnv names variables Nix may see although they look like secrets.
+	NixEnv []string
+	Store  string
 	// Records is a directory or glob of build records (verify, publish).
 	Records     string
 	Image       string
@@ -171,6 +176,15 @@ func ParseInputs(getenv func(string) string) (*Inputs, error) {
 	}
 	if in.NixOptions, err = pairs(InputNixOptions, get(InputNixOptions)); err != nil {
 		return nil, err
+	}
+	for i, line := range strings.Split(get(InputNixEnv), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := childenv.CheckName(line); err != nil {
+			return nil, inputErr(InputNixEnv, "line %d: %v", i+1, err)
+		}
+		in.NixEnv = append(in.NixEnv, line)
 	}
 	for _, b := range []struct {
 		name string

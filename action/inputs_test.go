@@ -35,12 +35,16 @@ func TestParseInputsDashedNames(t *testing.T) {
 		"INPUT_COSIGN-PASSWORD":  "  pw with spaces ",
 		"INPUT_GITHUB-TOKEN":     "ghs_x\n",
 		"INPUT_LINT-FAIL":        "true",
+		"INPUT_NIX-ENV":          "NPM_TOKEN\n# why\n  CACHIX_AUTH_TOKEN \n",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(in.NixOptions, "|"); got != "substituters=|sandbox-paths=/bin /usr" {
 		t.Errorf("nix-options = %q", got)
+	}
+	if got := strings.Join(in.NixEnv, "|"); got != "NPM_TOKEN|CACHIX_AUTH_TOKEN" {
+		t.Errorf("nix-env = %q", got)
 	}
 	if got := strings.Join(in.ArgStr, "|"); got != "greeting=hi there" {
 		t.Errorf("argstr = %q", got)
@@ -71,6 +75,7 @@ func TestParseInputsErrorsNameTheInput(t *testing.T) {
 		{map[string]string{"INPUT_MODE": "build", "INPUT_INSTALLABLE": ".#a", "INPUT_ARGSTR": "a=b"}, InputArgStr, "file only"},
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_NIX-OPTIONS": "substituters"}, InputNixOptions, "line 1"},
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_NIX-OPTIONS": "a=b\nbad name=x"}, InputNixOptions, "line 2"},
+		{map[string]string{"INPUT_MODE": "build", "INPUT_NIX-ENV": "OK\nA=B"}, InputNixEnv, "line 2"},
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_MIN-BUILDERS": "two"}, InputMinBuilders, "whole number"},
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_MIN-BUILDERS": "0"}, InputMinBuilders, "whole number"},
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_KEYLESS": "yes"}, InputKeyless, "not a boolean"},

@@ -1,6 +1,10 @@
 package build_test
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nixdock/nixdock-action/build"
@@ -20,8 +24,13 @@ func FuzzParseRecord(f *testing.F) {
 			if r.Check() != nil {
 				t.Fatal("ParseRecord accepted a record that Check rejects")
 			}
-			if _, err := r.Marshal(); err != nil {
+			out, err := r.Marshal()
+			if err != nil {
 				t.Fatalf("a parsed record does not marshal: %v", err)
+			}
+			// What nixdock writes, it reads back (strict keys included).
+			if _, err := build.ParseRecord(out); err != nil {
+				t.Fatalf("a marshalled record does not parse: %v\n%s", err, out)
 			}
 		}
 	})
@@ -51,4 +60,47 @@ func FuzzParseDerivations(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = build.ParseDerivations(data)
 	})
+}
+
+// TestParseRecordStrict replays the record corpus: hello-record parses, and
+// each bad-* record (a key twice in two cases, a key in the wrong case, an
+// unknown or duplicate key, data after the object, no layers, an unknown
+// compressor) is refused with an error that names what is wrong.
+func TestParseRecordStrict(t *testing.T) {
+	want := map[string]string{
+		"bad-outpath-twice":   `"OutPath": keys are case-sensitive, write "outPath"`,
+		"bad-key-case":        `"DrvPath": keys are case-sensitive, write "drvPath"`,
+		"bad-nested-key-case": `"image.layers[0].DiffID": keys are case-sensitive`,
+		"bad-unknown-key":     `unknown key "unknownField"`,
+		"bad-duplicate-key":   `key "drvPath" appears twice`,
+		"bad-trailing-data":   "data after the record",
+		"bad-empty-layers":    "image.layers is empty",
+		"bad-compressor":      `image.compressor.name "brotli"`,
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzParseRecord")
+	if _, err := build.ParseRecord(corpusBytes(t, filepath.Join(dir, "hello-record"))); err != nil {
+		t.Fatalf("hello-record: %v", err)
+	}
+	for name, msg := range want {
+		_, err := build.ParseRecord(corpusBytes(t, filepath.Join(dir, name)))
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: err = %v, want it to say %s", name, err, msg)
+		}
+	}
+}
+
+// corpusBytes reads the []byte value of a Go fuzz corpus file.
+func corpusBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(data), "\n")
+	q := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), "[]byte(")), ")")
+	s, err := strconv.Unquote(q)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return []byte(s)
 }

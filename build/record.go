@@ -3,9 +3,12 @@ package build
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/nixdock/nixdock-action/image"
@@ -96,11 +99,17 @@ func ReadRecord(path string) (*Record, error) {
 	return r, nil
 }
 
-// ParseRecord decodes a record and checks the fields comparisons rely on.
+// ParseRecord decodes a record strictly (exact keys, no unknown or
+// duplicate key, nothing after the object) and checks the fields
+// comparisons rely on. Records come from other machines: a record read
+// one way here and another way by jq or a reviewer is an attack.
 func ParseRecord(data []byte) (*Record, error) {
 	var r Record
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("not a build record: %w", err)
+	}
+	if err := checkKeys(data, reflect.TypeFor[Record]()); err != nil {
 		return nil, fmt.Errorf("not a build record: %w", err)
 	}
 	if err := r.Check(); err != nil {
@@ -120,6 +129,10 @@ func (r *Record) Check() error {
 		return fmt.Errorf("image.configDigest %q is not a sha256 digest", r.Image.ConfigDigest)
 	case !isDigest(r.Image.ManifestDigest):
 		return fmt.Errorf("image.manifestDigest %q is not a sha256 digest", r.Image.ManifestDigest)
+	case len(r.Image.Layers) == 0:
+		return errors.New("image.layers is empty: an image has at least one layer")
+	case !slices.Contains(image.CompressorNames, r.Image.Compressor.Name):
+		return fmt.Errorf("image.compressor.name %q is not one of %s", r.Image.Compressor.Name, strings.Join(image.CompressorNames, ", "))
 	}
 	for i, l := range r.Image.Layers {
 		if !isDigest(l.DiffID) {

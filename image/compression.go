@@ -53,6 +53,11 @@ func (c Compression) Compressor() Compressor {
 	return Compressor{Name: "none"}
 }
 
+// CompressorNames are the values Compressor.Name takes: a compression
+// nixdock applied, or "as-published" for an image described as it came
+// (an OCI layout, a registry image).
+var CompressorNames = []string{"gzip", "zstd", "none", "as-published"}
+
 // Compressor names the layer compression and the code that did it.
 type Compressor struct {
 	Name    string `json:"name"`

@@ -53,6 +53,9 @@ type Options struct {
 	// decompressed archive or a stream script's output); 0 is
 	// DefaultMaxSpool. It stops a decompression bomb from filling the disk.
 	MaxSpool int64
+	// NoExec refuses to run a stream script (ErrExecRefused): for a path
+	// that a file names (a build record's out path), not the user.
+	NoExec bool
 }
 
 // DefaultMaxSpool is the default Options.MaxSpool: larger than any image a
@@ -108,6 +111,10 @@ func (i *Image) Close() error {
 
 // ErrNotImage marks a source that is none of the forms nixdock opens.
 var ErrNotImage = errors.New("not an image")
+
+// ErrExecRefused marks a stream script that Options.NoExec kept from
+// running.
+var ErrExecRefused = errors.New("not running a program that the user did not name")
 
 // Open opens src, which is a docker-archive file (.tar, .tar.gz, .tar.zst),
 // a stream script, an OCI layout directory, nix2container's image JSON or a
@@ -233,6 +240,9 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 		f.Close()
 		if fi.Mode()&0o111 == 0 {
 			return nil, fmt.Errorf("%w: %s starts with #! but is not executable", ErrNotImage, src)
+		}
+		if opts.NoExec {
+			return nil, fmt.Errorf("%w: %s is a stream script", ErrExecRefused, src)
 		}
 		form = FormStream
 		spooled, err = runStream(ctx, src, opts)

@@ -20,6 +20,8 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/oauthflow"
 	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/nixdock/nixdock-action/internal/escape"
 )
 
 // Sigstore's public-good instances, cosign's defaults.
@@ -40,6 +42,27 @@ type KeylessOptions struct {
 	Getenv func(string) string
 	// HTTPClient is used for the token endpoint; nil is the default.
 	HTTPClient *http.Client
+	// Mask, when set, hears each secret (the token endpoint's bearer token,
+	// the OIDC token) before it is first used, so the caller can hide it
+	// from logs (an Actions ::add-mask::).
+	Mask func(secret string)
+}
+
+// maxRemoteError is how much of a remote service's error text a message
+// keeps.
+const maxRemoteError = 200
+
+// remoteError is err from a remote service (Fulcio, the token endpoint),
+// whose text may echo the request: tokens redacted, cut to one short,
+// escaped line.
+func remoteError(what string, err error, secrets ...string) error {
+	return fmt.Errorf("%s: %s", what, escape.Remote(err.Error(), maxRemoteError, secrets...))
+}
+
+func (o KeylessOptions) mask(secret string) {
+	if o.Mask != nil && secret != "" {
+		o.Mask(secret)
+	}
 }
 
 // ErrNoActionsToken means no OIDC token can be had: not in GitHub Actions,
@@ -56,14 +79,17 @@ func ActionsIDToken(ctx context.Context, opts KeylessOptions) (string, error) {
 	if getenv("ACTIONS_ID_TOKEN_REQUEST_URL") == "" || getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") == "" {
 		return "", ErrNoActionsToken
 	}
+	opts.mask(getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
 	aopts := []githubactions.Option{githubactions.WithGetenv(getenv)}
 	if opts.HTTPClient != nil {
 		aopts = append(aopts, githubactions.WithHTTPClient(opts.HTTPClient))
 	}
 	tok, err := githubactions.New(aopts...).GetIDToken(ctx, Audience)
 	if err != nil {
-		return "", fmt.Errorf("getting the Actions OIDC token: %w", err)
+		// go-githubactions puts the endpoint's response body in the error.
+		return "", remoteError("getting the Actions OIDC token", err, getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
 	}
+	opts.mask(tok)
 	return tok, nil
 }
 
@@ -72,6 +98,7 @@ func ActionsIDToken(ctx context.Context, opts KeylessOptions) (string, error) {
 // and returns a signer that logs to Rekor.
 func KeylessSigner(ctx context.Context, opts KeylessOptions) (*Signer, error) {
 	tok := opts.Token
+	opts.mask(tok)
 	if tok == "" {
 		var err error
 		if tok, err = ActionsIDToken(ctx, opts); err != nil {
@@ -107,7 +134,8 @@ func KeylessSigner(ctx context.Context, opts KeylessOptions) (*Signer, error) {
 		PublicKey: api.Key{Content: pubPEM}, SignedEmailAddress: proof,
 	}, tok)
 	if err != nil {
-		return nil, fmt.Errorf("getting a signing certificate from Fulcio at %s: %w", fulcioURL, err)
+		// Fulcio's client quotes the response body, which can echo the token.
+		return nil, remoteError("getting a signing certificate from Fulcio at "+escape.Text(fulcioURL), err, tok)
 	}
 	rc, err := RekorClient(opts.RekorURL)
 	if err != nil {

@@ -84,3 +84,60 @@ func TestTokenSubject(t *testing.T) {
 		}
 	}
 }
+
+// TestKeylessMasksAndFiltersFulcio: the OIDC token is masked before it is
+// sent anywhere, and a Fulcio that echoes the request in its error body
+// does not get the token (or its control characters) into the error.
+func TestKeylessMasksAndFiltersFulcio(t *testing.T) {
+	tok := fakeJWT("repo:nixdock/demo:ref:refs/heads/main")
+	var masked []string
+	sentBeforeMask := false
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(masked) == 0 {
+			sentBeforeMask = true
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "bad request\n\x1b]0;pwned\a\nAuthorization: %s\n%s", r.Header.Get("Authorization"), strings.Repeat("x", 4000))
+	}))
+	defer echo.Close()
+	_, err := KeylessSigner(context.Background(), KeylessOptions{
+		Token: tok, FulcioURL: echo.URL, Mask: func(s string) { masked = append(masked, s) },
+	})
+	if err == nil {
+		t.Fatal("an echoing Fulcio that answers 400 gave a signer")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, tok) || strings.Contains(msg, "eyJ") || strings.ContainsAny(msg, "\n\x1b\a") {
+		t.Errorf("the Fulcio error leaks the token or control characters: %q", msg)
+	}
+	if !strings.Contains(msg, "Fulcio at "+echo.URL) || len(msg) > 400 {
+		t.Errorf("the Fulcio error is not one short line naming Fulcio (%d bytes): %q", len(msg), msg)
+	}
+	if len(masked) == 0 || masked[0] != tok || sentBeforeMask {
+		t.Errorf("masked %q (sent before masking: %v), want the token first", masked, sentBeforeMask)
+	}
+}
+
+// TestActionsTokenErrorFiltered: the token endpoint's error body is cut,
+// escaped and stripped of tokens; the request token is masked first.
+func TestActionsTokenErrorFiltered(t *testing.T) {
+	const requestToken = "runner-request-token"
+	stand := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, "denied %s %s\n::error::forged", r.Header.Get("Authorization"), fakeJWT("x"))
+	}))
+	defer stand.Close()
+	env := map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": stand.URL, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": requestToken}
+	var masked []string
+	_, err := ActionsIDToken(context.Background(), KeylessOptions{Getenv: func(k string) string { return env[k] },
+		Mask: func(s string) { masked = append(masked, s) }})
+	if err == nil {
+		t.Fatal("a 403 from the token endpoint gave a token")
+	}
+	if msg := err.Error(); strings.Contains(msg, requestToken) || strings.Contains(msg, "eyJ") || strings.Contains(msg, "\n") {
+		t.Errorf("token endpoint error leaks: %q", msg)
+	}
+	if len(masked) != 1 || masked[0] != requestToken {
+		t.Errorf("masked %q, want the request token", masked)
+	}
+}

@@ -183,6 +183,10 @@ type RecordPolicy struct {
 // predicate. Unless policy.AllowUnverified, an unproven digest is an
 // *UnverifiedError.
 func CheckRecords(records []*build.Record, digest string, policy RecordPolicy) (*Reproducible, error) {
+	if policy.MinBuilders < 1 {
+		// Zero would call an image signed by nobody "reproducible".
+		return nil, fmt.Errorf("a policy of %d builders: want at least 1", policy.MinBuilders)
+	}
 	d := agree.Decide(records, agree.Policy{MinBuilders: policy.MinBuilders, MinHosts: policy.MinHosts, Digest: digest})
 	p := &Reproducible{Verdict: VerdictReproducible, AllowUnverified: policy.AllowUnverified,
 		MinBuilders: policy.MinBuilders, MinHosts: policy.MinHosts,

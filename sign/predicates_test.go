@@ -207,3 +207,11 @@ func TestInlineSBOMKeepsNumbers(t *testing.T) {
 		t.Error("an SBOM with a second JSON value after it was accepted")
 	}
 }
+
+func TestCheckRecordsMinBuildersAtLeastOne(t *testing.T) {
+	for _, n := range []int{0, -5} {
+		if _, err := CheckRecords(nil, "sha256:"+strings.Repeat("a", 64), RecordPolicy{MinBuilders: n, AllowUnverified: true}); err == nil {
+			t.Errorf("CheckRecords with minBuilders %d: no error", n)
+		}
+	}
+}

@@ -65,6 +65,9 @@ var ErrNoSignature = errors.New("no valid signature")
 // verifier, then the policy. A signature that does not verify is an error;
 // a policy that is not met is reported in Problems.
 func Verify(ctx context.Context, refStr string, opts VerifyOptions) (*Verification, error) {
+	if opts.MinBuilders < 1 {
+		return nil, fmt.Errorf("a policy of %d builders: want at least 1", opts.MinBuilders)
+	}
 	ref, err := opts.Registry.ParseReference(refStr)
 	if err != nil {
 		return nil, err

@@ -123,7 +123,7 @@ func chdir(dir string) (func(), error) {
 // nixFlags are the Nix flags of the CLI commands, filled from the inputs.
 func (x *actionRun) nixFlags() (nixFlags, []string) {
 	in := x.in
-	f := nixFlags{file: in.File, attr: in.Attr, argstr: in.ArgStr, store: in.Store, nixOptions: in.NixOptions}
+	f := nixFlags{file: in.File, attr: in.Attr, argstr: in.ArgStr, store: in.Store, nixOptions: in.NixOptions, nixEnv: in.NixEnv}
 	var args []string
 	if in.Installable != "" {
 		args = []string{in.Installable}

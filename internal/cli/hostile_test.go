@@ -3,6 +3,7 @@ package cli
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"io"
 	"path/filepath"
 	"strings"
@@ -86,10 +87,44 @@ func TestHostileDiffInActions(t *testing.T) {
 	escapetest.CheckMarkdown(t, "diff --markdown", out)
 	escapetest.CheckText(t, "diff --markdown stderr", errs)
 
+	// JSON on the guarded stdout stays valid and holds the raw names.
+	code, out, _ = runCLI(t, "diff", "--no-nix", "--json", a, b)
+	var rep struct {
+		Differences []struct{ Field string } `json:"differences"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); code != ExitDiffers || err != nil {
+		t.Fatalf("diff --json: exit %d, %v", code, err)
+	}
+	raw := false
+	for _, d := range rep.Differences {
+		raw = raw || d.Field == "config.Labels.##[error]v1"
+	}
+	if !raw {
+		t.Errorf("diff --json lost the raw label key ##[error]v1: %+v", rep.Differences)
+	}
+
 	missing := filepath.Join(tmp, escapetest.Payloads[0]+escapetest.Payloads[4])
 	code, out, errs = runCLI(t, "inspect", missing)
 	if code != ExitFailure || !strings.Contains(errs, `\x3a:error title=INJECTED`) && !strings.Contains(errs, `\n::error`) {
 		t.Errorf("inspect of a hostile missing file: exit %d, stderr %q", code, errs)
 	}
 	escapetest.CheckText(t, "inspect stderr", out+errs)
+}
+
+// TestUIMask: in Actions a secret is masked line by line on the raw stdout
+// (a command on purpose); elsewhere nothing is printed.
+func TestUIMask(t *testing.T) {
+	var out, errb bytes.Buffer
+	t.Setenv("GITHUB_ACTIONS", "true")
+	ui := NewUI(&out, &errb)
+	ui.Mask("eyJhbGci.x.y\r\n%line2")
+	if got, want := out.String(), "::add-mask::eyJhbGci.x.y\n::add-mask::%25line2\n"; got != want {
+		t.Errorf("masked %q, want %q", got, want)
+	}
+	t.Setenv("GITHUB_ACTIONS", "")
+	out.Reset()
+	NewUI(&out, &errb).Mask("secret")
+	if out.Len() != 0 {
+		t.Errorf("outside Actions Mask printed %q", out.String())
+	}
 }

@@ -15,3 +15,19 @@ func TestNixEnvFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestMinBuildersAtLeastOne: a policy of zero or fewer builders would call
+// an image nobody reproduced "reproducible"; it is a usage error.
+func TestMinBuildersAtLeastOne(t *testing.T) {
+	for _, n := range []string{"0", "-5"} {
+		for _, args := range [][]string{
+			{"sign", "localhost:5000/x@sha256:" + strings.Repeat("a", 64), "--key", "k.key", "--min-builders", n},
+			{"verify-signature", "localhost:5000/x@sha256:" + strings.Repeat("a", 64), "--key", "k.pub", "--min-builders", n},
+		} {
+			code, _, errs := runCLI(t, args...)
+			if code != ExitUsage || !strings.Contains(errs, "--min-builders "+n) {
+				t.Errorf("%s: exit %d, %q; want a usage error", strings.Join(args, " "), code, errs)
+			}
+		}
+	}
+}

@@ -88,6 +88,9 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 	if (f.key == "") == !f.keyless {
 		return usageError("give --key FILE or --keyless (one of them)")
 	}
+	if f.minBuilders < 1 {
+		return usageError("--min-builders %d: want at least 1 (the builders that must agree on the digest)", f.minBuilders)
+	}
 	reg, err := f.reg.registry(cmd)
 	if err != nil {
 		return err
@@ -262,7 +265,7 @@ func flakeLockOf(inst build.Installable) string {
 
 func (a *app) signer(cmd *cobra.Command, f signFlags) (*sign.Signer, error) {
 	if f.keyless {
-		s, err := sign.KeylessSigner(cmd.Context(), sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL})
+		s, err := sign.KeylessSigner(cmd.Context(), sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, Mask: a.ui.Mask})
 		if err != nil {
 			return nil, failure(err)
 		}

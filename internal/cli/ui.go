@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/nixdock/nixdock-action/internal/escape"
@@ -115,6 +116,21 @@ func safe(args []any) []any {
 		}
 	}
 	return out
+}
+
+// Mask hides secret (each line) from the Actions log from here on; a
+// no-op outside Actions.
+func (u *UI) Mask(secret string) {
+	if !u.Actions {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, line := range strings.Split(strings.ReplaceAll(secret, "\r", "\n"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			fmt.Fprintln(u.Cmd, escape.Command("add-mask", nil, line))
+		}
+	}
 }
 
 // Group starts an Actions log group (a no-op elsewhere); call the returned

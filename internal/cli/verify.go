@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -167,7 +168,9 @@ func (a *app) layerProgress(done, total int) {
 // recordImages opens the images named by --image, or else the records' out
 // paths when they exist on this machine (under a chroot store's root),
 // leaving nil where a record's image is not at hand. It returns nil when
-// fewer than two are.
+// fewer than two are. A record is a file anyone may have written: its out
+// path is opened only as data (an archive, an OCI layout), never run as a
+// stream script; the user names a script with --image.
 func (a *app) recordImages(ctx context.Context, recs []*build.Record, paths []string) ([]*image.Image, func(), error) {
 	var opened []*image.Image
 	closeAll := func() {
@@ -188,7 +191,11 @@ func (a *app) recordImages(ctx context.Context, recs []*build.Record, paths []st
 			continue
 		}
 		a.ui.Progress("opening %s", src)
-		img, err := image.Open(ctx, src, image.Options{StoreRoot: root, Stderr: a.ui.logWriter()})
+		img, err := image.Open(ctx, src, image.Options{StoreRoot: root, Stderr: a.ui.logWriter(), NoExec: len(paths) == 0})
+		if errors.Is(err, image.ErrExecRefused) {
+			a.ui.Infof("nixdock: the image of record %d (%s) is a stream script, and nixdock does not run a program a record names; give --image %s to diff it", i+1, r.OutPath, src)
+			continue
+		}
 		if err != nil {
 			return nil, closeAll, fmt.Errorf("opening the image of record %d: %w", i+1, err)
 		}

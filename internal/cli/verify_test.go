@@ -71,7 +71,7 @@ func testRecord(drv, config string) *build.Record {
 		Origin:  &build.Origin{How: build.OriginBuilt, Host: "host", RegistrationTime: 1700000000 + testBuilds},
 		Builder: build.Builder{ID: "b-" + config[:1]},
 		Image: image.Digests{ConfigDigest: "sha256:" + strings.Repeat(config[:1], 64), ManifestDigest: d,
-			Layers: []image.Layer{{DiffID: d, Digest: d}}}}
+			Compressor: image.Compressor{Name: "gzip"}, Layers: []image.Layer{{DiffID: d, Digest: d}}}}
 }
 
 func TestVerifyExitCodes(t *testing.T) {

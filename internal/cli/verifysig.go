@@ -65,6 +65,8 @@ func (a *app) runVerifySignature(cmd *cobra.Command, ref string, f verifySigFlag
 		return usageError("give --key cosign.pub, or --certificate-identity and --certificate-oidc-issuer")
 	case keyless && (f.identity == "" || f.issuer == ""):
 		return usageError("keyless verification needs both --certificate-identity and --certificate-oidc-issuer")
+	case f.minBuilders < 1:
+		return usageError("--min-builders %d: want at least 1 (the builders that must have agreed on the digest)", f.minBuilders)
 	}
 	reg, err := f.reg.registry(cmd)
 	if err != nil {

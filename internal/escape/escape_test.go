@@ -139,12 +139,12 @@ func TestLineGuard(t *testing.T) {
 	g := escape.NewLineGuard(&b)
 	// Written in pieces, as a child's log arrives: the guard keeps state
 	// across writes, splits on CR too, and leaves colours alone.
-	for _, p := range []string{"ok ::x\n  ", ":", ":error::forged\r::warning::cr\n#", "#[error]v1 \x1b[31mred\x1b[0m\n", "\xe2\x80", "\x83::b\n"} {
+	for _, p := range []string{"ok ::x ##[mid\n  ", ":", ":error::forged\r::warning::cr\n#", "#[error]v1 \x1b[31mred\x1b[0m\n", "\xe2\x80", "\x83::b\n", `  "##[json]": ":"` + "\n"} {
 		if _, err := g.Write([]byte(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := "ok ::x\n  \\x3a:error::forged\r\\x3a:warning::cr\n##\\x5berror]v1 \x1b[31mred\x1b[0m\n\u2003\\x3a:b\n"
+	want := "ok ::x ##[mid\n  \\x3a:error::forged\r\\x3a:warning::cr\n##\\x5berror]v1 \x1b[31mred\x1b[0m\n\u2003\\x3a:b\n" + `  "##[json]": ":"` + "\n"
 	if b.String() != want {
 		t.Errorf("guarded = %q, want %q", b.String(), want)
 	}
@@ -191,7 +191,7 @@ func FuzzEscape(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, line := range strings.FieldsFunc(b.String(), func(r rune) bool { return r == '\n' || r == '\r' }) {
-			if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), ":") || strings.Contains(line, "##[") {
+			if trim := strings.TrimLeftFunc(line, unicode.IsSpace); strings.HasPrefix(trim, ":") || strings.HasPrefix(trim, "##[") {
 				t.Errorf("guarded %q holds a command line %q", s, line)
 			}
 		}
@@ -276,5 +276,20 @@ func TestCheckersCatchRawPayloads(t *testing.T) {
 		if r.n != 0 {
 			t.Errorf("the checks reject the escaped payload %q", p)
 		}
+	}
+}
+
+func TestRemote(t *testing.T) {
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm8vciJ9.c2lnbmF0dXJl"
+	body := "POST https://fulcio/api/v2/signingCert returned 400: {\"echo\":\"Bearer " + jwt + "\",\n\"raw\":\"hunter2\x1b[2J\"}" + strings.Repeat(" pad", 100)
+	got := escape.Remote(body, 160, "hunter2")
+	if strings.Contains(got, "eyJ") || strings.Contains(got, "hunter2") || strings.ContainsAny(got, "\n\x1b") {
+		t.Errorf("Remote kept a secret or a control character: %q", got)
+	}
+	if !strings.Contains(got, "[redacted token]") || !strings.Contains(got, "returned 400") {
+		t.Errorf("Remote = %q", got)
+	}
+	if n := utf8.RuneCountInString(got); n > 161+8 {
+		t.Errorf("Remote is %d characters long", n)
 	}
 }

@@ -9,12 +9,13 @@ import (
 
 // NewLineGuard returns a writer that passes everything to w except what
 // the GitHub runner would read as a workflow command: a ':' that starts a
-// line (after white space) is written as \x3a, and the '[' of "##[" as
-// \x5b. CR ends a line as LF does (the runner splits on both). Other bytes,
-// colours included, pass unchanged: it guards streams nixdock does not
+// line (after white space) is written as \x3a, and the '[' of a line that
+// starts with "##[" as \x5b. CR ends a line as LF does (the runner splits
+// on both). Other bytes, colours included, pass unchanged, and so does JSON
+// (no JSON line starts with ':' or '#'). It guards streams nixdock does not
 // compose itself (Nix's log) and is a second line of defence for the ones
-// it does. Workflow commands nixdock means to issue are written to w, not
-// through the guard.
+// it does, whose untrusted parts are Text already. Workflow commands
+// nixdock means to issue are written to w, not through the guard.
 func NewLineGuard(w io.Writer) io.Writer { return &lineGuard{w: w, start: true} }
 
 type lineGuard struct {
@@ -22,7 +23,7 @@ type lineGuard struct {
 	w     io.Writer
 	start bool   // no non-space rune on this line yet
 	held  []byte // a rune split across writes, at the start of a line
-	hash  int    // '#' bytes just written (for "##[")
+	hash  int    // length of the line's leading run of '#' (-1: none, or over)
 }
 
 func (g *lineGuard) Write(p []byte) (int, error) {
@@ -47,27 +48,28 @@ func (g *lineGuard) Write(p []byte) (int, error) {
 				out = append(out, g.held...)
 			case r == ':':
 				out = append(out, `\x3a`...)
-				g.start = false
+				g.start, g.hash = false, -1
+			case r == '#':
+				out = append(out, '#')
+				g.start, g.hash = false, 1
 			default:
 				out = append(out, g.held...)
-				g.start = false
+				g.start, g.hash = false, -1
 			}
 			g.held = g.held[:0]
-			g.hash = 0
-			if c == '#' {
-				g.hash = 1
+			continue
+		}
+		if g.hash > 0 {
+			switch {
+			case c == '#':
+				g.hash++
+			case c == '[' && g.hash >= 2:
+				out = append(out, `\x5b`...)
+				g.hash = -1
+				continue
+			default:
+				g.hash = -1
 			}
-			continue
-		}
-		if c == '[' && g.hash >= 2 {
-			out = append(out, `\x5b`...)
-			g.hash = 0
-			continue
-		}
-		if c == '#' {
-			g.hash++
-		} else {
-			g.hash = 0
 		}
 		out = append(out, c)
 	}
