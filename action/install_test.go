@@ -94,7 +94,7 @@ func TestInstallRelease(t *testing.T) {
 	// Cached: the server may be down.
 	serve.Store([]byte(nil))
 	before := requests.Load()
-	if dest, out, errOut, err = run(release, "Linux"); err != nil || out != "build=false\n" || requests.Load() != before {
+	if _, out, errOut, err = run(release, "Linux"); err != nil || out != "build=false\n" || requests.Load() != before {
 		t.Errorf("cached: err %v, stdout %q, stderr %q, %d new requests", err, out, errOut, requests.Load()-before)
 	}
 	// A tampered cache entry is not used: it is fetched again, and the
