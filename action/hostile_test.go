@@ -27,7 +27,7 @@ func TestHostileSummary(t *testing.T) {
 		Builders: []Builder{{ID: escapetest.Payloads[4], DrvPath: escapetest.StorePath(7) + ".drv", ManifestDigest: escapetest.Payloads[8]}},
 		Culprits: hostileCulprits(), Error: strings.Join(escapetest.Payloads, " "),
 		Files: map[string]string{escapetest.Payloads[6]: escapetest.Payloads[0]}, Image: escapetest.Payloads[1],
-		VerifyCommand: CosignVerifyCommand("ghcr.io/o/r@sha256:ab", "", escapetest.Payloads[11]),
+		VerifyCommand: CosignVerifyCommand("ghcr.io/o/r@sha256:ab", "", escapetest.Payloads[11], escapetest.Payloads[3]),
 		Details:       "report\n",
 	}
 	md := s.Markdown()

@@ -19,7 +19,9 @@
 set -euo pipefail
 dest=${1:?usage: install.sh DEST}
 sums=${GITHUB_ACTION_PATH:?}/release/checksums.txt
-fail() { echo "::error title=nixdock install::$*"; exit 1; }
+# stdout is the step's GITHUB_OUTPUT: messages and the error annotation go
+# to stderr, where the runner reads workflow commands too.
+fail() { echo "::error title=nixdock install::$*" >&2; exit 1; }
 note() { echo "$*" >&2; }
 
 if [ ! -f "$sums" ]; then

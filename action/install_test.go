@@ -69,9 +69,10 @@ func TestInstallRelease(t *testing.T) {
 
 	// The tampered binary first: refused, nothing installed or cached.
 	serve.Store(tampered)
+	// The one error is an annotation on stderr: stdout is GITHUB_OUTPUT.
 	dest, out, errOut, err := run(release, "Linux")
-	if err == nil || out != "::error title=nixdock install::"+strings.TrimPrefix(out, "::error title=nixdock install::") ||
-		!strings.Contains(out, "refusing to run it") || strings.Count(out, "\n") != 1 || exists(dest) {
+	if err == nil || out != "" || !strings.HasPrefix(errOut, "::error title=nixdock install::") ||
+		!strings.Contains(errOut, "refusing to run it") || strings.Count(errOut, "\n") != 1 || exists(dest) {
 		t.Errorf("tampered: err %v, stdout %q, stderr %q, installed %v", err, out, errOut, exists(dest))
 	}
 	if m, _ := filepath.Glob(filepath.Join(toolCache, "nixdock", "*", "*", "nixdock")); len(m) != 0 {
@@ -94,7 +95,7 @@ func TestInstallRelease(t *testing.T) {
 	// Cached: the server may be down.
 	serve.Store([]byte(nil))
 	before := requests.Load()
-	if dest, out, errOut, err = run(release, "Linux"); err != nil || out != "build=false\n" || requests.Load() != before {
+	if _, out, errOut, err = run(release, "Linux"); err != nil || out != "build=false\n" || requests.Load() != before {
 		t.Errorf("cached: err %v, stdout %q, stderr %q, %d new requests", err, out, errOut, requests.Load()-before)
 	}
 	// A tampered cache entry is not used: it is fetched again, and the
@@ -106,8 +107,8 @@ func TestInstallRelease(t *testing.T) {
 	if err := os.WriteFile(cached[0], tampered, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, out, _, err = run(release, "Linux"); err == nil || !strings.Contains(out, "downloading") {
-		t.Errorf("tampered cache with the server down: err %v, stdout %q", err, out)
+	if _, _, errOut, err = run(release, "Linux"); err == nil || !strings.Contains(errOut, "::error title=nixdock install::downloading") {
+		t.Errorf("tampered cache with the server down: err %v, stderr %q", err, errOut)
 	}
 
 	// No binary for this runner: build from source.
@@ -117,8 +118,8 @@ func TestInstallRelease(t *testing.T) {
 
 	// A checksums file without its version line is an error.
 	writeFile(t, filepath.Join(release, "release", "checksums.txt"), hex.EncodeToString(sum[:])+"  nixdock-linux-amd64\n")
-	if _, out, _, err = run(release, "Linux"); err == nil || !strings.Contains(out, "does not start with") {
-		t.Errorf("no version line: err %v, stdout %q", err, out)
+	if _, _, errOut, err = run(release, "Linux"); err == nil || !strings.Contains(errOut, "does not start with") {
+		t.Errorf("no version line: err %v, stderr %q", err, errOut)
 	}
 }
 

@@ -3,6 +3,7 @@ package action
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -162,22 +163,36 @@ func CulpritAnnotations(culprits []Culprit, file string) []Annotation {
 	return out
 }
 
+// EnvSignerWorkflowRef names the variable through which a workflow tells
+// the publish step which workflow file signs keyless (GitHub's
+// job_workflow_ref, OWNER/REPO/.github/workflows/FILE@REF): the reusable
+// workflow sets it from job.workflow_ref, which differs from the caller's
+// GITHUB_WORKFLOW_REF.
+const EnvSignerWorkflowRef = "NIXDOCK_SIGNER_WORKFLOW_REF"
+
+var workflowRef = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/\.github/workflows/[A-Za-z0-9_./-]+@[A-Za-z0-9_./-]+$`)
+
 // CosignVerifyCommand is the command that checks a published image: with
 // the public key next to the key file when a key signed it, else keyless
-// against the GitHub OIDC issuer and the repository that ran the workflow.
-func CosignVerifyCommand(ref, key, repository string) string {
+// against the GitHub OIDC issuer, the signing workflow (signer, a
+// job_workflow_ref; when it is not known, any GitHub workflow) and the
+// repository that ran the workflow.
+func CosignVerifyCommand(ref, key, repository, signer string) string {
 	if key != "" {
 		// The public key's name, not the runner's path to the private key;
 		// nixdock signs with a key without the transparency log.
 		pub := strings.TrimSuffix(path.Base(filepathToSlash(key)), ".key") + ".pub"
 		return fmt.Sprintf("cosign verify --key %s --insecure-ignore-tlog %s", escape.Shell(pub), escape.Shell(ref))
 	}
-	cmd := "cosign verify \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n"
-	if repository != "" {
-		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n  --certificate-github-workflow-repository %s \\\n",
-			escape.Shell(`^https://github\.com/`), escape.Shell(repository))
+	cmd := "cosign verify \\\n"
+	if workflowRef.MatchString(signer) {
+		cmd += fmt.Sprintf("  --certificate-identity %s \\\n", escape.Shell("https://github.com/"+signer))
 	} else {
 		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n", escape.Shell(`^https://github\.com/`))
+	}
+	cmd += "  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n"
+	if repository != "" {
+		cmd += fmt.Sprintf("  --certificate-github-workflow-repository %s \\\n", escape.Shell(repository))
 	}
 	return cmd + "  " + escape.Shell(ref)
 }

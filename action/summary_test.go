@@ -43,10 +43,10 @@ func TestSummaryMarkdown(t *testing.T) {
 
 func TestSummaryPublished(t *testing.T) {
 	s := Summary{Mode: ModePublish, Verdict: VerdictPublished, Image: "ghcr.io/o/r@sha256:ab",
-		VerifyCommand: CosignVerifyCommand("ghcr.io/o/r@sha256:ab", "", "o/r")}
+		VerifyCommand: CosignVerifyCommand("ghcr.io/o/r@sha256:ab", "", "o/r", "")}
 	md := s.Markdown()
 	for _, want := range []string{"🚀 nixdock publish: published", "Published `ghcr.io/o/r@sha256:ab`",
-		"```sh\ncosign verify \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com",
+		"```sh\ncosign verify \\\n  --certificate-identity-regexp '^https://github\\.com/' \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com",
 		"--certificate-github-workflow-repository o/r", "'^https://github\\.com/'"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
@@ -54,8 +54,27 @@ func TestSummaryPublished(t *testing.T) {
 	}
 }
 
+// TestCosignVerifyCommandSigner: with the signing workflow known, the
+// command pins it exactly; anything that is not a workflow ref is ignored.
+func TestCosignVerifyCommandSigner(t *testing.T) {
+	got := CosignVerifyCommand("ghcr.io/o/r@sha256:ab", "", "o/r", "nixdock/nixdock-action/.github/workflows/nixdock.yml@refs/tags/v1")
+	want := "cosign verify \\\n" +
+		"  --certificate-identity https://github.com/nixdock/nixdock-action/.github/workflows/nixdock.yml@refs/tags/v1 \\\n" +
+		"  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n" +
+		"  --certificate-github-workflow-repository o/r \\\n" +
+		"  ghcr.io/o/r@sha256:ab"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	for _, bad := range []string{"o/r/.github/workflows/x.yml@v1; rm -rf /", "o/r@v1", "o/r/.github/workflows/x.yml@refs/tags/v1\n::error::x"} {
+		if got := CosignVerifyCommand("r@sha256:ab", "", "", bad); strings.Contains(got, "--certificate-identity ") {
+			t.Errorf("signer %q: %s", bad, got)
+		}
+	}
+}
+
 func TestCosignVerifyCommandWithKey(t *testing.T) {
-	if got := CosignVerifyCommand("r/i@sha256:ab", "/tmp/cosign.key", ""); got != "cosign verify --key cosign.pub --insecure-ignore-tlog r/i@sha256:ab" {
+	if got := CosignVerifyCommand("r/i@sha256:ab", "/tmp/cosign.key", "", ""); got != "cosign verify --key cosign.pub --insecure-ignore-tlog r/i@sha256:ab" {
 		t.Errorf("got %q", got)
 	}
 }

@@ -121,6 +121,25 @@ type prCheckRun struct {
 // runPRCheck runs the pull-request check on FILE -A ATTR of testdata/nix.
 func runPRCheck(t *testing.T, file, attr string) *prCheckRun {
 	t.Helper()
+	return runCaller(t, callerRun{
+		workflow: "pr-check.yml", event: "pull_request",
+		eventJSON: `{"number": 1, "pull_request": {"number": 1, "head": {"ref": "feature"}, "base": {"ref": "main"}}}`,
+		replace:   map[string]string{"file: hello.nix": "file: " + file, "attr: image": "attr: " + attr},
+	})
+}
+
+// callerRun is a workflow of testdata/caller run by act.
+type callerRun struct {
+	workflow  string            // file in testdata/caller
+	event     string            // the event act triggers, with eventJSON
+	eventJSON string            // the event's payload
+	replace   map[string]string // edits to the workflow
+	secrets   []string          // NAME=VALUE
+}
+
+// runCaller runs one of the caller workflows in a fresh caller repository.
+func runCaller(t *testing.T, c callerRun) *prCheckRun {
+	t.Helper()
 	act := findAct(t)
 	nixtest.Require(t)
 	// What the stand-ins and act use on the host.
@@ -128,10 +147,10 @@ func runPRCheck(t *testing.T, file, attr string) *prCheckRun {
 		nixtest.RequireTool(t, tool)
 	}
 	root := repoRoot()
-	caller := callerRepo(t, root, file, attr)
-	args := []string{"pull_request",
-		"--workflows", filepath.Join(caller, ".github", "workflows", "pr-check.yml"),
-		"--eventpath", writeEvent(t),
+	caller := callerRepo(t, root, c)
+	args := []string{c.event,
+		"--workflows", filepath.Join(caller, ".github", "workflows", c.workflow),
+		"--eventpath", writeEvent(t, c.eventJSON),
 		"--json", "--action-offline-mode", "--pull=false",
 		// Only act's artifact server listens, on loopback; no cache server.
 		"--no-cache-server",
@@ -144,7 +163,7 @@ func runPRCheck(t *testing.T, file, attr string) *prCheckRun {
 		args = append(args, "-P", label+"=-self-hosted")
 	}
 	refs := actionRefs(t, filepath.Join(root, "action.yml"), filepath.Join(root, ".github", "workflows", "nixdock.yml"),
-		filepath.Join(caller, ".github", "workflows", "pr-check.yml"))
+		filepath.Join(caller, ".github", "workflows", c.workflow))
 	for _, ref := range refs {
 		name, _, _ := strings.Cut(ref, "@")
 		dir, ok := standins[name]
@@ -178,6 +197,10 @@ func runPRCheck(t *testing.T, file, attr string) *prCheckRun {
 		"GOTOOLCHAIN=local",
 	} {
 		args = append(args, "--env", kv)
+	}
+
+	for _, kv := range c.secrets {
+		args = append(args, "--secret", kv)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
@@ -235,21 +258,26 @@ func isFile(p string) bool {
 // callerRepo is a user's repository: the test image's Nix files and the
 // pull-request workflow, committed, with a GitHub origin (act takes the
 // repository's name from it).
-func callerRepo(t *testing.T, root, file, attr string) string {
+func callerRepo(t *testing.T, root string, c callerRun) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "app")
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "testdata", "nix"))); err != nil {
 		t.Fatal(err)
 	}
-	wf, err := os.ReadFile(filepath.Join("testdata", "caller", "pr-check.yml"))
+	wf, err := os.ReadFile(filepath.Join("testdata", "caller", c.workflow))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	wf = bytes.ReplaceAll(bytes.ReplaceAll(wf, []byte("file: hello.nix"), []byte("file: "+file)), []byte("attr: image"), []byte("attr: "+attr))
-	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "pr-check.yml"), wf, 0o644); err != nil {
+	for old, repl := range c.replace {
+		if !bytes.Contains(wf, []byte(old)) {
+			t.Fatalf("%s has no %q", c.workflow, old)
+		}
+		wf = bytes.ReplaceAll(wf, []byte(old), []byte(repl))
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", c.workflow), wf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
@@ -267,10 +295,9 @@ func callerRepo(t *testing.T, root, file, attr string) string {
 	return dir
 }
 
-func writeEvent(t *testing.T) string {
+func writeEvent(t *testing.T, ev string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "event.json")
-	ev := `{"number": 1, "pull_request": {"number": 1, "head": {"ref": "feature"}, "base": {"ref": "main"}}}`
 	if err := os.WriteFile(p, []byte(ev), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -455,4 +482,83 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "...\n" + s[len(s)-n:]
+}
+
+// TestReleaseUnderAct runs examples/workflows/release.yml's call on a version
+// tag with publish: true and a cosign key: after build and verify, the
+// publish job downloads and checks build A's artifact, pushes the image to
+// the test registry and signs it; the caller gets image@digest, and the
+// stock cosign CLI verifies the signature with the public key.
+func TestReleaseUnderAct(t *testing.T) {
+	registry := testRegistry(t)
+	cosign := cosignBin(t)
+	dir := t.TempDir()
+	gen := exec.Command(cosign, "generate-key-pair", "--output-key-prefix", filepath.Join(dir, "release"))
+	gen.Env = append(os.Environ(), "COSIGN_PASSWORD=act-test-password")
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
+	}
+	key, err := os.ReadFile(filepath.Join(dir, "release.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := fmt.Sprintf("%s/acttest/hello-%d", registry, time.Now().UnixNano())
+	run := runCaller(t, callerRun{
+		workflow: "release.yml", event: "push",
+		eventJSON: `{"ref": "refs/tags/v1.0.0"}`,
+		replace:   map[string]string{"image: IMAGE": "image: " + repo},
+		secrets:   []string{"COSIGN_KEY=" + string(key), "COSIGN_PASSWORD=act-test-password"},
+	})
+	if run.err != nil {
+		t.Fatalf("act: %v\n%s", run.err, run.log.text())
+	}
+	// source, build A, build B, verify, publish, report.
+	if n := run.log.results["success"]; n != 6 || len(run.log.results) != 1 {
+		t.Errorf("job results %v, want 6 successes\n%s", run.log.results, run.log.text())
+	}
+	if jobs := run.log.jobsSaying("checkout-standin: nixdock/nixdock-action at " + run.sha); len(jobs) != 4 {
+		t.Errorf("jobs %q ran the action from the workflow's commit, want 4 (with publish)", jobs)
+	}
+	m := regexp.MustCompile(`workflow-outputs image=(\S*) digest=(\S*)`).FindStringSubmatch(run.log.allSummaries())
+	if m == nil || m[1] != repo+"@"+m[2] || !strings.HasPrefix(m[2], "sha256:") {
+		t.Fatalf("the caller saw outputs %q, want %s@<digest>\n%s", m, repo, run.log.allSummaries())
+	}
+	if strings.Contains(run.log.raw, "act-test-password") || strings.Contains(run.log.raw, "PRIVATE KEY") {
+		t.Error("the key or its password is in the log")
+	}
+	verify := exec.Command(cosign, "verify", "--key", filepath.Join(dir, "release.pub"), "--insecure-ignore-tlog", m[1])
+	verify.Env = append(os.Environ(), "TUF_ROOT="+t.TempDir())
+	out, err := verify.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), m[2]) {
+		t.Errorf("cosign verify %s: %v\n%s", m[1], err, out)
+	}
+}
+
+// testRegistry is the registry scripts/registry.sh starts
+// (NIXDOCK_TEST_REGISTRY), or a skip (a failure under NIXDOCK_REQUIRE_TOOLS=1).
+func testRegistry(t *testing.T) string {
+	t.Helper()
+	if r := os.Getenv("NIXDOCK_TEST_REGISTRY"); r != "" {
+		return r
+	}
+	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
+		t.Fatal("NIXDOCK_TEST_REGISTRY is not set, and NIXDOCK_REQUIRE_TOOLS=1: source scripts/registry.sh and run start_registry")
+	}
+	t.Skip("NIXDOCK_TEST_REGISTRY is not set: . scripts/registry.sh; start_registry")
+	return ""
+}
+
+// cosignBin is the cosign v2 CLI (scripts/setup test installs it).
+func cosignBin(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("cosign"); err == nil {
+		return p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if p := filepath.Join(home, "go", "bin", "cosign"); isFile(p) {
+			return p
+		}
+	}
+	nixtest.RequireTool(t, "cosign")
+	return ""
 }

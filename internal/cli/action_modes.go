@@ -172,7 +172,7 @@ func (x *actionRun) publish(ctx context.Context) error {
 	}
 	x.sum.Verdict, x.sum.Digest, x.sum.Image = action.VerdictPublished, digest, pinned
 	x.summarizeBuilders(recs)
-	x.sum.VerifyCommand = action.CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"))
+	x.sum.VerifyCommand = action.CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), x.r.Getenv(action.EnvSignerWorkflowRef))
 	// The layout just pushed is the published image byte for byte (push
 	// checked its digest against the record), so it is linted locally.
 	if err := x.lintFile(ctx, src, pinned); err != nil {
