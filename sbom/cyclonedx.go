@@ -40,6 +40,7 @@ func (d *Document) CycloneDX() *cdx.BOM {
 	bom.Components = &comps
 	deps := d.cdxDependencies()
 	bom.Dependencies = &deps
+	bom.Formulation = d.cdxFormulation()
 	return bom
 }
 
@@ -73,7 +74,10 @@ func (d *Document) cdxComponent(c *Component) cdx.Component {
 		Description: c.Description,
 		Scope:       cdx.ScopeRequired,
 		PackageURL:  c.PURL,
-		CPE:         c.CPE,
+		Supplier:    c.cdxSupplier(),
+	}
+	if len(c.CPEs) > 0 {
+		out.CPE = c.CPEs[0]
 	}
 	if c.BuildOnly {
 		out.Scope = cdx.ScopeExcluded
@@ -84,26 +88,72 @@ func (d *Document) cdxComponent(c *Component) cdx.Component {
 	if c.License != "" {
 		out.Licenses = &cdx.Licenses{{Expression: c.License}}
 	}
+	var refs []cdx.ExternalReference
 	if c.Homepage != "" {
-		out.ExternalReferences = &[]cdx.ExternalReference{{Type: cdx.ERTypeWebsite, URL: c.Homepage}}
+		refs = append(refs, cdx.ExternalReference{Type: cdx.ERTypeWebsite, URL: c.Homepage})
+	}
+	if c.DownloadLocation != "" {
+		refs = append(refs, cdx.ExternalReference{Type: cdx.ERTypeDistribution, URL: c.DownloadLocation, Comment: "source"})
+	}
+	if len(refs) > 0 {
+		out.ExternalReferences = &refs
+	}
+	var nixPURL string
+	if c.NixPURL != c.PURL {
+		nixPURL = c.NixPURL
+	}
+	var morePURLs, moreCPEs []string
+	if len(c.UpstreamPURLs) > 1 {
+		morePURLs = c.UpstreamPURLs[1:]
+	}
+	if len(c.CPEs) > 1 {
+		moreCPEs = c.CPEs[1:]
 	}
 	layers := append([]string(nil), d.layerIndexes(c)...)
 	out.Properties = props(
 		prop("nix:storePath", c.Path),
+		prop("nix:purl", nixPURL),
 		prop("nix:narSize", sizeText(c.NarSize)),
 		prop("nix:deriver", c.Deriver),
 		prop("nix:output", c.Output),
 		prop("nixdock:nameFrom", c.NameFrom),
 		prop("nixdock:layer", layers...),
-		prop("nixdock:purl", c.ExtraPURLs...),
+		prop("nixdock:purl", morePURLs...),
+		prop("nixdock:cpe", moreCPEs...),
 		prop("nixdock:buildOnly", boolText(c.BuildOnly)),
+		prop("nixdock:copiedToRoot", c.CopiedToRoot),
 	)
 	return out
 }
 
-// cdxDependencies lists every component with what it depends on: run-time
-// references, plus build-time inputs with --buildtime. The image depends
-// on the store paths that nothing else in it refers to (its roots).
+// cdxSupplier: nixpkgs for packages from it, with the maintainers as
+// contacts; else the first maintainer, with all of them as contacts.
+func (c *Component) cdxSupplier() *cdx.OrganizationalEntity {
+	var contacts []cdx.OrganizationalContact
+	for _, m := range c.Maintainers {
+		name := personText(Maintainer{Name: m.Name, GitHub: m.GitHub})
+		if name == "" {
+			continue
+		}
+		contacts = append(contacts, cdx.OrganizationalContact{Name: name, Email: cleanEmail(m.Email)})
+	}
+	switch {
+	case c.Origin == NixpkgsNamespace:
+		e := &cdx.OrganizationalEntity{Name: "nixpkgs", URL: &[]string{"https://github.com/NixOS/nixpkgs"}}
+		if len(contacts) > 0 {
+			e.Contact = &contacts
+		}
+		return e
+	case len(contacts) > 0:
+		return &cdx.OrganizationalEntity{Name: contacts[0].Name, Contact: &contacts}
+	}
+	return nil
+}
+
+// cdxDependencies lists every component with the store paths it refers
+// to at run time; the image depends on the store paths nothing else in it
+// refers to (its roots). Build-time inputs are not run-time dependencies:
+// they are in the formulation (cdxFormulation).
 func (d *Document) cdxDependencies() []cdx.Dependency {
 	referenced := map[string]bool{}
 	for _, c := range d.Components {
@@ -121,12 +171,58 @@ func (d *Document) cdxDependencies() []cdx.Dependency {
 	for _, c := range d.Components {
 		known[c.Path] = true
 	}
-	deps := []cdx.Dependency{{Ref: imageRef, Dependencies: list(union(roots, d.Subject.BuildDependsOn, known))}}
+	deps := []cdx.Dependency{{Ref: imageRef, Dependencies: list(union(roots, nil, known))}}
 	for _, c := range d.Components {
-		deps = append(deps, cdx.Dependency{Ref: c.Path, Dependencies: list(union(c.DependsOn, c.BuildDependsOn, known))})
+		deps = append(deps, cdx.Dependency{Ref: c.Path, Dependencies: list(union(c.DependsOn, nil, known))})
 	}
 	sort.SliceStable(deps[1:], func(i, j int) bool { return deps[1+i].Ref < deps[1+j].Ref })
 	return deps
+}
+
+// cdxFormulation describes how the image was built (--buildtime): one
+// workflow per derivation, whose inputs are its build-time inputs and
+// whose output is the store path (or the image) it built.
+func (d *Document) cdxFormulation() *[]cdx.Formula {
+	if !d.BuildTime {
+		return nil
+	}
+	known := make(map[string]bool, len(d.Components))
+	for _, c := range d.Components {
+		known[c.Path] = true
+	}
+	var flows []cdx.Workflow
+	add := func(ref, uid string, inputs []string) {
+		in := union(inputs, nil, known)
+		if len(in) == 0 {
+			return
+		}
+		var tin []cdx.TaskInput
+		for _, p := range in {
+			tin = append(tin, cdx.TaskInput{Resource: &cdx.ResourceReferenceChoice{Ref: p}})
+		}
+		flows = append(flows, cdx.Workflow{
+			BOMRef: "build:" + ref, UID: uid, Name: "nix build " + uid,
+			TaskTypes: &[]cdx.TaskType{cdx.TaskTypeBuild},
+			Inputs:    &tin,
+			Outputs:   &[]cdx.TaskOutput{{Resource: &cdx.ResourceReferenceChoice{Ref: ref}, Type: cdx.TaskOutputTypeArtifact}},
+		})
+	}
+	uid := d.Subject.DrvPath
+	if uid == "" {
+		uid = d.Subject.Name
+	}
+	add(imageRef, uid, d.Subject.BuildDependsOn)
+	for _, c := range d.Components {
+		uid := c.Deriver
+		if uid == "" {
+			uid = c.Path
+		}
+		add(c.Path, uid, c.BuildDependsOn)
+	}
+	if len(flows) == 0 {
+		return nil
+	}
+	return &[]cdx.Formula{{BOMRef: "formulation", Workflows: &flows}}
 }
 
 // union merges two sorted lists of store paths, keeping only components.

@@ -35,6 +35,10 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	for _, l := range rec.Image.Layers {
 		d.Subject.DiffIDs = append(d.Subject.DiffIDs, l.DiffID)
 	}
+	if opts.Image != nil {
+		d.Subject.refHints = append(d.Subject.refHints, opts.Image.RepoTags...)
+	}
+	d.Subject.refHints = append(d.Subject.refHints, imageNameOf(rec)...)
 	var layers map[string][]int
 	if opts.Image != nil {
 		var err error
@@ -95,7 +99,9 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	if rec.Image.Created != "" {
 		created, _ = time.Parse(time.RFC3339Nano, rec.Image.Created)
 	}
-	opts.finish(d, created)
+	if err := opts.finish(d, created); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -218,5 +224,34 @@ func addLayerOnly(d *Document, opts Options, layers map[string][]int, inImage ma
 	}
 	d.Warnings = append(d.Warnings, img.Warnings...)
 	d.Warnings = append(d.Warnings, fmt.Sprintf("%d store paths in the layers are not in the record's closure (Nix sees no references through a compressed archive): their hashes and references were computed from the layers", missing))
+	return nil
+}
+
+// imageNameOf is the image's name and tag as its derivation sets them
+// (dockerTools and nix2container set imageName and imageTag), looking
+// through input derivations, nearest first, for an image built from
+// another (a customisation layer added to an image).
+func imageNameOf(rec *build.Record) []string {
+	queue, seen := []string{rec.DrvPath}, map[string]bool{rec.DrvPath: true}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		drv, ok := rec.Derivations[p]
+		if !ok {
+			continue
+		}
+		if n := drv.Env["imageName"]; n != "" {
+			if t := drv.Env["imageTag"]; t != "" {
+				return []string{n + ":" + t}
+			}
+			return []string{n}
+		}
+		for _, in := range sortedKeys(drv.InputDrvs) {
+			if !seen[in] {
+				seen[in] = true
+				queue = append(queue, in)
+			}
+		}
+	}
 	return nil
 }

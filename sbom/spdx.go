@@ -116,16 +116,24 @@ func (d *Document) spdxPackage(c *Component) (*spdx.Package, []string) {
 	if c.NarHash != "" {
 		p.PackageChecksums = []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(c.NarHash)}}
 	}
-	p.PackageExternalReferences = append(p.PackageExternalReferences,
-		&spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: c.PURL,
-			ExternalRefComment: "provisional pkg:nix type (purl-spec PR 877)"})
-	for _, u := range c.ExtraPURLs {
-		p.PackageExternalReferences = append(p.PackageExternalReferences,
-			&spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: u})
+	// The main purl first: tools that keep one purl per package (syft)
+	// take the first purl reference.
+	for _, u := range c.purls() {
+		r := &spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: u}
+		if u == c.NixPURL {
+			r.ExternalRefComment = "the store path, as the proposed pkg:nix type (purl-spec PR 877) names it"
+		}
+		p.PackageExternalReferences = append(p.PackageExternalReferences, r)
 	}
-	if c.CPE != "" {
+	for _, cpe := range c.CPEs {
 		p.PackageExternalReferences = append(p.PackageExternalReferences,
-			&spdx.PackageExternalReference{Category: common.CategorySecurity, RefType: "cpe23Type", Locator: c.CPE})
+			&spdx.PackageExternalReference{Category: common.CategorySecurity, RefType: "cpe23Type", Locator: cpe})
+	}
+	if c.DownloadLocation != "" {
+		p.PackageDownloadLocation = c.DownloadLocation
+	}
+	if sup := c.spdxSupplier(); sup != nil {
+		p.PackageSupplier = sup
 	}
 	comment := []string{"store path " + c.Path}
 	if c.NarSize > 0 {
@@ -137,7 +145,10 @@ func (d *Document) spdxPackage(c *Component) (*spdx.Package, []string) {
 	if idx := d.layerIndexes(c); len(idx) > 0 {
 		comment = append(comment, "layers "+strings.Join(idx, ","))
 	}
-	if c.BuildOnly {
+	switch {
+	case c.BuildOnly && c.CopiedToRoot != "":
+		comment = append(comment, "build-time input whose files are copied into the image as "+c.CopiedToRoot)
+	case c.BuildOnly:
 		comment = append(comment, "build-time only: not in the image")
 	}
 	p.PackageComment = strings.Join(comment, "; ")
@@ -196,4 +207,65 @@ func (d *Document) encodeSPDX(w io.Writer, pretty bool) error {
 		opts = append(opts, spdxjson.Indent("  "))
 	}
 	return spdxjson.Write(d.SPDX(), w, opts...)
+}
+
+// purls lists c's purls, the main one first: the upstream purls (where
+// meta names them) and the store path's pkg:nix purl.
+func (c *Component) purls() []string {
+	out := []string{c.PURL}
+	for _, u := range append(append([]string(nil), c.UpstreamPURLs...), c.NixPURL) {
+		if u != "" && u != c.PURL {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// spdxSupplier names who supplies the package: nixpkgs for packages from
+// it, else its first maintainer.
+func (c *Component) spdxSupplier() *common.Supplier {
+	if c.Origin == NixpkgsNamespace {
+		return &common.Supplier{SupplierType: "Organization", Supplier: "nixpkgs"}
+	}
+	for _, m := range c.Maintainers {
+		if name := personText(m); name != "" {
+			return &common.Supplier{SupplierType: "Person", Supplier: name}
+		}
+	}
+	return nil
+}
+
+// personText is "Name (email)" as SPDX writes a person, with what would
+// break that form taken out.
+func personText(m Maintainer) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f || r == '(' || r == ')' {
+				return -1
+			}
+			return r
+		}, strings.TrimSpace(s))
+	}
+	name := clean(m.Name)
+	if name == "" {
+		name = clean(m.GitHub)
+	}
+	if name == "" {
+		return ""
+	}
+	if e := cleanEmail(m.Email); e != "" {
+		return name + " (" + e + ")"
+	}
+	return name
+}
+
+// cleanEmail is e when it looks like an address (one @, no spaces or
+// parentheses), else "".
+func cleanEmail(e string) string {
+	e = strings.TrimSpace(e)
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(e, " ()<>,;\\\t\n\r\"") || strings.Count(e, "@") != 1 {
+		return ""
+	}
+	return e
 }
