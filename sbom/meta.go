@@ -273,22 +273,22 @@ func (c *Component) applyMeta(e *MetaEntry) (warnings []string) {
 	c.Maintainers = append([]Maintainer(nil), e.Maintainers...)
 	c.CPEs = nil
 	seen := map[string]bool{}
-	addCPE := func(s string) {
+	addCPE := func(s string) bool {
 		if s == "" {
-			return
+			return false
 		}
 		v, err := CleanCPE(s)
 		if err != nil {
 			drop("CPE", err)
-			return
+			return false
 		}
 		if !seen[v] {
 			seen[v] = true
 			c.CPEs = append(c.CPEs, v)
 		}
+		return true
 	}
-	addCPE(e.CPE)
-	if e.CPE == "" {
+	if !addCPE(e.CPE) {
 		addCPE(cpeFromParts(e.CPEParts))
 	}
 	for _, s := range e.PossibleCPEs {

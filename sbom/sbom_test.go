@@ -59,6 +59,11 @@ func TestLicenseExpression(t *testing.T) {
 		{[]string{"unfree"}, "LicenseRef-unfree", []string{"LicenseRef-unfree"}},
 		{[]string{"Public Domain"}, "LicenseRef-Public-Domain", []string{"LicenseRef-Public-Domain"}},
 		{[]string{"LGPL-2.1+"}, "LGPL-2.1+", nil},
+		{[]string{"MIT-Khronos-old"}, "MIT-Khronos-old", nil}, // on the list since 3.24
+		{[]string{"MIT AND"}, "LicenseRef-MIT-AND", []string{"LicenseRef-MIT-AND"}},
+		{[]string{"(MIT OR Apache-2.0"}, "LicenseRef--MIT-OR-Apache-2.0", []string{"LicenseRef--MIT-OR-Apache-2.0"}},
+		{[]string{"GPL-2.0-only WITH Bogus-exception"}, "LicenseRef-GPL-2.0-only-WITH-Bogus-exception", []string{"LicenseRef-GPL-2.0-only-WITH-Bogus-exception"}},
+		{[]string{"(MIT OR foo) AND bar"}, "(MIT OR LicenseRef-foo) AND LicenseRef-bar", []string{"LicenseRef-bar", "LicenseRef-foo"}},
 	} {
 		got, refs := LicenseExpression(tc.in)
 		if got != tc.want || strings.Join(refs, ",") != strings.Join(tc.refs, ",") {

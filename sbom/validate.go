@@ -141,7 +141,7 @@ func quoteCPE(s string) string {
 			continue
 		}
 		if c < 0x21 || c > 0x7e {
-			b.WriteByte('_') // not representable: CPE components are printable ASCII
+			b.WriteByte('_') // white space is _ (NISTIR 7695 5.3.2); CPEs are printable ASCII
 			continue
 		}
 		b.WriteByte('\\')
