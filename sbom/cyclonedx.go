@@ -33,7 +33,10 @@ func (d *Document) CycloneDX() *cdx.BOM {
 			prop("nixdock:warning", d.Warnings...),
 		),
 	}
-	comps := make([]cdx.Component, 0, len(d.Components))
+	comps := make([]cdx.Component, 0, len(d.Components)+1)
+	if d.RootFiles != nil {
+		comps = append(comps, d.cdxRootFiles())
+	}
 	for i := range d.Components {
 		comps = append(comps, d.cdxComponent(&d.Components[i]))
 	}
@@ -151,13 +154,18 @@ func (c *Component) cdxSupplier() *cdx.OrganizationalEntity {
 }
 
 // cdxDependencies lists every component with the store paths it refers
-// to at run time; the image depends on the store paths nothing else in it
-// refers to (its roots). Build-time inputs are not run-time dependencies:
-// they are in the formulation (cdxFormulation).
+// to at run time; the image depends on the files outside the store and on
+// the store paths nothing else in it refers to (its roots). Build-time
+// inputs are not run-time dependencies: they are in the formulation (cdxFormulation).
 func (d *Document) cdxDependencies() []cdx.Dependency {
 	referenced := map[string]bool{}
 	for _, c := range d.Components {
 		for _, dep := range c.DependsOn {
+			referenced[dep] = true
+		}
+	}
+	if rf := d.RootFiles; rf != nil {
+		for _, dep := range rf.DependsOn {
 			referenced[dep] = true
 		}
 	}
@@ -171,7 +179,14 @@ func (d *Document) cdxDependencies() []cdx.Dependency {
 	for _, c := range d.Components {
 		known[c.Path] = true
 	}
-	deps := []cdx.Dependency{{Ref: imageRef, Dependencies: list(union(roots, nil, known))}}
+	imageDeps := union(roots, nil, known)
+	if d.RootFiles != nil {
+		imageDeps = append([]string{rootFilesID}, imageDeps...)
+	}
+	deps := []cdx.Dependency{{Ref: imageRef, Dependencies: list(imageDeps)}}
+	if rf := d.RootFiles; rf != nil {
+		deps = append(deps, cdx.Dependency{Ref: rootFilesID, Dependencies: list(union(rf.DependsOn, nil, known))})
+	}
 	for _, c := range d.Components {
 		deps = append(deps, cdx.Dependency{Ref: c.Path, Dependencies: list(union(c.DependsOn, nil, known))})
 	}
@@ -212,6 +227,9 @@ func (d *Document) cdxFormulation() *[]cdx.Formula {
 		uid = d.Subject.Name
 	}
 	add(imageRef, uid, d.Subject.BuildDependsOn)
+	if rf := d.RootFiles; rf != nil && len(rf.CopyOf) > 0 {
+		add(rootFilesID, "copy to the image root", rf.CopyOf)
+	}
 	for _, c := range d.Components {
 		uid := c.Deriver
 		if uid == "" {
@@ -295,4 +313,33 @@ func (d *Document) encodeCycloneDX(w io.Writer, pretty bool) error {
 	enc.SetPretty(pretty)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(d.CycloneDX())
+}
+
+// cdxRootFiles is the component of the files outside the store, with one
+// nested file component per file.
+func (d *Document) cdxRootFiles() cdx.Component {
+	rf := d.RootFiles
+	files := make([]cdx.Component, 0, len(rf.Files))
+	for _, f := range rf.Files {
+		fc := cdx.Component{Type: cdx.ComponentTypeFile, Name: f.Path}
+		if f.SHA256 != "" {
+			fc.Hashes = &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: f.SHA256}}
+		}
+		fc.Properties = props(prop("nixdock:symlinkTarget", f.Target), prop("nixdock:mode", fmt.Sprintf("%04o", f.Mode)))
+		files = append(files, fc)
+	}
+	c := cdx.Component{
+		BOMRef: rootFilesID, Type: cdx.ComponentTypeFile, Name: RootFilesName,
+		Description: "The files outside /nix/store (a customisation layer); the hash is of their listing",
+		Scope:       cdx.ScopeRequired,
+		Hashes:      &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: rf.SHA256}},
+		Properties: props(
+			prop("nixdock:copyOf", rf.CopyOf...),
+			prop("nixdock:filesNotListed", sizeText(int64(rf.More))),
+		),
+	}
+	if len(files) > 0 {
+		c.Components = &files
+	}
+	return c
 }

@@ -21,6 +21,9 @@ type Document struct {
 	Source string `json:"source"`
 	// Components are the store paths, sorted by Path.
 	Components []Component `json:"components"`
+	// RootFiles are the files outside the store, one component (nil when
+	// there are none, or for a record without its image).
+	RootFiles *RootFiles `json:"rootFiles,omitempty"`
 	// BuildTime is true when build-time dependencies were added.
 	BuildTime bool `json:"buildTime,omitempty"`
 	// Warnings are things the reader of the SBOM should know (a store path

@@ -142,6 +142,11 @@ func merge(d *Document, results []*layerResult) {
 		c.nameFrom(nil)
 		d.Components = append(d.Components, c)
 	}
+	roots := make([]*rootLayer, len(results))
+	for i, lr := range results {
+		roots[i] = &lr.root
+	}
+	d.RootFiles = mergeRoot(roots, d.Subject.DiffIDs, hashIndex(d.Components))
 }
 
 // nixSystem maps an OCI platform to a Nix system string.

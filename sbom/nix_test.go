@@ -299,6 +299,12 @@ func checkSPDXRelationships(t *testing.T, data []byte, d *Document) {
 		t.Errorf("%d DESCRIBES relationships, want 1", describes)
 	}
 	want := map[string]bool{}
+	if rf := d.RootFiles; rf != nil {
+		for _, dep := range rf.DependsOn {
+			h, _, _ := SplitStorePath(dep)
+			want["SPDXRef-root-files SPDXRef-nix-"+h] = true
+		}
+	}
 	for _, c := range d.Components {
 		for _, dep := range c.DependsOn {
 			h, _, _ := SplitStorePath(dep)

@@ -3,6 +3,7 @@ package sbom
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nixdock/nixdock-action/build"
@@ -40,9 +41,10 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	}
 	d.Subject.refHints = append(d.Subject.refHints, imageNameOf(rec)...)
 	var layers map[string][]int
+	var roots []*rootLayer
 	if opts.Image != nil {
 		var err error
-		if layers, err = pathLayers(context.Background(), opts.Image); err != nil {
+		if layers, roots, err = pathLayers(context.Background(), opts.Image); err != nil {
 			return nil, err
 		}
 	}
@@ -86,6 +88,9 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 			}
 		}
 	}
+	if roots != nil {
+		d.RootFiles = mergeRoot(roots, d.Subject.DiffIDs, hashIndex(d.Components))
+	}
 	if len(d.Components) == 0 && layers == nil {
 		d.Warnings = append(d.Warnings, "the record's closure holds only the image itself (Nix sees no references through a compressed archive): give the image too (--image) for its store paths")
 	}
@@ -94,6 +99,11 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	}
 	if opts.BuildTime {
 		addBuildTime(d, rv)
+		storeRoot := ""
+		if strings.HasPrefix(rec.Store, "/") {
+			storeRoot = rec.Store // a chroot store
+		}
+		markCopies(d, storeRoot)
 	}
 	var created time.Time
 	if rec.Image.Created != "" {

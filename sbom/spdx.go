@@ -42,6 +42,9 @@ func (d *Document) SPDX() *spdx.Document {
 		DocumentComment: fmt.Sprintf("SBOM of the Nix store paths in the image, made by nixdock from the %s. Package checksums are SHA-256 hashes of the store paths' NAR serialization (Nix's narHash).", sourceText(d.Source)),
 	}
 	doc.Packages = append(doc.Packages, d.spdxImage())
+	if d.RootFiles != nil {
+		doc.Packages = append(doc.Packages, d.spdxRootFiles())
+	}
 	refs := map[string]bool{}
 	for i := range d.Components {
 		p, lrefs := d.spdxPackage(&d.Components[i])
@@ -183,6 +186,19 @@ func (d *Document) spdxRelationships() []*spdx.Relationship {
 			}
 		}
 	}
+	if rf := d.RootFiles; rf != nil {
+		contains = append(contains, rel(imageID, rootFilesID, common.TypeRelationshipContains))
+		for _, dep := range rf.DependsOn {
+			if depID, ok := ids[dep]; ok {
+				depends = append(depends, rel(rootFilesID, depID, common.TypeRelationshipDependsOn))
+			}
+		}
+		for _, src := range rf.CopyOf {
+			if srcID, ok := ids[src]; ok {
+				build = append(build, rel(rootFilesID, srcID, common.TypeRelationshipGeneratedFrom))
+			}
+		}
+	}
 	for _, dep := range d.Subject.BuildDependsOn {
 		if depID, ok := ids[dep]; ok {
 			build = append(build, rel(depID, imageID, common.TypeRelationshipBuildDependencyOf))
@@ -268,4 +284,32 @@ func cleanEmail(e string) string {
 		return ""
 	}
 	return e
+}
+
+// maxCommentFiles bounds the files an SPDX comment lists.
+const maxCommentFiles = 1000
+
+// spdxRootFiles is the package of the files outside the store; its
+// comment lists them (SPDX file elements would need SHA-1 hashes).
+func (d *Document) spdxRootFiles() *spdx.Package {
+	rf := d.RootFiles
+	no := false
+	p := &spdx.Package{
+		PackageName:               RootFilesName,
+		PackageSPDXIdentifier:     rootFilesID,
+		PackageDownloadLocation:   noAssertion,
+		FilesAnalyzed:             no,
+		IsFilesAnalyzedTagPresent: true,
+		PackageLicenseConcluded:   noAssertion,
+		PackageLicenseDeclared:    noAssertion,
+		PackageCopyrightText:      noAssertion,
+		PrimaryPackagePurpose:     "FILE",
+		PackageChecksums:          []common.Checksum{{Algorithm: common.SHA256, Value: rf.SHA256}},
+	}
+	list := rf.listing()
+	if len(list) > maxCommentFiles {
+		list = append(list[:maxCommentFiles:maxCommentFiles], fmt.Sprintf("and %d more (the CycloneDX SBOM lists them all)", len(list)-maxCommentFiles))
+	}
+	p.PackageComment = "files outside /nix/store (checksum: SHA-256 of the listing): " + strings.Join(list, "; ")
+	return p
 }
