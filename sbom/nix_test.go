@@ -67,9 +67,9 @@ func TestImageAndRecordAgree(t *testing.T) {
 }
 
 type agreed struct {
-	Path, Hash, Name, Version, NarHash string
-	NarSize                            int64
-	DependsOn, Layers                  []string
+	Path, Hash, Name, Version, NarHash, PURL string
+	NarSize                                  int64
+	DependsOn, Layers                        []string
 }
 
 func assertAgree(t *testing.T, a, b *Document) {
@@ -77,7 +77,7 @@ func assertAgree(t *testing.T, a, b *Document) {
 	pick := func(d *Document) []agreed {
 		var out []agreed
 		for _, c := range d.Components {
-			out = append(out, agreed{c.Path, c.Hash, c.Name, c.Version, c.NarHash, c.NarSize, c.DependsOn, c.Layers})
+			out = append(out, agreed{c.Path, c.Hash, c.Name, c.Version, c.NarHash, c.PURL, c.NarSize, c.DependsOn, c.Layers})
 		}
 		return out
 	}
