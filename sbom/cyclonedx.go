@@ -125,6 +125,7 @@ func (d *Document) cdxComponent(c *Component) cdx.Component {
 		prop("nixdock:cpe", moreCPEs...),
 		prop("nixdock:buildOnly", boolText(c.BuildOnly)),
 		prop("nixdock:copiedToRoot", c.CopiedToRoot),
+		prop("nixdock:baseImageLayers", sizeText(int64(c.BaseImageLayers))),
 	)
 	return out
 }

@@ -102,6 +102,10 @@ type Component struct {
 	// outside the store that are a copy of its files (a customisation
 	// layer): its files are in the image, not as a store path.
 	CopiedToRoot string `json:"copiedToRoot,omitempty"`
+	// BaseImageLayers, for a build-only image archive, is how many of the
+	// image's first layers are its layers: the image was built from it
+	// (dockerTools' fromImage), so its contents are in the image.
+	BaseImageLayers int `json:"baseImageLayers,omitempty"`
 	// Layers are the diff_ids of the layers holding the path, in layer order.
 	Layers []string `json:"layers,omitempty"`
 	// Meta from the meta helper (--meta), each value checked: license as

@@ -86,8 +86,9 @@ func TestImagePURLEveryMode(t *testing.T) {
 // --buildtime, that build inputs stay out of the run-time graph (hello
 // does not depend on its source hello.c), that the files outside the
 // store are a component (/etc/passwd, /etc/group, the /bin/hello symlink,
-// referring to hello) that the image-only SBOM has too, and that the
-// store path they were copied from is not "not in the image".
+// referring to hello) that the image-only SBOM has too, and that neither
+// the store path they were copied from nor the base image the root layer
+// was added to is "not in the image".
 func TestExampleIdentity(t *testing.T) {
 	res := nixtest.Build(t, "", "example.nix", "image")
 	rec, err := FromRecord(res.Record, Options{Image: res.Image, BuildTime: true})
@@ -178,6 +179,9 @@ func TestExampleIdentity(t *testing.T) {
 	root := componentNamed(t, rec, "hello-root")
 	if !root.BuildOnly || root.CopiedToRoot != RootFilesName || strings.Join(rec.RootFiles.CopyOf, " ") != root.Path {
 		t.Errorf("hello-root: build-only %v, copied to root %q, copy of %v", root.BuildOnly, root.CopiedToRoot, rec.RootFiles.CopyOf)
+	}
+	if base := componentNamed(t, rec, "hello.tar"); base.BaseImageLayers != len(rec.Subject.DiffIDs)-1 || !strings.Contains(spdx, `"spdxElementId":"SPDXRef-image","relatedSpdxElement":"SPDXRef-nix-`+base.Hash+`","relationshipType":"DESCENDANT_OF"`) {
+		t.Errorf("the base image hello.tar: %d of the image's layers (want %d), or no DESCENDANT_OF", base.BaseImageLayers, len(rec.Subject.DiffIDs)-1)
 	}
 	if strings.Contains(spdx, root.Path+"; layers") || strings.Contains(spdx, "build-time only: not in the image\",\"SPDXID\":\"SPDXRef-nix-"+root.Hash) {
 		t.Error("hello-root is labelled not in the image")

@@ -104,6 +104,7 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 			storeRoot = rec.Store // a chroot store
 		}
 		markCopies(d, storeRoot)
+		markBaseImages(context.Background(), d, storeRoot, opts.TempDir)
 	}
 	var created time.Time
 	if rec.Image.Created != "" {

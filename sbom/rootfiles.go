@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // Files outside /nix/store (an image's customisation layer: /etc/passwd,
@@ -295,4 +298,50 @@ func (rf *RootFiles) listing() []string {
 		out = append(out, fmt.Sprintf("and %d more", rf.More))
 	}
 	return out
+}
+
+// markBaseImages finds, among the image derivation's build-only inputs,
+// image archives whose layers are the image's first layers (dockerTools'
+// fromImage): their contents are in the image, as those layers. Only
+// archives on this machine are opened.
+func markBaseImages(ctx context.Context, d *Document, storeRoot, tempDir string) {
+	direct := map[string]bool{}
+	for _, p := range d.Subject.BuildDependsOn {
+		direct[p] = true
+	}
+	for i := range d.Components {
+		c := &d.Components[i]
+		if !c.BuildOnly || !direct[c.Path] || !hasArchiveExt(c.Path) {
+			continue
+		}
+		img, err := image.Open(ctx, filepath.Join(storeRoot, c.Path), image.Options{TempDir: tempDir})
+		if err != nil {
+			continue // not an image: an input like any other
+		}
+		cfg, err := img.ConfigFile()
+		img.Close()
+		if err != nil {
+			continue
+		}
+		ids := cfg.RootFS.DiffIDs
+		if len(ids) == 0 || len(ids) > len(d.Subject.DiffIDs) {
+			continue
+		}
+		base := true
+		for j, id := range ids {
+			base = base && id.String() == d.Subject.DiffIDs[j]
+		}
+		if base {
+			c.BaseImageLayers = len(ids)
+		}
+	}
+}
+
+func hasArchiveExt(p string) bool {
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.zst"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
 }

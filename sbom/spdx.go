@@ -149,6 +149,8 @@ func (d *Document) spdxPackage(c *Component) (*spdx.Package, []string) {
 		comment = append(comment, "layers "+strings.Join(idx, ","))
 	}
 	switch {
+	case c.BuildOnly && c.BaseImageLayers > 0:
+		comment = append(comment, fmt.Sprintf("build-time input: the base image, whose %d layers are the image's first", c.BaseImageLayers))
 	case c.BuildOnly && c.CopiedToRoot != "":
 		comment = append(comment, "build-time input whose files are copied into the image as "+c.CopiedToRoot)
 	case c.BuildOnly:
@@ -176,6 +178,9 @@ func (d *Document) spdxRelationships() []*spdx.Relationship {
 		id := ids[c.Path]
 		if !c.BuildOnly {
 			contains = append(contains, rel(imageID, id, common.TypeRelationshipContains))
+		}
+		if c.BaseImageLayers > 0 {
+			build = append(build, rel(imageID, id, common.TypeRelationshipDescendantOf))
 		}
 		for _, dep := range c.DependsOn {
 			depends = append(depends, rel(id, ids[dep], common.TypeRelationshipDependsOn))
