@@ -121,7 +121,7 @@ func (o *Options) resolveRef(d *Document) error {
 			return fmt.Errorf("manifest digest: %w", err)
 		}
 		if s.refDigest != "" && s.refDigest != o.ManifestDigest {
-			return fmt.Errorf("image name %q names digest %s, the manifest digest given is %s", o.Name, s.refDigest, o.ManifestDigest)
+			return fmt.Errorf("the image reference names digest %s, the manifest digest given is %s", s.refDigest, o.ManifestDigest)
 		}
 		s.ManifestDigest = o.ManifestDigest
 	} else if s.refDigest != "" {
