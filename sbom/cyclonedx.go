@@ -207,7 +207,7 @@ func (d *Document) cdxFormulation() *[]cdx.Formula {
 		known[c.Path] = true
 	}
 	var flows []cdx.Workflow
-	add := func(ref, uid string, inputs []string) {
+	add := func(ref, uid, name string, inputs []string) {
 		in := union(inputs, nil, known)
 		if len(in) == 0 {
 			return
@@ -217,7 +217,7 @@ func (d *Document) cdxFormulation() *[]cdx.Formula {
 			tin = append(tin, cdx.TaskInput{Resource: &cdx.ResourceReferenceChoice{Ref: p}})
 		}
 		flows = append(flows, cdx.Workflow{
-			BOMRef: "build:" + ref, UID: uid, Name: "nix build " + uid,
+			BOMRef: "build:" + ref, UID: uid, Name: name,
 			TaskTypes: &[]cdx.TaskType{cdx.TaskTypeBuild},
 			Inputs:    &tin,
 			Outputs:   &[]cdx.TaskOutput{{Resource: &cdx.ResourceReferenceChoice{Ref: ref}, Type: cdx.TaskOutputTypeArtifact}},
@@ -227,16 +227,16 @@ func (d *Document) cdxFormulation() *[]cdx.Formula {
 	if uid == "" {
 		uid = d.Subject.Name
 	}
-	add(imageRef, uid, d.Subject.BuildDependsOn)
+	add(imageRef, uid, "nix build "+uid, d.Subject.BuildDependsOn)
 	if rf := d.RootFiles; rf != nil && len(rf.CopyOf) > 0 {
-		add(rootFilesID, "copy to the image root", rf.CopyOf)
+		add(rootFilesID, "copy-to-root:"+uid, "the files copied to the image root", rf.CopyOf)
 	}
 	for _, c := range d.Components {
 		uid := c.Deriver
 		if uid == "" {
 			uid = c.Path
 		}
-		add(c.Path, uid, c.BuildDependsOn)
+		add(c.Path, uid, "nix build "+uid, c.BuildDependsOn)
 	}
 	if len(flows) == 0 {
 		return nil
