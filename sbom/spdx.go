@@ -78,7 +78,9 @@ func (d *Document) spdxImage() *spdx.Package {
 		PackageVersion:          s.version(),
 		PackageDownloadLocation: noAssertion,
 		PrimaryPackagePurpose:   "CONTAINER",
-		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(s.ConfigDigest)}},
+		// The digest the image is known by: tools read it as the
+		// manifest digest (syft does) when there is one.
+		PackageChecksums: []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(s.version())}},
 	}
 	var comment []string
 	comment = append(comment, "config (image ID) "+s.ConfigDigest)
