@@ -144,3 +144,29 @@ func TestHostileMetaStaysValid(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIdentityChecks: whatever ParsePURL accepts writes back to a purl that
+// parses to the same canonical form; whatever CleanCPE returns is a CPE 2.3
+// formatted string; whatever CleanURL returns parses as a URL again.
+func FuzzIdentityChecks(f *testing.F) {
+	f.Add("pkg:github/gnu/hello@2.12.1?a=b#x/y")
+	f.Add("cpe:/a:gnu:hello:2.12.1")
+	f.Add("https://example.org/a b")
+	f.Fuzz(func(t *testing.T, s string) {
+		if p, err := ParsePURL(s); err == nil {
+			canon := p.String()
+			again, err := CanonicalPURL(canon)
+			if err != nil || again != canon {
+				t.Fatalf("%q -> %q -> %q, %v", s, canon, again, err)
+			}
+		}
+		if c, err := CleanCPE(s); err == nil && !cpe23.MatchString(c) {
+			t.Fatalf("CleanCPE(%q) = %q", s, c)
+		}
+		if u, err := CleanURL(s); err == nil {
+			if again, err := CleanURL(u); err != nil || again != u {
+				t.Fatalf("CleanURL(%q) = %q, again %q, %v", s, u, again, err)
+			}
+		}
+	})
+}
