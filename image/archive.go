@@ -29,6 +29,8 @@ type archive struct {
 	name    string // the archive as the user named it, for errors
 	f       *os.File
 	entries map[string]archiveEntry
+	// repoTags are the names manifest.json gives the image.
+	repoTags []string
 }
 
 // manifestEntry is one image in manifest.json of a docker-archive.
@@ -147,6 +149,7 @@ func (a *archive) image() (v1.Image, error) {
 		return nil, fmt.Errorf("%w %s: manifest.json lists %d images, want 1", ErrBadArchive, a.name, len(entries))
 	}
 	m := entries[0]
+	a.repoTags = m.RepoTags
 	rawConfig, err := a.readSmall(m.Config, 64<<20)
 	if err != nil {
 		return nil, err

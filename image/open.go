@@ -98,7 +98,10 @@ type Image struct {
 	v1.Image
 	Form   Form
 	Source string
-	close  func() error
+	// RepoTags are the names a docker-archive's manifest.json gives the
+	// image ("hello:1.0"), for SBOMs that name it.
+	RepoTags []string
+	close    func() error
 }
 
 // Close releases temporary files and open archives.
@@ -276,7 +279,7 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 		spooled.Close()
 		return nil, err
 	}
-	return &Image{Image: img, Form: form, Source: src, close: spooled.Close}, nil
+	return &Image{Image: img, Form: form, Source: src, RepoTags: a.repoTags, close: spooled.Close}, nil
 }
 
 // missingStorePath is the first store path that script names (in its

@@ -19,8 +19,14 @@
 #             (slower on nixpkgs, finds dependencies under any name)
 #
 # Output: { "<drvPath>": { license = [ "<spdx id or short name>" ... ];
-#   description; homepage; outputs = { out = "<store path>"; ... };
-#   cpe; purls = [ ... ]; } }
+#   description; homepage; pname; version; outputs = { out = "<store path>"; ... };
+#   position; nixpkgs; cpe; cpeParts; possibleCPEs; purls = [ ... ];
+#   srcUrls = [ ... ]; maintainers = [ { name; email; github; } ... ]; } }
+#
+# nixpkgs is true when meta.position (the file that defines the package)
+# lies in a tree holding pkgs/top-level/all-packages.nix: the evidence that
+# the package comes from nixpkgs (its purl namespace). Values are passed on
+# as evaluated; nixdock checks each before writing it.
 { file ? null
 , attr ? ""
 , args ? { }
@@ -86,18 +92,55 @@ let
       (o: { name = o; value = unsafeDiscardStringContext (getAttr o d).outPath; })
       (filter (o: hasAttr o d) (d.outputs or [ "out" ])));
 
+  # The nixpkgs tree a file lies in: /nix/store/<hash>-<name>/... whose
+  # root holds pkgs/top-level/all-packages.nix.
+  inNixpkgs = pos:
+    let
+      file = builtins.head (split ":" pos);
+      parts = filter isString (split "/" file);
+      root = if builtins.length parts > 3 && builtins.elemAt parts 1 == "nix" && builtins.elemAt parts 2 == "store"
+        then "/nix/store/" + builtins.elemAt parts 3 else null;
+      r = tryEval (root != null && builtins.pathExists (root + "/pkgs/top-level/all-packages.nix"));
+    in
+    isString pos && r.success && r.value;
+
+  strOrNull = v: if isString v then unsafeDiscardStringContext v else null;
+
+  srcUrls = d:
+    let
+      r = tryEval (let s = d.src or null; in
+        if s == null || !(isAttrs s) then [ ]
+        else (s.urls or [ ]) ++ (if s ? url then [ s.url ] else [ ]));
+    in
+    if r.success && isList r.value then map unsafeDiscardStringContext (filter isString r.value) else [ ];
+
+  maintainersOf = m:
+    let r = tryEval (m.maintainers or [ ]);
+    in if r.success && isList r.value
+      then map (x: if isAttrs x then { name = strOrNull (x.name or null); email = strOrNull (x.email or null); github = strOrNull (x.github or null); } else { name = strOrNull x; }) r.value
+      else [ ];
+
   entry = d:
     let
       m = let r = tryEval (d.meta or { }); in if r.success && isAttrs r.value then r.value else { };
-      ids = m.identifiers or { };
+      ids = let r = tryEval (m.identifiers or { }); in if r.success && isAttrs r.value then r.value else { };
+      position = orNull (strOrNull (m.position or null));
     in
     {
       license = orNull (licenses m);
       description = orNull (m.description or null);
       homepage = orNull (m.homepage or null);
+      pname = orNull (strOrNull (d.pname or null));
+      version = orNull (strOrNull (d.version or null));
       outputs = orNull (outputsOf d);
+      inherit position;
+      nixpkgs = orNull (inNixpkgs position);
       cpe = orNull (ids.cpe or null);
+      cpeParts = orNull (ids.cpeParts or null);
+      possibleCPEs = orNull (ids.possibleCPEs or null);
       purls = orNull (ids.purls or (if ids ? purl then [ ids.purl ] else [ ]));
+      srcUrls = orNull (srcUrls d);
+      maintainers = orNull (maintainersOf m);
     };
 in
 listToAttrs (map (item: { name = item.key; value = entry item.d; }) closure)

@@ -14,6 +14,14 @@
 //     and scans the same bytes for other store paths' hashes, as Nix scans
 //     for references.
 //
+// Identity is by evidence: the image purl is pkg:oci from the image's
+// reference (ImagePURL), a store path's purl the proposed pkg:nix with its
+// store path as a qualifier and the nixpkgs namespace only where meta
+// shows it, upstream purls and CPEs from meta.identifiers; every value from
+// meta is checked (CleanURL, CleanCPE, ParsePURL, LicenseExpression) before
+// it is written. Files outside the store are one component (RootFiles);
+// build-time inputs stay out of the run-time graph.
+//
 // A Document is plain data; Encode renders it deterministically: no wall
 // clock (Options.Created, else the image's created date), the SPDX document
 // namespace and the CycloneDX serial number derived from a hash of the

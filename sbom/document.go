@@ -21,6 +21,9 @@ type Document struct {
 	Source string `json:"source"`
 	// Components are the store paths, sorted by Path.
 	Components []Component `json:"components"`
+	// RootFiles are the files outside the store, one component (nil when
+	// there are none, or for a record without its image).
+	RootFiles *RootFiles `json:"rootFiles,omitempty"`
 	// BuildTime is true when build-time dependencies were added.
 	BuildTime bool `json:"buildTime,omitempty"`
 	// Warnings are things the reader of the SBOM should know (a store path
@@ -52,6 +55,15 @@ type Subject struct {
 	// BuildDependsOn are store paths the image's own derivation used
 	// (--buildtime).
 	BuildDependsOn []string `json:"buildDependsOn,omitempty"`
+	// Repository is the image's repository, REGISTRY/PATH or PATH when no
+	// registry is known, lower-case; Tag its tag where known. The purl
+	// derives from them (ImagePURL).
+	Repository string `json:"repository,omitempty"`
+	Tag        string `json:"tag,omitempty"`
+
+	// refHints are references the source names, best first.
+	refHints  []string
+	refDigest string
 }
 
 // Component is one Nix store path.
@@ -86,18 +98,48 @@ type Component struct {
 	// BuildOnly is true for paths that are only build-time dependencies:
 	// they are not in the image.
 	BuildOnly bool `json:"buildOnly,omitempty"`
+	// CopiedToRoot, for a build-only path, names the component of files
+	// outside the store that are a copy of its files (a customisation
+	// layer): its files are in the image, not as a store path.
+	CopiedToRoot string `json:"copiedToRoot,omitempty"`
+	// BaseImageLayers, for a build-only image archive, is how many of the
+	// image's first layers are its layers: the image was built from it
+	// (dockerTools' fromImage), so its contents are in the image.
+	BaseImageLayers int `json:"baseImageLayers,omitempty"`
 	// Layers are the diff_ids of the layers holding the path, in layer order.
 	Layers []string `json:"layers,omitempty"`
-	// Meta from the meta helper (--meta): license as an SPDX expression,
-	// description, homepage.
+	// Meta from the meta helper (--meta), each value checked: license as
+	// an SPDX expression, description, homepage (a URL).
 	License     string `json:"license,omitempty"`
 	Description string `json:"description,omitempty"`
 	Homepage    string `json:"homepage,omitempty"`
-	// CPE and ExtraPURLs come from meta.identifiers.
-	CPE        string   `json:"cpe,omitempty"`
-	ExtraPURLs []string `json:"extraPurls,omitempty"`
-	// PURL is the provisional pkg:nix package URL (see docs/sbom.md).
+	// DownloadLocation is the source URL (meta helper: src.urls).
+	DownloadLocation string `json:"downloadLocation,omitempty"`
+	// Maintainers supply the package (meta.maintainers).
+	Maintainers []Maintainer `json:"maintainers,omitempty"`
+	// Origin is the package set the derivation comes from, as evidence
+	// shows it: "nixpkgs" when its meta.position lies in a nixpkgs tree,
+	// else empty (or Options.PurlNamespace). It is the pkg:nix namespace.
+	Origin string `json:"origin,omitempty"`
+	// CPEs are CPE 2.3 formatted strings from meta.identifiers (cpe, or
+	// cpeParts; possibleCPEs), the first being the one nixpkgs concluded.
+	CPEs []string `json:"cpes,omitempty"`
+	// UpstreamPURLs are the purls of the upstream package, from
+	// meta.identifiers (purl, purls), canonical.
+	UpstreamPURLs []string `json:"upstreamPurls,omitempty"`
+	// NixPURL is the pkg:nix purl of the store path (see NixPURL).
+	NixPURL string `json:"nixPurl"`
+	// PURL is the component's main purl: the first upstream purl when
+	// meta.identifiers names one (that is what vulnerability databases
+	// and tools that keep one purl per package use), else NixPURL.
 	PURL string `json:"purl"`
+}
+
+// Maintainer is one entry of meta.maintainers.
+type Maintainer struct {
+	Name   string `json:"name,omitempty"`
+	Email  string `json:"email,omitempty"`
+	GitHub string `json:"github,omitempty"`
 }
 
 // Summary counts what a document holds.

@@ -50,12 +50,13 @@ func (d *Document) Encode(f Format, w io.Writer, pretty bool) error {
 	return bw.Flush()
 }
 
-// uuid is a name-based UUID (RFC 9562 layout, version 5 bits) from the
-// first 16 bytes of a SHA-256: deterministic, and valid where a UUID is
-// required (CycloneDX serialNumber).
+// uuid is a UUID version 8 (RFC 9562 §5.8: custom, here the first 16
+// bytes of a SHA-256 with the version and variant bits set; version 5
+// would claim SHA-1 of a namespace and name): deterministic, and valid
+// where a UUID is required (CycloneDX serialNumber).
 func uuid(sum [32]byte) string {
 	b := sum[:16]
-	b[6] = b[6]&0x0f | 0x50
+	b[6] = b[6]&0x0f | 0x80
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
@@ -92,15 +93,15 @@ func (s *Subject) version() string {
 // digestHex strips "sha256:".
 func digestHex(d string) string { return strings.TrimPrefix(d, "sha256:") }
 
-// imagePURL is the pkg:oci purl of the image when its manifest digest is
-// known.
+// purl is the pkg:oci purl of the image (ImagePURL) when its manifest
+// digest and repository are known.
 func (s *Subject) purl() string {
-	if s.ManifestDigest == "" {
+	if s.ManifestDigest == "" || s.Repository == "" {
 		return ""
 	}
-	name := strings.ToLower(s.Name)
-	if i := strings.IndexByte(name, '.'); i > 0 {
-		name = name[:i] // hello.tar -> hello
+	r, err := ParseImageRef(s.Repository)
+	if err != nil {
+		return ""
 	}
-	return "pkg:oci/" + purlEscape(name) + "@" + purlEscape(s.ManifestDigest)
+	return r.purl(s.ManifestDigest)
 }

@@ -36,6 +36,10 @@ func FromImage(ctx context.Context, img *image.Image, opts Options) (*Document, 
 	d := &Document{Source: "image", Subject: Subject{
 		Name: storeName(img.Source), Form: string(img.Form), ConfigDigest: configDigest.String(),
 	}}
+	if img.Form == image.FormRegistry {
+		d.Subject.refHints = append(d.Subject.refHints, img.Source)
+	}
+	d.Subject.refHints = append(d.Subject.refHints, img.RepoTags...)
 	if cfg.OS != "" && cfg.Architecture != "" {
 		d.Subject.System = nixSystem(cfg.Architecture, cfg.OS)
 	}
@@ -73,7 +77,9 @@ func FromImage(ctx context.Context, img *image.Image, opts Options) (*Document, 
 		return nil, err
 	}
 	merge(d, results)
-	opts.finish(d, cfg.Created.Time)
+	if err := opts.finish(d, cfg.Created.Time); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -136,6 +142,11 @@ func merge(d *Document, results []*layerResult) {
 		c.nameFrom(nil)
 		d.Components = append(d.Components, c)
 	}
+	roots := make([]*rootLayer, len(results))
+	for i, lr := range results {
+		roots[i] = &lr.root
+	}
+	d.RootFiles = mergeRoot(roots, d.Subject.DiffIDs, hashIndex(d.Components))
 }
 
 // nixSystem maps an OCI platform to a Nix system string.

@@ -6,18 +6,29 @@ import (
 	"strings"
 )
 
-// spdxLicenseIDs is the SPDX license and exception list (v3.17) that the
-// CycloneDX 1.6 schema enumerates (spdx.schema.json), one id a line.
+// spdxLicenseIDs is the SPDX license list (licenses, deprecated licenses,
+// exceptions; the version is on its first line, a comment), one id a line.
+// TestLicenseListCurrent keeps it equal to the list github.com/github/go-spdx
+// embeds: update that module and regenerate with `go test ./sbom/ -run
+// TestLicenseListCurrent -update`.
 //
 //go:embed spdx-license-ids.txt
 var spdxLicenseIDs string
 
-var spdxIDs = func() map[string]string {
-	m := map[string]string{}
-	for _, id := range strings.Fields(spdxLicenseIDs) {
-		m[strings.ToLower(id)] = id
+var spdxIDs, spdxExceptions = func() (ids, exceptions map[string]string) {
+	ids, exceptions = map[string]string{}, map[string]string{}
+	into := ids
+	for _, line := range strings.Split(spdxLicenseIDs, "\n") {
+		id := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(id, "# exceptions"):
+			into = exceptions
+		case id == "" || strings.HasPrefix(id, "#"):
+		default:
+			into[strings.ToLower(id)] = id
+		}
 	}
-	return m
+	return ids, exceptions
 }()
 
 // LicenseExpression turns the licenses of a Nix package's meta (SPDX ids,
@@ -50,38 +61,110 @@ func LicenseExpression(names []string) (expr string, refs []string) {
 }
 
 // licenseTerm maps one name or expression; compound is true when it has
-// operators.
+// operators. An expression that does not parse (a dangling operator,
+// unbalanced parentheses, an exception not on the SPDX list) becomes one
+// LicenseRef of the whole text: never an invalid expression.
 func licenseTerm(s string, ref func(string)) (expr string, compound bool) {
 	tokens := strings.Fields(strings.NewReplacer("(", " ( ", ")", " ) ").Replace(s))
-	if !hasOperator(tokens) {
-		// A plain name, possibly with spaces ("Public Domain"): one id.
+	whole := func() (string, bool) {
 		id := licenseID(s, false)
 		if strings.HasPrefix(id, "LicenseRef-") {
 			ref(id)
 		}
 		return id, false
 	}
-	out := make([]string, 0, len(tokens))
-	afterWith := false
-	for _, t := range tokens {
-		switch up := strings.ToUpper(t); {
-		case t == "(" || t == ")":
-			out = append(out, t)
-		case up == "AND" || up == "OR" || up == "WITH":
-			out = append(out, up)
-			compound = true
-			afterWith = up == "WITH"
-			continue
+	if !hasOperator(tokens) {
+		// A plain name, possibly with spaces ("Public Domain"): one id.
+		return whole()
+	}
+	out, refs, ok := parseLicenseExpr(tokens)
+	if !ok {
+		return whole()
+	}
+	for _, r := range refs {
+		ref(r)
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(strings.Join(out, " "), "( ", "("), " )", ")"), true
+}
+
+// parseLicenseExpr checks tokens against the SPDX expression grammar
+//
+//	expr = and *("OR" and); and = with *("AND" with)
+//	with = simple ["WITH" exception]; simple = "(" expr ")" / id
+//
+// and returns them with ids canonical, plus the LicenseRefs used.
+func parseLicenseExpr(tokens []string) (out, refs []string, ok bool) {
+	pos := 0
+	peek := func() string {
+		if pos < len(tokens) {
+			return strings.ToUpper(tokens[pos])
+		}
+		return ""
+	}
+	var expr func(depth int) bool
+	simple := func(depth int) bool {
+		switch t := peek(); t {
+		case "(":
+			if depth > 32 {
+				return false
+			}
+			out = append(out, "(")
+			pos++
+			if !expr(depth+1) || peek() != ")" {
+				return false
+			}
+			out = append(out, ")")
+			pos++
+			return true
+		case "", ")", "AND", "OR", "WITH":
+			return false
 		default:
-			id := licenseID(t, afterWith)
+			id := licenseID(tokens[pos], false)
 			if strings.HasPrefix(id, "LicenseRef-") {
-				ref(id)
+				refs = append(refs, id)
 			}
 			out = append(out, id)
+			pos++
+			return true
 		}
-		afterWith = false
 	}
-	return strings.ReplaceAll(strings.ReplaceAll(strings.Join(out, " "), "( ", "("), " )", ")"), compound
+	with := func(depth int) bool {
+		if !simple(depth) {
+			return false
+		}
+		if peek() != "WITH" {
+			return true
+		}
+		pos++
+		if pos >= len(tokens) {
+			return false
+		}
+		exc, known := spdxExceptions[strings.ToLower(tokens[pos])]
+		if !known {
+			return false
+		}
+		out = append(out, "WITH", exc)
+		pos++
+		return true
+	}
+	expr = func(depth int) bool {
+		for {
+			if !with(depth) {
+				return false
+			}
+			switch op := peek(); op {
+			case "AND", "OR":
+				out = append(out, op)
+				pos++
+			default:
+				return true
+			}
+		}
+	}
+	if !expr(0) || pos != len(tokens) {
+		return nil, nil, false
+	}
+	return out, refs, true
 }
 
 func hasOperator(tokens []string) bool {

@@ -15,30 +15,54 @@ import (
 // SBOMs made from an image alone).
 type Meta map[string]MetaEntry
 
-// MetaEntry is one derivation's metadata.
+// MetaEntry is one derivation's metadata, as evaluated: every value is
+// checked when it is applied (apply), not here, so that a hostile value
+// costs that value only.
 type MetaEntry struct {
 	// Licenses are SPDX ids, nixpkgs license short names or expressions.
 	Licenses    []string
 	Description string
 	Homepage    string
+	// PName and Version are the derivation's, so that an SBOM of the image
+	// alone names a store path as one of its record does.
+	PName, Version string
 	// Outputs maps output names to store paths.
 	Outputs map[string]string
-	// CPE and PURLs come from meta.identifiers where nixpkgs sets them.
-	CPE   string
-	PURLs []string
+	// Position is meta.position (FILE:LINE); Nixpkgs is true when the
+	// helper found that FILE lies in a nixpkgs tree (one with
+	// pkgs/top-level/all-packages.nix).
+	Position string
+	Nixpkgs  bool
+	// CPE, CPEParts, PossibleCPEs and PURLs come from meta.identifiers.
+	CPE          string
+	CPEParts     map[string]string
+	PossibleCPEs []string
+	PURLs        []string
+	// SrcURLs are the source's URLs (src.urls, src.url).
+	SrcURLs     []string
+	Maintainers []Maintainer
 }
 
 // UnmarshalJSON accepts the helper's shape and the shapes of nixpkgs meta
 // itself: license as a string, a license attribute set ({spdxId,
-// shortName}) or a list of either; homepage as a string or a list.
+// shortName}) or a list of either; homepage as a string or a list;
+// possibleCPEs as strings or {cpe} sets.
 func (m *MetaEntry) UnmarshalJSON(data []byte) error {
 	var raw struct {
-		License     json.RawMessage   `json:"license"`
-		Description string            `json:"description"`
-		Homepage    json.RawMessage   `json:"homepage"`
-		Outputs     map[string]string `json:"outputs"`
-		CPE         string            `json:"cpe"`
-		PURLs       []string          `json:"purls"`
+		License      json.RawMessage   `json:"license"`
+		Description  any               `json:"description"`
+		Homepage     json.RawMessage   `json:"homepage"`
+		PName        any               `json:"pname"`
+		Version      any               `json:"version"`
+		Outputs      map[string]string `json:"outputs"`
+		Position     any               `json:"position"`
+		Nixpkgs      bool              `json:"nixpkgs"`
+		CPE          any               `json:"cpe"`
+		CPEParts     map[string]any    `json:"cpeParts"`
+		PossibleCPEs []any             `json:"possibleCPEs"`
+		PURLs        json.RawMessage   `json:"purls"`
+		SrcURLs      json.RawMessage   `json:"srcUrls"`
+		Maintainers  []json.RawMessage `json:"maintainers"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return err
@@ -47,13 +71,54 @@ func (m *MetaEntry) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("license: %w", err)
 	}
-	home, err := firstString(raw.Homepage)
+	home, err := stringList(raw.Homepage)
 	if err != nil {
 		return fmt.Errorf("homepage: %w", err)
 	}
-	*m = MetaEntry{Licenses: lic, Description: raw.Description, Homepage: home,
-		Outputs: raw.Outputs, CPE: raw.CPE, PURLs: raw.PURLs}
+	purls, err := stringList(raw.PURLs)
+	if err != nil {
+		return fmt.Errorf("purls: %w", err)
+	}
+	srcs, err := stringList(raw.SrcURLs)
+	if err != nil {
+		return fmt.Errorf("srcUrls: %w", err)
+	}
+	*m = MetaEntry{Licenses: lic, Description: str(raw.Description), PName: str(raw.PName), Version: str(raw.Version),
+		Outputs: raw.Outputs, Position: str(raw.Position), Nixpkgs: raw.Nixpkgs, CPE: str(raw.CPE),
+		PURLs: purls, SrcURLs: srcs}
+	if len(home) > 0 {
+		m.Homepage = home[0]
+	}
+	if len(raw.CPEParts) > 0 {
+		m.CPEParts = map[string]string{}
+		for k, v := range raw.CPEParts {
+			if s := str(v); s != "" {
+				m.CPEParts[k] = s
+			}
+		}
+	}
+	for _, c := range raw.PossibleCPEs {
+		if obj, ok := c.(map[string]any); ok {
+			c = obj["cpe"]
+		}
+		if s := str(c); s != "" {
+			m.PossibleCPEs = append(m.PossibleCPEs, s)
+		}
+	}
+	for _, r := range raw.Maintainers {
+		var mt Maintainer
+		if json.Unmarshal(r, &mt) == nil && (mt.Name != "" || mt.Email != "" || mt.GitHub != "") {
+			m.Maintainers = append(m.Maintainers, mt)
+		}
+	}
 	return nil
+}
+
+// str is v when it is a string, else "" (meta values of other types are
+// not what the field means).
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 func parseLicenses(msg json.RawMessage) ([]string, error) {
@@ -96,23 +161,27 @@ func parseLicenses(msg json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-func firstString(msg json.RawMessage) (string, error) {
+// stringList reads a string or a list of strings (other items skipped).
+func stringList(msg json.RawMessage) ([]string, error) {
 	msg = bytes.TrimSpace(msg)
 	if len(msg) == 0 || string(msg) == "null" {
-		return "", nil
+		return nil, nil
 	}
 	var s string
 	if json.Unmarshal(msg, &s) == nil {
-		return s, nil
+		return []string{s}, nil
 	}
-	var list []string
+	var list []any
 	if err := json.Unmarshal(msg, &list); err != nil {
-		return "", fmt.Errorf("want a string or a list of strings, got %.40s", msg)
+		return nil, fmt.Errorf("want a string or a list of strings, got %.40s", msg)
 	}
-	if len(list) == 0 {
-		return "", nil
+	var out []string
+	for _, v := range list {
+		if s := str(v); s != "" {
+			out = append(out, s)
+		}
 	}
-	return list[0], nil
+	return out, nil
 }
 
 // ParseMeta parses the helper's JSON output.
@@ -142,14 +211,16 @@ func ReadMeta(path string) (Meta, error) {
 	return m, nil
 }
 
-// apply merges m into the components, by deriver or by output path, and
-// returns the LicenseRefs used.
-func (m Meta) apply(comps []Component) {
+// apply merges m into the components, by deriver or by output path,
+// checking every value; what it drops is in the returned warnings.
+func (m Meta) apply(comps []Component) (warnings []string) {
 	byOut := map[string]*MetaEntry{}
+	outName := map[string]string{}
 	for _, drv := range sortedKeys(m) {
 		e := m[drv]
-		for _, out := range e.Outputs {
+		for name, out := range e.Outputs {
 			byOut[out] = &e
+			outName[out] = name
 		}
 	}
 	for i := range comps {
@@ -162,11 +233,81 @@ func (m Meta) apply(comps []Component) {
 			}
 			e = *p
 		}
-		c.License, _ = LicenseExpression(e.Licenses)
-		c.Description, c.Homepage, c.CPE = e.Description, e.Homepage, e.CPE
-		c.ExtraPURLs = append([]string(nil), e.PURLs...)
-		sort.Strings(c.ExtraPURLs)
+		if c.NameFrom != "derivation" && e.PName != "" {
+			// The image alone: name it as its record does.
+			c.Name, c.Version, c.NameFrom = e.PName, e.Version, "derivation"
+			if o := outName[c.Path]; o != "" {
+				c.Output = o
+			}
+		}
+		warnings = append(warnings, c.applyMeta(&e)...)
 	}
+	return warnings
+}
+
+// applyMeta sets c's metadata from e, value by value, dropping what does
+// not check.
+func (c *Component) applyMeta(e *MetaEntry) (warnings []string) {
+	drop := func(what string, err error) {
+		warnings = append(warnings, fmt.Sprintf("%s: %s dropped: %v", c.Path, what, err))
+	}
+	c.License, _ = LicenseExpression(e.Licenses)
+	c.Description = e.Description
+	c.Homepage = ""
+	if e.Homepage != "" {
+		if u, err := CleanURL(e.Homepage); err != nil {
+			drop("homepage", err)
+		} else {
+			c.Homepage = u
+		}
+	}
+	for _, s := range e.SrcURLs {
+		if u, err := CleanURL(s); err == nil {
+			c.DownloadLocation = u
+			break
+		}
+	}
+	if e.Nixpkgs {
+		c.Origin = NixpkgsNamespace
+	}
+	c.Maintainers = append([]Maintainer(nil), e.Maintainers...)
+	c.CPEs = nil
+	seen := map[string]bool{}
+	addCPE := func(s string) bool {
+		if s == "" {
+			return false
+		}
+		v, err := CleanCPE(s)
+		if err != nil {
+			drop("CPE", err)
+			return false
+		}
+		if !seen[v] {
+			seen[v] = true
+			c.CPEs = append(c.CPEs, v)
+		}
+		return true
+	}
+	if !addCPE(e.CPE) {
+		addCPE(cpeFromParts(e.CPEParts))
+	}
+	for _, s := range e.PossibleCPEs {
+		addCPE(s)
+	}
+	c.UpstreamPURLs = nil
+	seenP := map[string]bool{}
+	for _, s := range e.PURLs {
+		p, err := CanonicalPURL(s)
+		if err != nil {
+			drop("purl", err)
+			continue
+		}
+		if !seenP[p] {
+			seenP[p] = true
+			c.UpstreamPURLs = append(c.UpstreamPURLs, p)
+		}
+	}
+	return warnings
 }
 
 func sortedKeys[V any](m map[string]V) []string {

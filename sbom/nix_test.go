@@ -67,9 +67,9 @@ func TestImageAndRecordAgree(t *testing.T) {
 }
 
 type agreed struct {
-	Path, Hash, Name, Version, NarHash string
-	NarSize                            int64
-	DependsOn, Layers                  []string
+	Path, Hash, Name, Version, NarHash, PURL string
+	NarSize                                  int64
+	DependsOn, Layers                        []string
 }
 
 func assertAgree(t *testing.T, a, b *Document) {
@@ -77,7 +77,7 @@ func assertAgree(t *testing.T, a, b *Document) {
 	pick := func(d *Document) []agreed {
 		var out []agreed
 		for _, c := range d.Components {
-			out = append(out, agreed{c.Path, c.Hash, c.Name, c.Version, c.NarHash, c.NarSize, c.DependsOn, c.Layers})
+			out = append(out, agreed{c.Path, c.Hash, c.Name, c.Version, c.NarHash, c.PURL, c.NarSize, c.DependsOn, c.Layers})
 		}
 		return out
 	}
@@ -299,6 +299,12 @@ func checkSPDXRelationships(t *testing.T, data []byte, d *Document) {
 		t.Errorf("%d DESCRIBES relationships, want 1", describes)
 	}
 	want := map[string]bool{}
+	if rf := d.RootFiles; rf != nil {
+		for _, dep := range rf.DependsOn {
+			h, _, _ := SplitStorePath(dep)
+			want["SPDXRef-root-files SPDXRef-nix-"+h] = true
+		}
+	}
 	for _, c := range d.Components {
 		for _, dep := range c.DependsOn {
 			h, _, _ := SplitStorePath(dep)

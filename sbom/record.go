@@ -3,6 +3,7 @@ package sbom
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nixdock/nixdock-action/build"
@@ -35,10 +36,15 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	for _, l := range rec.Image.Layers {
 		d.Subject.DiffIDs = append(d.Subject.DiffIDs, l.DiffID)
 	}
+	if opts.Image != nil {
+		d.Subject.refHints = append(d.Subject.refHints, opts.Image.RepoTags...)
+	}
+	d.Subject.refHints = append(d.Subject.refHints, imageNameOf(rec)...)
 	var layers map[string][]int
+	var roots []*rootLayer
 	if opts.Image != nil {
 		var err error
-		if layers, err = pathLayers(context.Background(), opts.Image); err != nil {
+		if layers, roots, err = pathLayers(context.Background(), opts.Image); err != nil {
 			return nil, err
 		}
 	}
@@ -82,6 +88,9 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 			}
 		}
 	}
+	if roots != nil {
+		d.RootFiles = mergeRoot(roots, d.Subject.DiffIDs, hashIndex(d.Components))
+	}
 	if len(d.Components) == 0 && layers == nil {
 		d.Warnings = append(d.Warnings, "the record's closure holds only the image itself (Nix sees no references through a compressed archive): give the image too (--image) for its store paths")
 	}
@@ -90,12 +99,20 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 	}
 	if opts.BuildTime {
 		addBuildTime(d, rv)
+		storeRoot := ""
+		if strings.HasPrefix(rec.Store, "/") {
+			storeRoot = rec.Store // a chroot store
+		}
+		markCopies(d, storeRoot)
+		markBaseImages(context.Background(), d, storeRoot, opts.TempDir)
 	}
 	var created time.Time
 	if rec.Image.Created != "" {
 		created, _ = time.Parse(time.RFC3339Nano, rec.Image.Created)
 	}
-	opts.finish(d, created)
+	if err := opts.finish(d, created); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -218,5 +235,34 @@ func addLayerOnly(d *Document, opts Options, layers map[string][]int, inImage ma
 	}
 	d.Warnings = append(d.Warnings, img.Warnings...)
 	d.Warnings = append(d.Warnings, fmt.Sprintf("%d store paths in the layers are not in the record's closure (Nix sees no references through a compressed archive): their hashes and references were computed from the layers", missing))
+	return nil
+}
+
+// imageNameOf is the image's name and tag as its derivation sets them
+// (dockerTools and nix2container set imageName and imageTag), looking
+// through input derivations, nearest first, for an image built from
+// another (a customisation layer added to an image).
+func imageNameOf(rec *build.Record) []string {
+	queue, seen := []string{rec.DrvPath}, map[string]bool{rec.DrvPath: true}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		drv, ok := rec.Derivations[p]
+		if !ok {
+			continue
+		}
+		if n := drv.Env["imageName"]; n != "" {
+			if t := drv.Env["imageTag"]; t != "" {
+				return []string{n + ":" + t}
+			}
+			return []string{n}
+		}
+		for _, in := range sortedKeys(drv.InputDrvs) {
+			if !seen[in] {
+				seen[in] = true
+				queue = append(queue, in)
+			}
+		}
+	}
 	return nil
 }

@@ -59,6 +59,11 @@ func TestLicenseExpression(t *testing.T) {
 		{[]string{"unfree"}, "LicenseRef-unfree", []string{"LicenseRef-unfree"}},
 		{[]string{"Public Domain"}, "LicenseRef-Public-Domain", []string{"LicenseRef-Public-Domain"}},
 		{[]string{"LGPL-2.1+"}, "LGPL-2.1+", nil},
+		{[]string{"MIT-Khronos-old"}, "MIT-Khronos-old", nil}, // on the list since 3.24
+		{[]string{"MIT AND"}, "LicenseRef-MIT-AND", []string{"LicenseRef-MIT-AND"}},
+		{[]string{"(MIT OR Apache-2.0"}, "LicenseRef--MIT-OR-Apache-2.0", []string{"LicenseRef--MIT-OR-Apache-2.0"}},
+		{[]string{"GPL-2.0-only WITH Bogus-exception"}, "LicenseRef-GPL-2.0-only-WITH-Bogus-exception", []string{"LicenseRef-GPL-2.0-only-WITH-Bogus-exception"}},
+		{[]string{"(MIT OR foo) AND bar"}, "(MIT OR LicenseRef-foo) AND LicenseRef-bar", []string{"LicenseRef-bar", "LicenseRef-foo"}},
 	} {
 		got, refs := LicenseExpression(tc.in)
 		if got != tc.want || strings.Join(refs, ",") != strings.Join(tc.refs, ",") {
@@ -67,14 +72,107 @@ func TestLicenseExpression(t *testing.T) {
 	}
 }
 
-func TestPURL(t *testing.T) {
-	c := &Component{Name: "hello", Version: "2.12.1", Output: "out", System: "x86_64-linux"}
-	if got, want := PURL("", c), "pkg:nix/nixpkgs/hello@2.12.1?output=out&system=x86_64-linux"; got != want {
-		t.Errorf("PURL = %q, want %q", got, want)
+func TestNixPURL(t *testing.T) {
+	const p = "/nix/store/cmk28bpfylacvxbixl73d2ckrikxsmqc-hello-2.12.1"
+	c := &Component{Path: p, Name: "hello", Version: "2.12.1", Output: "out", Origin: NixpkgsNamespace}
+	if got, want := NixPURL(c), "pkg:nix/nixpkgs/hello@2.12.1?store_path=%2Fnix%2Fstore%2Fcmk28bpfylacvxbixl73d2ckrikxsmqc-hello-2.12.1"; got != want {
+		t.Errorf("NixPURL = %q, want %q", got, want)
 	}
-	c = &Component{Name: "gtk+3", Version: ""}
-	if got, want := PURL("MyOrg", c), "pkg:nix/myorg/gtk%2B3"; got != want {
-		t.Errorf("PURL = %q, want %q", got, want)
+	c = &Component{Path: "/nix/store/x-gtk+3-bin", Name: "gtk+3", Output: "bin"}
+	if got, want := NixPURL(c), "pkg:nix/gtk%2B3?output=bin&store_path=%2Fnix%2Fstore%2Fx-gtk%2B3-bin"; got != want {
+		t.Errorf("NixPURL = %q, want %q", got, want)
+	}
+}
+
+// TestNameFromStorePathOutput: a store path of a non-default output gets
+// the name, version and output its derivation gives it.
+func TestNameFromStorePathOutput(t *testing.T) {
+	fromPath := Component{Path: "/nix/store/" + hashA + "-glibc-2.38-27-bin"}
+	fromPath.nameFrom(nil)
+	drv := "/nix/store/" + hashB + "-glibc-2.38-27.drv"
+	fromDrv := Component{Path: fromPath.Path, Deriver: drv}
+	fromDrv.nameFrom(map[string]drvInfo{drv: {pname: "glibc", version: "2.38-27", outputs: map[string]string{"bin": fromPath.Path}}})
+	if NixPURL(&fromPath) != NixPURL(&fromDrv) || fromPath.Output != "bin" || fromPath.Version != "2.38-27" {
+		t.Errorf("store path: %s %+v\nderivation: %s", NixPURL(&fromPath), fromPath, NixPURL(&fromDrv))
+	}
+}
+
+func TestImagePURL(t *testing.T) {
+	const dg = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct{ ref, digest, want string }{
+		{"ghcr.io/me/Hello:v1", dg, "pkg:oci/hello@" + dg + "?repository_url=ghcr.io%2Fme%2Fhello"},
+		{"127.0.0.1:5055/hello", dg, "pkg:oci/hello@" + dg + "?repository_url=127.0.0.1:5055%2Fhello"},
+		{"127.0.0.1:5055/hello:1.0", dg, "pkg:oci/hello@" + dg + "?repository_url=127.0.0.1:5055%2Fhello"},
+		{"127.0.0.1:5055/team/hello@" + dg, "", "pkg:oci/hello@" + dg + "?repository_url=127.0.0.1:5055%2Fteam%2Fhello"},
+		{"localhost/a/b:x@" + dg, dg, "pkg:oci/b@" + dg + "?repository_url=localhost%2Fa%2Fb"},
+		{"index.docker.io/debian", dg, "pkg:oci/debian@" + dg + "?repository_url=docker.io%2Flibrary%2Fdebian"},
+		{"hello:1.0", dg, "pkg:oci/hello@" + dg},
+	} {
+		got, err := ImagePURL(tc.ref, tc.digest)
+		if err != nil || got != tc.want {
+			t.Errorf("ImagePURL(%q) = %q, %v; want %q", tc.ref, got, err, tc.want)
+		}
+		if p, err := ParsePURL(got); err != nil || p.String() != got {
+			t.Errorf("%s does not parse back: %v", got, err)
+		}
+	}
+	for _, bad := range [][2]string{
+		{"hello", ""},           // no digest
+		{"hello", "sha256:abc"}, // short digest
+		{"My Image", dg},        // not a reference
+		{"ghcr.io/me/hello@" + dg, "sha256:" + strings.Repeat("f", 64)}, // digests disagree
+		{"ghcr.io/me/he__-llo", dg},                                     // bad component
+	} {
+		if got, err := ImagePURL(bad[0], bad[1]); err == nil {
+			t.Errorf("ImagePURL(%q, %q) = %q, want an error", bad[0], bad[1], got)
+		}
+	}
+}
+
+func TestParsePURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"pkg:github/gnu/hello@2.12.1":                                         "pkg:github/gnu/hello@2.12.1",
+		"pkg:generic/openssl@3.0?download_url=https://x/y&checksum=sha256:ab": "pkg:generic/openssl@3.0?checksum=sha256:ab&download_url=https:%2F%2Fx%2Fy",
+		"pkg:pypi/Requests@2.31.0#src/x":                                      "pkg:pypi/Requests@2.31.0#src/x",
+	} {
+		got, err := CanonicalPURL(in)
+		if err != nil || got != want {
+			t.Errorf("CanonicalPURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"not-a-purl", "pkg:", "pkg:/x", "pkg:1abc/x", "pkg:npm/", "pkg:npm/a b", "pkg:npm/a?k=1&k=2", "pkg:npm/a?1k=v", "pkg:npm/a%zz", "pkg:npm/a#../x"} {
+		if got, err := ParsePURL(bad); err == nil {
+			t.Errorf("ParsePURL(%q) = %+v, want an error", bad, got)
+		}
+	}
+}
+
+func TestCleanCPEAndURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"cpe:2.3:a:gnu:hello:2.12.1:*:*:*:*:*:*:*":       "cpe:2.3:a:gnu:hello:2.12.1:*:*:*:*:*:*:*",
+		"cpe:/a:gnu:hello:2.12.1":                        "cpe:2.3:a:gnu:hello:2.12.1:*:*:*:*:*:*:*",
+		"cpe:/a:openbsd:openssh:8.0%21p1::~~~linux~x64~": "cpe:2.3:a:openbsd:openssh:8.0\\!p1:*:*:*:*:linux:x64:*",
+	} {
+		got, err := CleanCPE(in)
+		if err != nil || got != want {
+			t.Errorf("CleanCPE(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"not a cpe", "cpe:2.3:a:gnu", "cpe:2.3:a:gnu:hello:1 0:*:*:*:*:*:*:*"} {
+		if got, err := CleanCPE(bad); err == nil {
+			t.Errorf("CleanCPE(%q) = %q, want an error", bad, got)
+		}
+	}
+	if got := cpeFromParts(map[string]string{"part": "a", "vendor": "gnu", "product": "hello", "version": "2.12.1"}); got != "cpe:2.3:a:gnu:hello:2.12.1:*:*:*:*:*:*:*" {
+		t.Errorf("cpeFromParts = %q", got)
+	}
+	if got, err := CleanURL(" https://example.org/a b "); err != nil || got != "https://example.org/a%20b" {
+		t.Errorf("CleanURL with a space = %q, %v", got, err)
+	}
+	for _, bad := range []string{"not a url", "javascript:alert(1)", "https://", "/relative", "https://x/\x00", "mirror://gnu/hello"} {
+		if got, err := CleanURL(bad); err == nil {
+			t.Errorf("CleanURL(%q) = %q, want an error", bad, got)
+		}
 	}
 }
 
@@ -263,9 +361,9 @@ func scanLayerT(t *testing.T, entries []entry) *layerResult {
 	return res
 }
 
-func TestUUIDIsVersion5Shaped(t *testing.T) {
+func TestUUIDIsVersion8(t *testing.T) {
 	u := uuid(sha256.Sum256([]byte("x")))
-	if len(u) != 36 || u[14] != '5' || !strings.ContainsRune("89ab", rune(u[19])) {
+	if len(u) != 36 || u[14] != '8' || !strings.ContainsRune("89ab", rune(u[19])) {
 		t.Fatalf("uuid %q", u)
 	}
 	if _, err := hex.DecodeString(strings.ReplaceAll(u, "-", "")); err != nil {

@@ -33,6 +33,8 @@ type layerResult struct {
 	removed  []string
 	opaque   bool
 	warnings []string
+	// root is what the layer holds outside the store.
+	root rootLayer
 }
 
 // pathStream is a store path being turned into a NAR as its entries come.
@@ -88,6 +90,12 @@ func scanLayer(ctx context.Context, l v1.Layer, tempDir string) (*layerResult, e
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading tar: %w", err)
+		}
+		if p, ok := rootEntry(hdr.Name); ok {
+			if err := res.root.add(p, hdr, tr); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		base, rel, ok := splitEntry(hdr.Name)
 		if !ok {
@@ -207,37 +215,42 @@ func linkTarget(name string) string {
 	return strings.TrimLeft(name, "/")
 }
 
-// pathLayers reads only the tar headers of img's layers and returns, for
-// every store path (by base name), the indexes of the layers holding it.
-func pathLayers(ctx context.Context, img v1.Image) (map[string][]int, error) {
+// pathLayers reads the tar headers of img's layers (and the contents of
+// the files outside the store) and returns, for every store path (by base
+// name), the indexes of the layers holding it, and each layer's files
+// outside the store.
+func pathLayers(ctx context.Context, img v1.Image) (map[string][]int, []*rootLayer, error) {
 	layers, err := img.Layers()
 	if err != nil {
-		return nil, fmt.Errorf("reading layers: %w", err)
+		return nil, nil, fmt.Errorf("reading layers: %w", err)
 	}
 	out := map[string][]int{}
+	var roots []*rootLayer
 	for i, l := range layers {
-		names, err := layerPaths(ctx, l)
+		names, root, err := layerPaths(ctx, l)
 		if err != nil {
-			return nil, fmt.Errorf("reading layer %d: %w", i, err)
+			return nil, nil, fmt.Errorf("reading layer %d: %w", i, err)
 		}
 		for _, base := range names {
 			out[base] = append(out[base], i)
 		}
+		roots = append(roots, root)
 	}
-	return out, nil
+	return out, roots, nil
 }
 
-func layerPaths(ctx context.Context, l v1.Layer) ([]string, error) {
+func layerPaths(ctx context.Context, l v1.Layer) ([]string, *rootLayer, error) {
 	rc, err := l.Uncompressed()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rc.Close()
 	seen := map[string]bool{}
+	root := &rootLayer{}
 	tr := tar.NewReader(rc)
 	for {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -247,7 +260,13 @@ func layerPaths(ctx context.Context, l v1.Layer) ([]string, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading tar: %w", err)
+			return nil, nil, fmt.Errorf("reading tar: %w", err)
+		}
+		if p, ok := rootEntry(hdr.Name); ok {
+			if err := root.add(p, hdr, tr); err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
 		if base, _, ok := splitEntry(hdr.Name); ok {
 			if _, _, err := SplitStorePath(base); err == nil {
@@ -255,5 +274,5 @@ func layerPaths(ctx context.Context, l v1.Layer) ([]string, error) {
 			}
 		}
 	}
-	return sortedKeys(seen), nil
+	return sortedKeys(seen), root, nil
 }

@@ -42,6 +42,9 @@ func (d *Document) SPDX() *spdx.Document {
 		DocumentComment: fmt.Sprintf("SBOM of the Nix store paths in the image, made by nixdock from the %s. Package checksums are SHA-256 hashes of the store paths' NAR serialization (Nix's narHash).", sourceText(d.Source)),
 	}
 	doc.Packages = append(doc.Packages, d.spdxImage())
+	if d.RootFiles != nil {
+		doc.Packages = append(doc.Packages, d.spdxRootFiles())
+	}
 	refs := map[string]bool{}
 	for i := range d.Components {
 		p, lrefs := d.spdxPackage(&d.Components[i])
@@ -75,7 +78,9 @@ func (d *Document) spdxImage() *spdx.Package {
 		PackageVersion:          s.version(),
 		PackageDownloadLocation: noAssertion,
 		PrimaryPackagePurpose:   "CONTAINER",
-		PackageChecksums:        []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(s.ConfigDigest)}},
+		// The digest the image is known by: tools read it as the
+		// manifest digest (syft does) when there is one.
+		PackageChecksums: []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(s.version())}},
 	}
 	var comment []string
 	comment = append(comment, "config (image ID) "+s.ConfigDigest)
@@ -116,16 +121,24 @@ func (d *Document) spdxPackage(c *Component) (*spdx.Package, []string) {
 	if c.NarHash != "" {
 		p.PackageChecksums = []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(c.NarHash)}}
 	}
-	p.PackageExternalReferences = append(p.PackageExternalReferences,
-		&spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: c.PURL,
-			ExternalRefComment: "provisional pkg:nix type (purl-spec PR 877)"})
-	for _, u := range c.ExtraPURLs {
-		p.PackageExternalReferences = append(p.PackageExternalReferences,
-			&spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: u})
+	// The main purl first: tools that keep one purl per package (syft)
+	// take the first purl reference.
+	for _, u := range c.purls() {
+		r := &spdx.PackageExternalReference{Category: common.CategoryPackageManager, RefType: "purl", Locator: u}
+		if u == c.NixPURL {
+			r.ExternalRefComment = "the store path, as the proposed pkg:nix type (purl-spec PR 877) names it"
+		}
+		p.PackageExternalReferences = append(p.PackageExternalReferences, r)
 	}
-	if c.CPE != "" {
+	for _, cpe := range c.CPEs {
 		p.PackageExternalReferences = append(p.PackageExternalReferences,
-			&spdx.PackageExternalReference{Category: common.CategorySecurity, RefType: "cpe23Type", Locator: c.CPE})
+			&spdx.PackageExternalReference{Category: common.CategorySecurity, RefType: "cpe23Type", Locator: cpe})
+	}
+	if c.DownloadLocation != "" {
+		p.PackageDownloadLocation = c.DownloadLocation
+	}
+	if sup := c.spdxSupplier(); sup != nil {
+		p.PackageSupplier = sup
 	}
 	comment := []string{"store path " + c.Path}
 	if c.NarSize > 0 {
@@ -137,7 +150,12 @@ func (d *Document) spdxPackage(c *Component) (*spdx.Package, []string) {
 	if idx := d.layerIndexes(c); len(idx) > 0 {
 		comment = append(comment, "layers "+strings.Join(idx, ","))
 	}
-	if c.BuildOnly {
+	switch {
+	case c.BuildOnly && c.BaseImageLayers > 0:
+		comment = append(comment, fmt.Sprintf("build-time input: the base image, whose %d layers are the image's first", c.BaseImageLayers))
+	case c.BuildOnly && c.CopiedToRoot != "":
+		comment = append(comment, "build-time input whose files are copied into the image as "+c.CopiedToRoot)
+	case c.BuildOnly:
 		comment = append(comment, "build-time only: not in the image")
 	}
 	p.PackageComment = strings.Join(comment, "; ")
@@ -163,12 +181,28 @@ func (d *Document) spdxRelationships() []*spdx.Relationship {
 		if !c.BuildOnly {
 			contains = append(contains, rel(imageID, id, common.TypeRelationshipContains))
 		}
+		if c.BaseImageLayers > 0 {
+			build = append(build, rel(imageID, id, common.TypeRelationshipDescendantOf))
+		}
 		for _, dep := range c.DependsOn {
 			depends = append(depends, rel(id, ids[dep], common.TypeRelationshipDependsOn))
 		}
 		for _, dep := range c.BuildDependsOn {
 			if depID, ok := ids[dep]; ok {
 				build = append(build, rel(depID, id, common.TypeRelationshipBuildDependencyOf))
+			}
+		}
+	}
+	if rf := d.RootFiles; rf != nil {
+		contains = append(contains, rel(imageID, rootFilesID, common.TypeRelationshipContains))
+		for _, dep := range rf.DependsOn {
+			if depID, ok := ids[dep]; ok {
+				depends = append(depends, rel(rootFilesID, depID, common.TypeRelationshipDependsOn))
+			}
+		}
+		for _, src := range rf.CopyOf {
+			if srcID, ok := ids[src]; ok {
+				build = append(build, rel(rootFilesID, srcID, common.TypeRelationshipGeneratedFrom))
 			}
 		}
 	}
@@ -196,4 +230,93 @@ func (d *Document) encodeSPDX(w io.Writer, pretty bool) error {
 		opts = append(opts, spdxjson.Indent("  "))
 	}
 	return spdxjson.Write(d.SPDX(), w, opts...)
+}
+
+// purls lists c's purls, the main one first: the upstream purls (where
+// meta names them) and the store path's pkg:nix purl.
+func (c *Component) purls() []string {
+	out := []string{c.PURL}
+	for _, u := range append(append([]string(nil), c.UpstreamPURLs...), c.NixPURL) {
+		if u != "" && u != c.PURL {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// spdxSupplier names who supplies the package: nixpkgs for packages from
+// it, else its first maintainer.
+func (c *Component) spdxSupplier() *common.Supplier {
+	if c.Origin == NixpkgsNamespace {
+		return &common.Supplier{SupplierType: "Organization", Supplier: "nixpkgs"}
+	}
+	for _, m := range c.Maintainers {
+		if name := personText(m); name != "" {
+			return &common.Supplier{SupplierType: "Person", Supplier: name}
+		}
+	}
+	return nil
+}
+
+// personText is "Name (email)" as SPDX writes a person, with what would
+// break that form taken out.
+func personText(m Maintainer) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f || r == '(' || r == ')' {
+				return -1
+			}
+			return r
+		}, strings.TrimSpace(s))
+	}
+	name := clean(m.Name)
+	if name == "" {
+		name = clean(m.GitHub)
+	}
+	if name == "" {
+		return ""
+	}
+	if e := cleanEmail(m.Email); e != "" {
+		return name + " (" + e + ")"
+	}
+	return name
+}
+
+// cleanEmail is e when it looks like an address (one @, no spaces or
+// parentheses), else "".
+func cleanEmail(e string) string {
+	e = strings.TrimSpace(e)
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(e, " ()<>,;\\\t\n\r\"") || strings.Count(e, "@") != 1 {
+		return ""
+	}
+	return e
+}
+
+// maxCommentFiles bounds the files an SPDX comment lists.
+const maxCommentFiles = 1000
+
+// spdxRootFiles is the package of the files outside the store; its
+// comment lists them (SPDX file elements would need SHA-1 hashes).
+func (d *Document) spdxRootFiles() *spdx.Package {
+	rf := d.RootFiles
+	no := false
+	p := &spdx.Package{
+		PackageName:               RootFilesName,
+		PackageSPDXIdentifier:     rootFilesID,
+		PackageDownloadLocation:   noAssertion,
+		FilesAnalyzed:             no,
+		IsFilesAnalyzedTagPresent: true,
+		PackageLicenseConcluded:   noAssertion,
+		PackageLicenseDeclared:    noAssertion,
+		PackageCopyrightText:      noAssertion,
+		PrimaryPackagePurpose:     "FILE",
+		PackageChecksums:          []common.Checksum{{Algorithm: common.SHA256, Value: rf.SHA256}},
+	}
+	list := rf.listing()
+	if len(list) > maxCommentFiles {
+		list = append(list[:maxCommentFiles:maxCommentFiles], fmt.Sprintf("and %d more (the CycloneDX SBOM lists them all)", len(list)-maxCommentFiles))
+	}
+	p.PackageComment = "files outside /nix/store (checksum: SHA-256 of the listing): " + strings.Join(list, "; ")
+	return p
 }

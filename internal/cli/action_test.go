@@ -16,6 +16,7 @@ import (
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/sbom"
 	"github.com/nixdock/nixdock-action/sign"
 )
 
@@ -356,6 +357,8 @@ func TestActionPublish(t *testing.T) {
 	}
 	if s := readFile(t, p.outputs[action.OutputSBOM]); !strings.Contains(s, digest) {
 		t.Errorf("the SBOM does not name the published digest: %.300s", s)
+	} else if purl, _ := sbom.ImagePURL(pinned, ""); !strings.Contains(s, `"referenceLocator":"`+purl+`"`) {
+		t.Errorf("the SBOM's image purl is not %s (the published image's): %.300s", purl, s)
 	}
 	if !strings.HasPrefix(p.stdout, "::add-mask::s3cret-pw\n") || strings.Count(p.stdout+p.stderr+p.summary, "s3cret-pw") != 1 {
 		t.Errorf("password not masked first, or logged:\n%s", p.stdout)

@@ -127,7 +127,8 @@ func (x *actionRun) sbom(ctx context.Context, recordPath, dir, digest string) (s
 		return "", usageError("input sbom-format: %s", err)
 	}
 	ext := map[sbom.Format]string{sbom.SPDXJSON: "sbom.spdx.json", sbom.CycloneDXJSON: "sbom.cdx.json"}[format]
-	f := sbomFlags{format: string(format), output: filepath.Join(dir, ext), namespace: sbom.DefaultPurlNamespace, digest: digest}
+	// The image input names the repository the SBOM's image purl points at.
+	f := sbomFlags{format: string(format), output: filepath.Join(dir, ext), digest: digest, name: x.in.Image}
 	end := x.r.Group("writing the SBOM (" + string(format) + ")")
 	err = x.a.runSBOM(ctx, []string{recordPath}, f)
 	end()

@@ -65,8 +65,8 @@ with Nix). The output is deterministic: the same input gives the same bytes.`,
 	fs.BoolVar(&f.buildtime, "buildtime", false, "add build-time dependencies from the derivation graph (records and installables)")
 	fs.StringVar(&f.meta, "meta", "", "merge package metadata (licenses, descriptions) from FILE, the output of nix/sbom-meta.nix")
 	fs.StringVar(&f.image, "image", "", "with a record SOURCE: the image, to name the layers holding each store path")
-	fs.StringVar(&f.name, "name", "", "the image's name in the SBOM (default: the source's base name)")
-	fs.StringVar(&f.namespace, "purl-namespace", sbom.DefaultPurlNamespace, "namespace of the pkg:nix purls")
+	fs.StringVar(&f.name, "name", "", "the image's reference ([REGISTRY/]REPOSITORY[:TAG][@DIGEST]) in the SBOM and its purl (default: what the image or record names, else the source's base name)")
+	fs.StringVar(&f.namespace, "purl-namespace", "", "pkg:nix namespace of packages not known to come from nixpkgs (default none; nixpkgs packages get \"nixpkgs\")")
 	fs.BoolVar(&f.evalMeta, "eval-meta", false, "with an installable: evaluate nix/sbom-meta.nix (embedded) for licenses and descriptions, with the same --store and --nix-option")
 	fs.StringVar(&f.digest, "manifest-digest", "", "the digest of the image as pushed, which the SBOM then describes")
 	return cmd

@@ -44,6 +44,24 @@ func TestSBOMCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "\n  \"spdxVersion\": \"SPDX-2.3\"") {
 		t.Fatalf("--pretty spdx-json to stdout: exit %d, %.200q", code, stdout)
 	}
+	// The image purl: --name gives the repository (its last element
+	// lower-cased is the purl name); a registry source names itself.
+	dg := res.Record.Image.ManifestDigest
+	code, stdout, _ = runCLI(t, "sbom", rec, "--name", "ghcr.io/me/Hello:v1")
+	if want := `"referenceLocator":"pkg:oci/hello@` + dg + `?repository_url=ghcr.io%2Fme%2Fhello"`; code != 0 || !strings.Contains(stdout, want) {
+		t.Errorf("--name: exit %d, no %s in %.300s", code, want, stdout)
+	}
+	if code, _, stderr := runCLI(t, "sbom", rec, "--name", "Not A Ref"); code != ExitFailure || !strings.Contains(stderr, `"Not A Ref"`) {
+		t.Errorf("a bad --name: exit %d, %q", code, stderr)
+	}
+	host := memRegistry(t)
+	if code, _, stderr := runCLI(t, "push", res.Image.Source, host+"/hello:1.0"); code != 0 {
+		t.Fatalf("push: %s", stderr)
+	}
+	code, stdout, _ = runCLI(t, "sbom", host+"/hello:1.0", "--format", "cyclonedx-json")
+	if want := `"purl":"pkg:oci/hello@sha256:`; code != 0 || !strings.Contains(stdout, want) || !strings.Contains(stdout, "?repository_url="+host+"%2Fhello\"") {
+		t.Errorf("sbom REF:1.0: exit %d, no image purl with repository_url %s%%2Fhello in %.400s", code, host, stdout)
+	}
 }
 
 func TestSBOMBadInput(t *testing.T) {
