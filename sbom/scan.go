@@ -255,7 +255,7 @@ func layerPaths(ctx context.Context, l v1.Layer) ([]string, *rootLayer, error) {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			if _, err := io.Copy(io.Discard, rc); err != nil { // checks the diff_id, as in scanLayer
-				return nil, err
+				return nil, nil, err
 			}
 			break
 		}
