@@ -7,8 +7,8 @@
 //
 // The predicates it attests are built here from data (build records, SBOM
 // files, flake.lock): the SBOM itself, the reproducibility attestation
-// (https://nixdock.dev/attestations/reproducible/v1) and SLSA provenance v1
-// with build type https://nixdock.dev/nix-image/v1. None of them reads the
+// (https://github.com/nixdock/nixdock-action/attestations/reproducible/v1) and SLSA provenance v1
+// with build type https://github.com/nixdock/nixdock-action/buildtypes/nix-image/v1. None of them reads the
 // clock: times come from SOURCE_DATE_EPOCH or the image's created date.
 //
 // Keys are cosign's encrypted key pairs (GenerateKeys, LoadSigner); keyless

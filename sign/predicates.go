@@ -19,11 +19,11 @@ import (
 const (
 	PredicateSPDX         = "https://spdx.dev/Document"
 	PredicateCycloneDX    = "https://cyclonedx.org/bom"
-	PredicateReproducible = "https://nixdock.dev/attestations/reproducible/v1"
+	PredicateReproducible = "https://github.com/nixdock/nixdock-action/attestations/reproducible/v1"
 	PredicateSLSA1        = "https://slsa.dev/provenance/v1"
-	PredicateSBOMRef      = "https://nixdock.dev/attestations/sbom-ref/v1"
+	PredicateSBOMRef      = "https://github.com/nixdock/nixdock-action/attestations/sbom-ref/v1"
 	// BuildType is the SLSA build type of a Nix image build.
-	BuildType = "https://nixdock.dev/nix-image/v1"
+	BuildType = "https://github.com/nixdock/nixdock-action/buildtypes/nix-image/v1"
 	// StatementType is in-toto Statement v1, which cosign v2 and v3 both
 	// verify (cosign verify-attestation; tested with both CLIs).
 	StatementType = "https://in-toto.io/Statement/v1"
@@ -97,7 +97,7 @@ type SBOMRef struct {
 }
 
 // Reproducible is the reproducibility predicate
-// (https://nixdock.dev/attestations/reproducible/v1). It is agree.Decide's
+// (https://github.com/nixdock/nixdock-action/attestations/reproducible/v1). It is agree.Decide's
 // decision about the signed digest, as signed.
 type Reproducible struct {
 	// Verdict is "reproducible" when the decision met the policy, else
