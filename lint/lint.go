@@ -30,6 +30,10 @@ type Options struct {
 	// ArtifactURI is the file SARIF results point at (such as flake.nix);
 	// empty is the image source when it is a file, else "image".
 	ArtifactURI string
+	// ArtifactText is the artifact's content, when it was read (a Nix
+	// file): SARIF results then point at the line that names what a
+	// finding is about, instead of line 1.
+	ArtifactText string
 	// Progress receives a line per layer read.
 	Progress func(string)
 }
@@ -75,7 +79,8 @@ type Result struct {
 	Findings []Finding  `json:"findings"`
 	Sizes    []PathSize `json:"sizes"`
 
-	artifactURI string
+	artifactURI  string
+	artifactText string
 }
 
 // Failed says whether the findings should fail a check: any error or
@@ -116,7 +121,7 @@ func RunImage(ctx context.Context, img v1.Image, info ImageInfo, opts Options) (
 	fs := m.findings(opts)
 	return &Result{
 		Schema: Schema, Image: info, Counts: countFindings(fs), Findings: fs,
-		Sizes: sizesByStorePath(m), artifactURI: artifactURI(opts.ArtifactURI, info),
+		Sizes: sizesByStorePath(m), artifactURI: artifactURI(opts.ArtifactURI, info), artifactText: opts.ArtifactText,
 	}, nil
 }
 

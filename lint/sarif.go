@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/nixdock/nixdock-action/internal/escape"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // SARIF 2.1.0, the subset GitHub code scanning reads.
@@ -139,7 +141,7 @@ func sarifMessage(f Finding) string {
 func (r *Result) sarifLocation(f Finding) sarifLocation {
 	loc := sarifLocation{PhysicalLocation: sarifPhysical{
 		ArtifactLocation: sarifArtifact{URI: r.artifactURI},
-		Region:           sarifRegion{StartLine: 1},
+		Region:           sarifRegion{StartLine: lineOf(r.artifactText, sourceNeedles(f))},
 	}}
 	switch {
 	case f.Location.ConfigKey != "":
@@ -148,6 +150,55 @@ func (r *Result) sarifLocation(f Finding) sarifLocation {
 		loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: f.Location.Path, Kind: "resource"}}
 	}
 	return loc
+}
+
+// sourceNeedles are what a Nix file would say about a finding, most
+// specific first: the config key's last part (Environment, created,
+// ExposedPorts), else the package's name (tzdata of
+// /nix/store/…-tzdata-2024a), else the file's base name.
+func sourceNeedles(f Finding) []string {
+	var out []string
+	if k := f.Location.ConfigKey; k != "" {
+		out = append(out, k[strings.LastIndexByte(k, '.')+1:])
+	}
+	if sp := f.Location.StorePath; sp != "" {
+		name := storepath.Name(sp)
+		if i := strings.IndexFunc(name, func(r rune) bool { return r >= '0' && r <= '9' }); i > 1 && name[i-1] == '-' {
+			name = name[:i-1] // the pname, without -VERSION
+		}
+		out = append(out, name)
+	}
+	if p := f.Location.Path; p != "" {
+		out = append(out, path.Base(p))
+	}
+	return out
+}
+
+// lineOf is the 1-based line of text where the first needle that occurs
+// does, as a whole word; 1 when none does (or there is no text).
+func lineOf(text string, needles []string) int {
+	for _, n := range needles {
+		if n == "" || n == "." || n == "/" {
+			continue
+		}
+		for from := 0; ; {
+			i := strings.Index(text[from:], n)
+			if i < 0 {
+				break
+			}
+			i += from
+			end := i + len(n)
+			if (i == 0 || !wordByte(text[i-1])) && (end == len(text) || !wordByte(text[end])) {
+				return 1 + strings.Count(text[:i], "\n")
+			}
+			from = end
+		}
+	}
+	return 1
+}
+
+func wordByte(c byte) bool {
+	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // fingerprint identifies a finding across runs: its rule and location.
