@@ -76,6 +76,7 @@ func TestParseRecordStrict(t *testing.T) {
 		"bad-trailing-data":   "data after the record",
 		"bad-empty-layers":    "image.layers is empty",
 		"bad-compressor":      `image.compressor.name "brotli"`,
+		"bad-origin-how":      `origin.how "downloaded"`,
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzParseRecord")
 	if _, err := build.ParseRecord(corpusBytes(t, filepath.Join(dir, "hello-record"))); err != nil {

@@ -133,6 +133,8 @@ func (r *Record) Check() error {
 		return errors.New("image.layers is empty: an image has at least one layer")
 	case !slices.Contains(image.CompressorNames, r.Image.Compressor.Name):
 		return fmt.Errorf("image.compressor.name %q is not one of %s", r.Image.Compressor.Name, strings.Join(image.CompressorNames, ", "))
+	case r.Origin != nil && !slices.Contains([]string{OriginBuilt, OriginRebuilt, OriginSubstituted}, r.Origin.How):
+		return fmt.Errorf("origin.how %q is not one of %s, %s, %s", r.Origin.How, OriginBuilt, OriginRebuilt, OriginSubstituted)
 	}
 	for i, l := range r.Image.Layers {
 		if !isDigest(l.DiffID) {
