@@ -198,7 +198,7 @@ func (x *actionRun) build(ctx context.Context) error {
 			return failure(err)
 		}
 	}
-	if _, err := x.sbom(ctx, f.record, dir, rec.Image.ManifestDigest); err != nil {
+	if _, _, err := x.sbom(rec, dir, rec.Image.ManifestDigest); err != nil {
 		return err
 	}
 	if err := x.lintImage(ctx, res.Image.Image, rec.OutPath, string(res.Image.Form), true); err != nil {

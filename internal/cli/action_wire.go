@@ -3,13 +3,14 @@ package cli
 // The Action's modes run the code of the CLI commands through the functions
 // in this file: one code path for the CLI and the Action. Build fills
 // buildFlags (build.go), reproduce fills reproduceFlags (reproduce.go),
-// verify runs verify.Records as `nixdock verify` does, the SBOM comes from
-// `nixdock sbom`'s functions, and push and sign run as subcommands with
-// the arguments a user would type.
+// verify runs verify.Records as `nixdock verify` does, the SBOM is made
+// from the record in memory with `nixdock sbom`'s options, and publish
+// calls publish.Run with typed values (action_publish.go).
 
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -115,39 +116,53 @@ func comparisonOf(rep *verify.Report, out reportWriter, recs []*build.Record) (*
 	return cmp, nil
 }
 
-// sbom writes the SBOM of the record at recordPath into dir with `nixdock
-// sbom`'s functions and sets the sbom output; sbom-format none skips it.
-// digest, when set, is the manifest digest the SBOM describes.
-func (x *actionRun) sbom(ctx context.Context, recordPath, dir, digest string) (string, error) {
+// sbom writes the SBOM of rec (the record in memory) into dir as `nixdock
+// sbom RECORD` does, sets the sbom output, and returns the file and its
+// bytes; sbom-format none skips it. digest, when set, is the manifest
+// digest the SBOM describes.
+func (x *actionRun) sbom(rec *build.Record, dir, digest string) (string, []byte, error) {
 	if x.in.SBOMFormat == "none" {
-		return "", nil
+		return "", nil, nil
 	}
 	format, err := sbom.ParseFormat(x.in.SBOMFormat)
 	if err != nil {
-		return "", usageError("input sbom-format: %s", err)
+		return "", nil, usageError("input sbom-format: %s", err)
 	}
 	ext := map[sbom.Format]string{sbom.SPDXJSON: "sbom.spdx.json", sbom.CycloneDXJSON: "sbom.cdx.json"}[format]
 	// The image input names the repository the SBOM's image purl points at.
 	f := sbomFlags{format: string(format), output: filepath.Join(dir, ext), digest: digest, name: x.in.Image}
+	opts, err := f.options()
+	if err != nil {
+		return "", nil, err
+	}
 	end := x.r.Group("writing the SBOM (" + string(format) + ")")
-	err = x.a.runSBOM(ctx, []string{recordPath}, f)
+	data, err := x.encodeSBOM(rec, opts, format, f.output)
 	end()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	x.sum.Files["sbom"] = f.output
-	return f.output, x.setOutputs(action.OutputSBOM, f.output)
+	return f.output, data, x.setOutputs(action.OutputSBOM, f.output)
 }
 
-// subcommand runs a nixdock command with the arguments a user would type,
-// so that its flags keep their documented defaults.
-func (x *actionRun) subcommand(ctx context.Context, args ...string) error {
-	root := newRoot(x.a)
-	root.SetArgs(args)
-	root.SetOut(x.a.ui.Out)
-	root.SetErr(x.a.ui.Err)
-	root.SetIn(bytes.NewReader(nil))
-	return root.ExecuteContext(ctx)
+// encodeSBOM writes rec's SBOM to path and returns its bytes.
+func (x *actionRun) encodeSBOM(rec *build.Record, opts sbom.Options, format sbom.Format, path string) ([]byte, error) {
+	doc, err := sbom.FromRecord(rec, opts)
+	if err != nil {
+		return nil, failure(err)
+	}
+	var buf bytes.Buffer
+	if err := doc.Encode(format, &buf, false); err != nil {
+		return nil, failure(fmt.Errorf("writing the SBOM: %w", err))
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return nil, failure(fmt.Errorf("writing the SBOM: %w", err))
+	}
+	for _, w := range doc.Warnings {
+		x.a.ui.Infof("nixdock: warning: %s", w)
+	}
+	x.a.ui.Infof("sbom: %s, %s, %d bytes -> %s", doc.Summary(), format, buf.Len(), path)
+	return buf.Bytes(), nil
 }
 
 // storePathOf is p from /nix/store on (a path in a chroot store names the
