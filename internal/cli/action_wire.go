@@ -1,8 +1,9 @@
 package cli
 
 // The Action's modes run the code of the CLI commands through the functions
-// in this file: one code path for the CLI and the Action. Build fills
-// buildFlags (build.go), reproduce fills reproduceFlags (reproduce.go),
+// in this file: one code path for the CLI and the Action, entered with the
+// libraries' typed options, never with flags or argument lists. Build fills
+// build.Options (build.go's buildImage), reproduce fills reproduce.Options,
 // verify runs verify.Records as `nixdock verify` does, the SBOM is made
 // from the record in memory with `nixdock sbom`'s options, and publish
 // calls publish.Run with typed values (action_publish.go).
@@ -19,6 +20,7 @@ import (
 	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/reproduce"
 	"github.com/nixdock/nixdock-action/sbom"
 	"github.com/nixdock/nixdock-action/verify"
 )
@@ -55,14 +57,18 @@ func uploadedImage(recordFile string) (string, bool) {
 	return dir, err == nil
 }
 
-// reproduceBuilds runs `nixdock reproduce` (its options from the same
-// flags struct) with the two records written to dir.
+// reproduceBuilds runs `nixdock reproduce` (its options filled from the
+// inputs) with the two records written to dir.
 func (x *actionRun) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*build.Record, error) {
-	nf, args := x.nixFlags()
-	opts, err := x.a.reproduceOptions(args, reproduceFlags{nix: nf, compression: x.in.Compression})
+	inst, nixOpts, err := x.nixInputs()
 	if err != nil {
 		return nil, nil, err
 	}
+	comp, err := image.ParseCompression(x.in.Compression)
+	if err != nil {
+		return nil, nil, usageError("input %s: %s", action.InputCompression, err)
+	}
+	opts := reproduce.Options{Installable: inst, NixOptions: nixOpts, NixEnv: x.in.NixEnv, Compression: comp}
 	var lintErr error
 	opts.InspectImage = func(ctx context.Context, img *image.Image) {
 		// Build A's image, linted while its store exists, named by its
@@ -116,8 +122,8 @@ func comparisonOf(rep *verify.Report, out reportWriter, recs []*build.Record) (*
 	return cmp, nil
 }
 
-// sbom writes the SBOM of rec (the record in memory) into dir as `nixdock
-// sbom RECORD` does, sets the sbom output, and returns the file and its
+// sbom writes the SBOM of rec (the record in memory) into dir with the
+// options of `nixdock sbom RECORD`, sets the sbom output, and returns the file and its
 // bytes; sbom-format none skips it. digest, when set, is the manifest
 // digest the SBOM describes.
 func (x *actionRun) sbom(rec *build.Record, dir, digest string) (string, []byte, error) {
@@ -130,19 +136,19 @@ func (x *actionRun) sbom(rec *build.Record, dir, digest string) (string, []byte,
 	}
 	ext := map[sbom.Format]string{sbom.SPDXJSON: "sbom.spdx.json", sbom.CycloneDXJSON: "sbom.cdx.json"}[format]
 	// The image input names the repository the SBOM's image purl points at.
-	f := sbomFlags{format: string(format), output: filepath.Join(dir, ext), digest: digest, name: x.in.Image}
-	opts, err := f.options()
+	opts, err := sbomOptions(x.in.Image, digest)
 	if err != nil {
 		return "", nil, err
 	}
+	path := filepath.Join(dir, ext)
 	end := x.r.Group("writing the SBOM (" + string(format) + ")")
-	data, err := x.encodeSBOM(rec, opts, format, f.output)
+	data, err := x.encodeSBOM(rec, opts, format, path)
 	end()
 	if err != nil {
 		return "", nil, err
 	}
-	x.sum.Files["sbom"] = f.output
-	return f.output, data, x.setOutputs(action.OutputSBOM, f.output)
+	x.sum.Files["sbom"] = path
+	return path, data, x.setOutputs(action.OutputSBOM, path)
 }
 
 // encodeSBOM writes rec's SBOM to path and returns its bytes.
