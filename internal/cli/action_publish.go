@@ -78,6 +78,7 @@ func (x *actionRun) publish(ctx context.Context) error {
 		Policy:   sign.RecordPolicy{MinBuilders: x.in.MinBuilders, AllowUnverified: x.in.AllowUnverified},
 		Registry: sign.Registry{GitHubToken: x.githubToken(), GitHubActor: x.r.Getenv("GITHUB_ACTOR")},
 		Attest:   publish.Attest{SBOM: sbomData, SBOMName: filepath.Base(sbomFile), Provenance: prov},
+		Progress: x.a.pushProgress(x.in.Image),
 	}
 	end := func() {}
 	req.OnStage = func(s publish.Stage) {
@@ -91,16 +92,20 @@ func (x *actionRun) publish(ctx context.Context) error {
 		case publish.StagePushing:
 			end = x.r.Group("pushing " + x.in.Image)
 		case publish.StageSigning:
+			x.a.ui.Infof("pushed %s", s.Ref)
 			end = x.r.Group("signing and attesting " + s.Ref)
 		}
 	}
 	res, err := publish.Run(ctx, req)
+	if err == nil {
+		x.a.ui.Infof("signed %s\n  signature     %s\n  attestations  %s (%s)",
+			res.Ref, res.Sign.SignatureTag, res.Sign.AttestationTag, strings.Join(res.Sign.PredicateTypes, ", "))
+	}
 	end()
 	if err != nil {
 		return failure(x.publishError(err, digest, files[i]))
 	}
 	pinned := res.Ref.String()
-	x.a.ui.Infof("pushed %s; signed, attestations %s", pinned, strings.Join(res.Sign.PredicateTypes, ", "))
 	x.sum.Verdict, x.sum.Digest, x.sum.Image = action.VerdictPublished, digest, pinned
 	x.summarizeBuilders(recs)
 	x.sum.VerifyCommand = action.CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), x.r.Getenv(action.EnvSignerWorkflowRef))

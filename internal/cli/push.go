@@ -124,16 +124,8 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	if err != nil {
 		return failure(err)
 	}
-	lastTenth := int64(-1)
 	res, err := publish.Push(ctx, publish.PushRequest{
-		Image: pub, Destination: ref, Record: rec, Registry: reg,
-		Progress: func(done, total int64) {
-			// One line per 10% in logs; every percent on a terminal.
-			if tenth := done * 10 / total; a.ui.TTY || tenth != lastTenth {
-				lastTenth = tenth
-				a.ui.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanize.Bytes(done), humanize.Bytes(total))
-			}
-		},
+		Image: pub, Destination: ref, Record: rec, Registry: reg, Progress: a.pushProgress(dst),
 	})
 	var mismatch *publish.RecordMismatchError
 	if errors.As(err, &mismatch) {
@@ -145,4 +137,16 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	a.ui.Infof("pushed %s (%d layers, %s)", res.Ref, len(digests.Layers), digests.Compressor.Name)
 	fmt.Fprintln(a.ui.Out, res.Ref.String())
 	return nil
+}
+
+// pushProgress reports a push to dst: one line per 10% in logs, every
+// percent on a terminal.
+func (a *app) pushProgress(dst string) func(done, total int64) {
+	lastTenth := int64(-1)
+	return func(done, total int64) {
+		if tenth := done * 10 / total; a.ui.TTY || tenth != lastTenth {
+			lastTenth = tenth
+			a.ui.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanize.Bytes(done), humanize.Bytes(total))
+		}
+	}
 }
