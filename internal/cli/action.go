@@ -224,7 +224,11 @@ func (x *actionRun) build(ctx context.Context) error {
 			return failure(err)
 		}
 	}
-	if _, _, err := x.sbom(rec, dir, rec.Image.ManifestDigest); err != nil {
+	sbomFile, _, err := x.sbom(rec, dir, rec.Image.ManifestDigest)
+	if err != nil {
+		return err
+	}
+	if err := x.sbomOutput(sbomFile); err != nil {
 		return err
 	}
 	if err := x.lintImage(ctx, res.Image.Image, rec.OutPath, string(res.Image.Form), true); err != nil {

@@ -57,8 +57,11 @@ func (x *actionRun) reproduce(ctx context.Context) error {
 	if err := x.report(cmp, recs); err != nil {
 		return err
 	}
-	_, _, err = x.sbom(recs[0], dir, cmp.digest)
-	return err
+	sbomFile, _, err := x.sbom(recs[0], dir, cmp.digest)
+	if err != nil {
+		return err
+	}
+	return x.sbomOutput(sbomFile)
 }
 
 // report writes the comparison: report file, outputs, summary and one

@@ -105,6 +105,9 @@ func (x *actionRun) publish(ctx context.Context) error {
 	if err != nil {
 		return failure(x.publishError(err, digest, files[i]))
 	}
+	if err := x.sbomOutput(sbomFile); err != nil {
+		return err
+	}
 	pinned := res.Ref.String()
 	x.sum.Verdict, x.sum.Digest, x.sum.Image = action.VerdictPublished, digest, pinned
 	x.summarizeBuilders(recs)

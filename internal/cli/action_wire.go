@@ -123,9 +123,9 @@ func comparisonOf(rep *verify.Report, out reportWriter, recs []*build.Record) (*
 }
 
 // sbom writes the SBOM of rec (the record in memory) into dir with the
-// options of `nixdock sbom RECORD`, sets the sbom output, and returns the file and its
-// bytes; sbom-format none skips it. digest, when set, is the manifest
-// digest the SBOM describes.
+// options of `nixdock sbom RECORD`, and returns the file and its bytes
+// (sbomOutput then names it); sbom-format none skips it. digest, when
+// set, is the manifest digest the SBOM describes.
 func (x *actionRun) sbom(rec *build.Record, dir, digest string) (string, []byte, error) {
 	if x.in.SBOMFormat == "none" {
 		return "", nil, nil
@@ -147,8 +147,17 @@ func (x *actionRun) sbom(rec *build.Record, dir, digest string) (string, []byte,
 	if err != nil {
 		return "", nil, err
 	}
+	return path, data, nil
+}
+
+// sbomOutput names the SBOM written at path in the summary and the sbom
+// output ("" is none).
+func (x *actionRun) sbomOutput(path string) error {
+	if path == "" {
+		return nil
+	}
 	x.sum.Files["sbom"] = path
-	return path, data, x.setOutputs(action.OutputSBOM, path)
+	return x.setOutputs(action.OutputSBOM, path)
 }
 
 // encodeSBOM writes rec's SBOM to path and returns its bytes.
