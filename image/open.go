@@ -47,7 +47,11 @@ type Options struct {
 	Stderr io.Writer
 	// Insecure allows plain HTTP to registries that are not on loopback.
 	Insecure bool
-	// Remote are extra options for registry access (auth, transport).
+	// Keychain authenticates registry pulls; nil is the Docker config
+	// keychain. Callers that push pass their registry's keychain, so that
+	// one configuration covers the pull and the push.
+	Keychain authn.Keychain
+	// Remote are extra options for registry access (transport).
 	Remote []remote.Option
 	// MaxSpool bounds the bytes written to TempDir for one image (a
 	// decompressed archive or a stream script's output); 0 is
@@ -187,9 +191,13 @@ func openLayout(dir string) (*Image, error) {
 }
 
 func openRemote(ctx context.Context, ref name.Reference, opts Options) (*Image, error) {
+	kc := opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
 	ropts := append([]remote.Option{
 		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithAuthFromKeychain(kc),
 	}, opts.Remote...)
 	img, err := remote.Image(ref, ropts...)
 	if err != nil {

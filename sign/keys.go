@@ -60,18 +60,25 @@ func GenerateKeys(prefix string, password []byte) (KeyFiles, error) {
 	return files, nil
 }
 
-// LoadKey decrypts a cosign private key file with password.
+// LoadKey decrypts a cosign private key file with password (from
+// COSIGN_PASSWORD, which a wrong-password error names).
 func LoadKey(path string, password []byte) (signature.SignerVerifier, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
-	sv, err := cosign.LoadPrivateKey(data, password, nil)
+	sv, err := ParseKey(data, password)
 	if err != nil {
-		// cosign's error for a wrong password is "decrypt: encrypted: decryption failed".
 		return nil, fmt.Errorf("key %s: %w (is %s right?)", path, err, PasswordEnv)
 	}
 	return sv, nil
+}
+
+// ParseKey decrypts a cosign private key (the file's bytes) with password.
+// cosign's error for a wrong password is "decrypt: encrypted: decryption
+// failed"; the caller knows where the password came from and says so.
+func ParseKey(data, password []byte) (signature.SignerVerifier, error) {
+	return cosign.LoadPrivateKey(data, password, nil)
 }
 
 // LoadPublicKey reads a PEM public key (cosign.pub).

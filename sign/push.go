@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -21,13 +20,24 @@ import (
 )
 
 // Registry says how to reach a registry. The zero value uses the Docker
-// config keychain (plus GITHUB_TOKEN for ghcr.io) and plain HTTP only for
-// loopback registries, as go-containerregistry does.
+// config keychain and plain HTTP only for loopback registries, as
+// go-containerregistry does. Credentials are values: nothing here reads
+// the environment, so a caller never has to put a secret there.
 type Registry struct {
 	// Insecure allows plain HTTP to registries that are not on loopback.
 	Insecure bool
-	// Auth, when set, replaces the keychain (--username/--password-stdin).
+	// Auth, when set, is used for AuthRegistry (or every registry when
+	// that is empty) instead of the keychain: a user name and password
+	// the user gave.
 	Auth authn.Authenticator
+	// AuthRegistry is the registry (host[:port]) Auth is for, so that a
+	// password given for the destination is never sent to another
+	// registry (an image's source, say).
+	AuthRegistry string
+	// GitHubToken, when set, authenticates to ghcr.io as GitHubActor
+	// (x-access-token when empty): what a workflow with
+	// `packages: write` has.
+	GitHubToken, GitHubActor string
 	// Transport is the HTTP transport; nil is remote.DefaultTransport.
 	Transport http.RoundTripper
 	// Jobs is how many blobs are uploaded at once; 0 is 4 or GOMAXPROCS.
@@ -76,32 +86,50 @@ func (r Registry) RemoteOptions(ctx context.Context) []remote.Option {
 	if r.Transport != nil {
 		opts = append(opts, remote.WithTransport(r.Transport))
 	}
-	if r.Auth != nil {
-		return append(opts, remote.WithAuth(r.Auth))
+	return append(opts, remote.WithAuthFromKeychain(r.Keychain()))
+}
+
+// Keychain is how this registry authenticates, the one way for every
+// request (pushes, signatures, and the pull of an image's source): Auth for
+// AuthRegistry, else the Docker config keychain, then GitHubToken for
+// ghcr.io.
+func (r Registry) Keychain() authn.Keychain {
+	kc := authn.NewMultiKeychain(authn.DefaultKeychain, githubKeychain{token: r.GitHubToken, actor: r.GitHubActor})
+	if r.Auth == nil {
+		return kc
 	}
-	return append(opts, remote.WithAuthFromKeychain(Keychain()))
+	return givenKeychain{auth: r.Auth, registry: r.AuthRegistry, fallback: kc}
 }
 
-// Keychain is the Docker config keychain, then GITHUB_TOKEN for ghcr.io
-// (what a workflow with `packages: write` has).
-func Keychain() authn.Keychain {
-	return authn.NewMultiKeychain(authn.DefaultKeychain, githubKeychain{})
+// givenKeychain answers with the credentials the user gave for their
+// registry, and asks fallback about any other.
+type givenKeychain struct {
+	auth     authn.Authenticator
+	registry string
+	fallback authn.Keychain
 }
 
-// githubKeychain answers for ghcr.io with GITHUB_TOKEN. ghcr.io accepts any
-// user name with a token; the actor is what `docker login` in Actions uses.
-type githubKeychain struct{}
+func (k givenKeychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
+	if k.registry == "" || res.RegistryStr() == k.registry {
+		return k.auth, nil
+	}
+	return k.fallback.Resolve(res)
+}
 
-func (githubKeychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
-	token := os.Getenv("GITHUB_TOKEN")
-	if token == "" || res.RegistryStr() != "ghcr.io" {
+// githubKeychain answers for ghcr.io with a GitHub token. ghcr.io accepts
+// any user name with a token; the actor is what `docker login` in Actions
+// uses.
+type githubKeychain struct{ token, actor string }
+
+func (k githubKeychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
+	if k.token == "" || res.RegistryStr() != "ghcr.io" {
 		return authn.Anonymous, nil
 	}
-	user := os.Getenv("GITHUB_ACTOR")
+	user := k.actor
 	if user == "" {
 		user = "x-access-token"
 	}
-	return &authn.Basic{Username: user, Password: token}, nil
+	return &authn.Basic{Username: user, Password: k.token}, nil
 }
 
 // PushOptions tune Push.

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/lint"
 	"github.com/spf13/cobra"
 )
@@ -120,15 +122,30 @@ func chdir(dir string) (func(), error) {
 	return func() { _ = os.Chdir(old) }, nil
 }
 
-// nixFlags are the Nix flags of the CLI commands, filled from the inputs.
-func (x *actionRun) nixFlags() (nixFlags, []string) {
+// nixInputs are the installable and the Nix options the inputs name, as
+// the library's values; a bad value is an error naming its input.
+func (x *actionRun) nixInputs() (build.Installable, []build.NixOption, error) {
 	in := x.in
-	f := nixFlags{file: in.File, attr: in.Attr, argstr: in.ArgStr, store: in.Store, nixOptions: in.NixOptions, nixEnv: in.NixEnv}
-	var args []string
-	if in.Installable != "" {
-		args = []string{in.Installable}
+	inst := build.Installable{Flake: in.Installable, File: in.File, Attr: in.Attr}
+	for _, kv := range in.ArgStr {
+		k, v, _ := strings.Cut(kv, "=") // ParseInputs checked NAME=VALUE
+		if inst.ArgStr == nil {
+			inst.ArgStr = map[string]string{}
+		}
+		inst.ArgStr[strings.TrimSpace(k)] = v
 	}
-	return f, args
+	if err := inst.Validate(); err != nil {
+		return inst, nil, usageError("input %s: %s", action.InputInstallable, err)
+	}
+	var opts []build.NixOption
+	for _, s := range in.NixOptions {
+		o, err := build.ParseNixOption(s)
+		if err != nil {
+			return inst, nil, usageError("input %s: %s", action.InputNixOptions, err)
+		}
+		opts = append(opts, o)
+	}
+	return inst, opts, nil
 }
 
 // setOutputs sets step outputs and exports them as NIXDOCK_* variables to
@@ -163,17 +180,26 @@ func envName(output string) string {
 }
 
 // build is the build mode: one builder of several. It runs `nixdock build`'s
-// code, then leaves the record (and the image as an OCI layout) in a
+// code with options filled from the inputs, then leaves the record (and the image as an OCI layout) in a
 // directory that action.yml uploads as an artifact.
 func (x *actionRun) build(ctx context.Context) error {
 	dir, err := x.freshDir("build")
 	if err != nil {
 		return err
 	}
-	nf, args := x.nixFlags()
-	f := buildFlags{nix: nf, record: filepath.Join(dir, "record.json"), compression: x.in.Compression}
+	inst, nixOpts, err := x.nixInputs()
+	if err != nil {
+		return err
+	}
+	comp, err := image.ParseCompression(x.in.Compression)
+	if err != nil {
+		return usageError("input %s: %s", action.InputCompression, err)
+	}
+	opts := build.Options{Installable: inst, Compression: comp,
+		Nix: build.Nix{Store: x.in.Store, Options: nixOpts, Log: x.a.ui.logWriter(), PassEnv: x.in.NixEnv}}
+	recordPath := filepath.Join(dir, "record.json")
 	end := x.r.Group("nix build " + installableText(x.in))
-	res, err := x.a.buildImage(ctx, args, f)
+	res, err := x.a.buildImage(ctx, opts, recordPath)
 	end()
 	if err != nil {
 		return err
@@ -182,8 +208,8 @@ func (x *actionRun) build(ctx context.Context) error {
 	rec := res.Record
 	x.sum.Verdict, x.sum.Installable, x.sum.Digest = action.VerdictBuilt, rec.Installable.String(), rec.Image.ManifestDigest
 	x.sum.Builders = []action.Builder{builderRow(rec)}
-	x.sum.Files["record"] = f.record
-	if err := x.setOutputs(action.OutputRecord, f.record, action.OutputDigest, rec.Image.ManifestDigest); err != nil {
+	x.sum.Files["record"] = recordPath
+	if err := x.setOutputs(action.OutputRecord, recordPath, action.OutputDigest, rec.Image.ManifestDigest); err != nil {
 		return err
 	}
 	if x.in.UploadImage {
@@ -198,7 +224,11 @@ func (x *actionRun) build(ctx context.Context) error {
 			return failure(err)
 		}
 	}
-	if _, err := x.sbom(ctx, f.record, dir, rec.Image.ManifestDigest); err != nil {
+	sbomFile, _, err := x.sbom(rec, dir, rec.Image.ManifestDigest)
+	if err != nil {
+		return err
+	}
+	if err := x.sbomOutput(sbomFile); err != nil {
 		return err
 	}
 	if err := x.lintImage(ctx, res.Image.Image, rec.OutPath, string(res.Image.Form), true); err != nil {

@@ -271,8 +271,8 @@ func TestActionVerifyUnreproducible(t *testing.T) {
 	if p.code != ExitFailure || !strings.Contains(p.stderr, "refusing to publish") {
 		t.Errorf("publish of differing builds: exit %d, %s", p.code, p.stderr)
 	}
-	if strings.Contains(p.stdout, "::group::pushing") {
-		t.Errorf("publish started pushing:\n%s", p.stdout)
+	if strings.Contains(p.stdout, "::group::pushing") || p.outputs[action.OutputSBOM] != "" {
+		t.Errorf("publish started pushing, or named an SBOM of a refused image (%v):\n%s", p.outputs, p.stdout)
 	}
 }
 

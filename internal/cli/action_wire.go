@@ -1,15 +1,17 @@
 package cli
 
 // The Action's modes run the code of the CLI commands through the functions
-// in this file: one code path for the CLI and the Action. Build fills
-// buildFlags (build.go), reproduce fills reproduceFlags (reproduce.go),
-// verify runs verify.Records as `nixdock verify` does, the SBOM comes from
-// `nixdock sbom`'s functions, and push and sign run as subcommands with
-// the arguments a user would type.
+// in this file: one code path for the CLI and the Action, entered with the
+// libraries' typed options, never with flags or argument lists. Build fills
+// build.Options (build.go's buildImage), reproduce fills reproduce.Options,
+// verify runs verify.Records as `nixdock verify` does, the SBOM is made
+// from the record in memory with `nixdock sbom`'s options, and publish
+// calls publish.Run with typed values (action_publish.go).
 
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/reproduce"
 	"github.com/nixdock/nixdock-action/sbom"
 	"github.com/nixdock/nixdock-action/verify"
 )
@@ -54,14 +57,18 @@ func uploadedImage(recordFile string) (string, bool) {
 	return dir, err == nil
 }
 
-// reproduceBuilds runs `nixdock reproduce` (its options from the same
-// flags struct) with the two records written to dir.
+// reproduceBuilds runs `nixdock reproduce` (its options filled from the
+// inputs) with the two records written to dir.
 func (x *actionRun) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*build.Record, error) {
-	nf, args := x.nixFlags()
-	opts, err := x.a.reproduceOptions(args, reproduceFlags{nix: nf, compression: x.in.Compression})
+	inst, nixOpts, err := x.nixInputs()
 	if err != nil {
 		return nil, nil, err
 	}
+	comp, err := image.ParseCompression(x.in.Compression)
+	if err != nil {
+		return nil, nil, usageError("input %s: %s", action.InputCompression, err)
+	}
+	opts := reproduce.Options{Installable: inst, NixOptions: nixOpts, NixEnv: x.in.NixEnv, Compression: comp}
 	var lintErr error
 	opts.InspectImage = func(ctx context.Context, img *image.Image) {
 		// Build A's image, linted while its store exists, named by its
@@ -115,39 +122,62 @@ func comparisonOf(rep *verify.Report, out reportWriter, recs []*build.Record) (*
 	return cmp, nil
 }
 
-// sbom writes the SBOM of the record at recordPath into dir with `nixdock
-// sbom`'s functions and sets the sbom output; sbom-format none skips it.
-// digest, when set, is the manifest digest the SBOM describes.
-func (x *actionRun) sbom(ctx context.Context, recordPath, dir, digest string) (string, error) {
+// sbom writes the SBOM of rec (the record in memory) into dir with the
+// options of `nixdock sbom RECORD`, and returns the file and its bytes
+// (sbomOutput then names it); sbom-format none skips it. digest, when
+// set, is the manifest digest the SBOM describes.
+func (x *actionRun) sbom(rec *build.Record, dir, digest string) (string, []byte, error) {
 	if x.in.SBOMFormat == "none" {
-		return "", nil
+		return "", nil, nil
 	}
 	format, err := sbom.ParseFormat(x.in.SBOMFormat)
 	if err != nil {
-		return "", usageError("input sbom-format: %s", err)
+		return "", nil, usageError("input sbom-format: %s", err)
 	}
 	ext := map[sbom.Format]string{sbom.SPDXJSON: "sbom.spdx.json", sbom.CycloneDXJSON: "sbom.cdx.json"}[format]
 	// The image input names the repository the SBOM's image purl points at.
-	f := sbomFlags{format: string(format), output: filepath.Join(dir, ext), digest: digest, name: x.in.Image}
+	opts, err := sbomOptions(x.in.Image, digest)
+	if err != nil {
+		return "", nil, err
+	}
+	path := filepath.Join(dir, ext)
 	end := x.r.Group("writing the SBOM (" + string(format) + ")")
-	err = x.a.runSBOM(ctx, []string{recordPath}, f)
+	data, err := x.encodeSBOM(rec, opts, format, path)
 	end()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	x.sum.Files["sbom"] = f.output
-	return f.output, x.setOutputs(action.OutputSBOM, f.output)
+	return path, data, nil
 }
 
-// subcommand runs a nixdock command with the arguments a user would type,
-// so that its flags keep their documented defaults.
-func (x *actionRun) subcommand(ctx context.Context, args ...string) error {
-	root := newRoot(x.a)
-	root.SetArgs(args)
-	root.SetOut(x.a.ui.Out)
-	root.SetErr(x.a.ui.Err)
-	root.SetIn(bytes.NewReader(nil))
-	return root.ExecuteContext(ctx)
+// sbomOutput names the SBOM written at path in the summary and the sbom
+// output ("" is none).
+func (x *actionRun) sbomOutput(path string) error {
+	if path == "" {
+		return nil
+	}
+	x.sum.Files["sbom"] = path
+	return x.setOutputs(action.OutputSBOM, path)
+}
+
+// encodeSBOM writes rec's SBOM to path and returns its bytes.
+func (x *actionRun) encodeSBOM(rec *build.Record, opts sbom.Options, format sbom.Format, path string) ([]byte, error) {
+	doc, err := sbom.FromRecord(rec, opts)
+	if err != nil {
+		return nil, failure(err)
+	}
+	var buf bytes.Buffer
+	if err := doc.Encode(format, &buf, false); err != nil {
+		return nil, failure(fmt.Errorf("writing the SBOM: %w", err))
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return nil, failure(fmt.Errorf("writing the SBOM: %w", err))
+	}
+	for _, w := range doc.Warnings {
+		x.a.ui.Infof("nixdock: warning: %s", w)
+	}
+	x.a.ui.Infof("sbom: %s, %s, %d bytes -> %s", doc.Summary(), format, buf.Len(), path)
+	return buf.Bytes(), nil
 }
 
 // storePathOf is p from /nix/store on (a path in a chroot store names the

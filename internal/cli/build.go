@@ -42,7 +42,11 @@ compared with (nixdock verify).`,
 }
 
 func (a *app) runBuild(cmd *cobra.Command, args []string, f buildFlags) error {
-	res, err := a.buildImage(cmd.Context(), args, f)
+	opts, err := a.buildOptions(args, f)
+	if err != nil {
+		return err
+	}
+	res, err := a.buildImage(cmd.Context(), opts, f.record)
 	if err != nil {
 		return err
 	}
@@ -65,32 +69,35 @@ func (a *app) runBuild(cmd *cobra.Command, args []string, f buildFlags) error {
 	return nil
 }
 
-// buildImage builds, digests and writes the record (when f.record is set):
-// the work of `nixdock build`, shared with the Action's build mode. The
-// caller closes the result's image.
-func (a *app) buildImage(ctx context.Context, args []string, f buildFlags) (*build.Result, error) {
+// buildOptions turns the flags into the library's options.
+func (a *app) buildOptions(args []string, f buildFlags) (build.Options, error) {
 	inst, err := f.nix.installable(args)
 	if err != nil {
-		return nil, err
+		return build.Options{}, err
 	}
 	comp, err := image.ParseCompression(f.compression)
 	if err != nil {
-		return nil, usageError("--compression %s", err)
+		return build.Options{}, usageError("--compression %s", err)
 	}
 	nix, err := f.nix.nix(a)
 	if err != nil {
-		return nil, err
+		return build.Options{}, err
 	}
-	res, err := build.Run(ctx, build.Options{
-		Installable: inst, Nix: nix, Compression: comp,
-		NixdockVersion: version.Get().String(),
-		Progress:       func(s string) { a.ui.Progress("%s", s) },
-	})
+	return build.Options{Installable: inst, Nix: nix, Compression: comp}, nil
+}
+
+// buildImage builds and digests, and writes the record to recordPath when
+// set: the work of `nixdock build`, shared with the Action's build mode,
+// which fills opts from its inputs. The caller closes the result's image.
+func (a *app) buildImage(ctx context.Context, opts build.Options, recordPath string) (*build.Result, error) {
+	opts.NixdockVersion = version.Get().String()
+	opts.Progress = func(s string) { a.ui.Progress("%s", s) }
+	res, err := build.Run(ctx, opts)
 	if err != nil {
 		return nil, failure(err)
 	}
-	if f.record != "" {
-		if err := build.WriteRecord(f.record, res.Record); err != nil {
+	if recordPath != "" {
+		if err := build.WriteRecord(recordPath, res.Record); err != nil {
 			res.Image.Close()
 			return nil, failure(err)
 		}

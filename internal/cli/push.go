@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/humanize"
+	"github.com/nixdock/nixdock-action/publish"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -27,8 +30,11 @@ func (f *registryFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.passwordStdin, "password-stdin", false, "read the registry password from stdin")
 }
 
+// registry is how the command reaches registries: --username with the
+// password from stdin, else the Docker config keychain and, for ghcr.io,
+// GITHUB_TOKEN (read here, handed down as a value).
 func (f *registryFlags) registry(cmd *cobra.Command) (sign.Registry, error) {
-	r := sign.Registry{Insecure: f.insecure}
+	r := sign.Registry{Insecure: f.insecure, GitHubToken: os.Getenv("GITHUB_TOKEN"), GitHubActor: os.Getenv("GITHUB_ACTOR")}
 	switch {
 	case f.passwordStdin && f.username == "":
 		return r, usageError("--password-stdin needs --username")
@@ -98,8 +104,15 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	if err != nil {
 		return usageError("--compression %s", err)
 	}
+	ref, err := reg.ParseReference(dst)
+	if err != nil {
+		return failure(err)
+	}
+	// --username is for REF's registry; an IMAGE in the same registry is
+	// pulled with it too (one keychain for the pull and the push).
+	reg.AuthRegistry = ref.Context().RegistryStr()
 	ctx := cmd.Context()
-	img, err := image.Open(ctx, src, image.Options{Insecure: f.reg.insecure, Stderr: a.ui.logWriter()})
+	img, err := image.Open(ctx, src, image.Options{Insecure: f.reg.insecure, Keychain: reg.Keychain(), Stderr: a.ui.logWriter()})
 	if err != nil {
 		return failure(err)
 	}
@@ -111,25 +124,29 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	if err != nil {
 		return failure(err)
 	}
-	if rec != nil && rec.Image.ManifestDigest != digests.ManifestDigest {
-		return failure(fmt.Errorf("%s has manifest digest %s (%s), but record %s says %s (%s): not pushing an image the record does not describe",
-			src, digests.ManifestDigest, digests.Compressor.Name, f.record, rec.Image.ManifestDigest, rec.Image.Compressor.Name))
-	}
-	lastTenth := int64(-1)
-	res, err := sign.Push(ctx, pub, dst, sign.PushOptions{
-		Registry: reg,
-		Progress: func(done, total int64) {
-			// One line per 10% in logs; every percent on a terminal.
-			if tenth := done * 10 / total; a.ui.TTY || tenth != lastTenth {
-				lastTenth = tenth
-				a.ui.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanize.Bytes(done), humanize.Bytes(total))
-			}
-		},
+	res, err := publish.Push(ctx, publish.PushRequest{
+		Image: pub, Destination: ref, Record: rec, Registry: reg, Progress: a.pushProgress(dst),
 	})
-	if err != nil {
+	var mismatch *publish.RecordMismatchError
+	if errors.As(err, &mismatch) {
+		return failure(fmt.Errorf("%s has manifest digest %s (%s), but record %s says %s (%s): not pushing an image the record does not describe",
+			src, mismatch.Digest, digests.Compressor.Name, f.record, mismatch.Record, mismatch.RecordCompressor))
+	} else if err != nil {
 		return failure(err)
 	}
 	a.ui.Infof("pushed %s (%d layers, %s)", res.Ref, len(digests.Layers), digests.Compressor.Name)
 	fmt.Fprintln(a.ui.Out, res.Ref.String())
 	return nil
+}
+
+// pushProgress reports a push to dst: one line per 10% in logs, every
+// percent on a terminal.
+func (a *app) pushProgress(dst string) func(done, total int64) {
+	lastTenth := int64(-1)
+	return func(done, total int64) {
+		if tenth := done * 10 / total; a.ui.TTY || tenth != lastTenth {
+			lastTenth = tenth
+			a.ui.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanize.Bytes(done), humanize.Bytes(total))
+		}
+	}
 }

@@ -66,7 +66,7 @@ Exit codes: 0 identical, 1 differ, 2 usage, 3 failure. See docs/reproduce.md.`,
 }
 
 // reproduceOptions turns the flags into the library's options; the Action
-// fills the same struct.
+// fills them from its inputs.
 func (a *app) reproduceOptions(args []string, f reproduceFlags) (reproduce.Options, error) {
 	var opts reproduce.Options
 	if f.nix.store != "" {
@@ -96,9 +96,6 @@ func (a *app) reproduceOptions(args []string, f reproduceFlags) (reproduce.Optio
 		StoreA: f.storeA, StoreB: f.storeB, WorkDir: f.workDir, Keep: f.keep,
 		NoVaryCores: f.noVaryCores, VaryBuildDir: f.varyBuildDir, Disorderfs: f.disorderfs,
 		NoConfirm: f.noConfirm, Compression: comp,
-		NixdockVersion: version.Get().String(),
-		Log:            a.ui.logWriter(),
-		Progress:       func(s string) { a.ui.Progress("%s", s) },
 	}, nil
 }
 
@@ -116,6 +113,9 @@ func (a *app) runReproduce(ctx context.Context, args []string, f reproduceFlags)
 
 // reproduce runs the two builds and writes the records when asked.
 func (a *app) reproduce(ctx context.Context, opts reproduce.Options, recordsDir string) (*reproduce.Result, error) {
+	opts.NixdockVersion = version.Get().String()
+	opts.Log = a.ui.logWriter()
+	opts.Progress = func(s string) { a.ui.Progress("%s", s) }
 	end := a.ui.Group("nixdock reproduce: two isolated builds")
 	res, err := reproduce.Run(ctx, opts)
 	end()

@@ -102,23 +102,31 @@ func (a *app) runSBOM(ctx context.Context, args []string, f sbomFlags) error {
 
 // options turns the flags into sbom.Options.
 func (f *sbomFlags) options() (sbom.Options, error) {
-	opts := sbom.Options{
-		Tool: "nixdock-" + version.Get().Version, BuildTime: f.buildtime,
-		Name: f.name, PurlNamespace: f.namespace, ManifestDigest: f.digest,
+	opts, err := sbomOptions(f.name, f.digest)
+	if err != nil {
+		return opts, err
 	}
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return opts, usageError("SOURCE_DATE_EPOCH %q is not a number of seconds", s)
-		}
-		opts.Created = time.Unix(sec, 0).UTC()
-	}
+	opts.BuildTime, opts.PurlNamespace = f.buildtime, f.namespace
 	if f.meta != "" {
 		m, err := sbom.ReadMeta(f.meta)
 		if err != nil {
 			return opts, failure(err)
 		}
 		opts.Meta = m
+	}
+	return opts, nil
+}
+
+// sbomOptions are the options every SBOM nixdock writes shares: the tool,
+// the image's name and digest, and the time from SOURCE_DATE_EPOCH.
+func sbomOptions(name, digest string) (sbom.Options, error) {
+	opts := sbom.Options{Tool: "nixdock-" + version.Get().Version, Name: name, ManifestDigest: digest}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return opts, usageError("SOURCE_DATE_EPOCH %q is not a number of seconds", s)
+		}
+		opts.Created = time.Unix(sec, 0).UTC()
 	}
 	return opts, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/publish"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -106,44 +108,51 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 	if f.minBuilders < 1 || f.minHosts < 0 {
 		return usageError("--min-builders must be at least 1 and --min-hosts at least 0")
 	}
+	if f.provenance && len(f.records) == 0 {
+		return usageError("--provenance needs --records (the installable and Nix version come from them)")
+	}
+	reg.AuthRegistry = digest.RegistryStr()
 	records, err := readRecords(f.records)
 	if err != nil {
 		return failure(err)
 	}
-	// Refuse before touching the key or the registry.
-	repro, err := sign.CheckRecords(records, digest.DigestStr(),
-		sign.RecordPolicy{MinBuilders: f.minBuilders, MinHosts: f.minHosts, AllowUnverified: f.allowUnverified})
-	if err != nil {
+	req := publish.SignRequest{
+		Ref: digest, Records: records, Registry: reg,
+		Policy: sign.RecordPolicy{MinBuilders: f.minBuilders, MinHosts: f.minHosts, AllowUnverified: f.allowUnverified},
+		OnStage: func(s publish.Stage) {
+			if s.Name == publish.StageChecked && s.Reproducible.Verdict != sign.VerdictReproducible {
+				a.ui.Infof("warning: signing an unverified digest (--allow-unverified): %s", strings.Join(s.Reproducible.Reasons, "; "))
+			}
+		},
+	}
+	if req.Signer, err = a.signerOf(cmd.Context(), f); err != nil {
+		return err
+	}
+	if req.Attest, err = attestOf(records, f); err != nil {
+		return err
+	}
+	res, err := publish.Sign(cmd.Context(), req)
+	var unverified *sign.UnverifiedError
+	if errors.As(err, &unverified) {
 		return failure(fmt.Errorf("%w (pass --allow-unverified to sign anyway; the attestation will say so)", err))
-	}
-	if repro.Verdict != sign.VerdictReproducible {
-		a.ui.Infof("warning: signing an unverified digest (--allow-unverified): %s", strings.Join(repro.Reasons, "; "))
-	}
-	// The signer first: a wrong password or no Fulcio certificate must fail
-	// before anything (the SBOM artifact) is pushed.
-	signer, err := a.signer(cmd, f)
-	if err != nil {
-		return err
-	}
-	atts, err := a.attestations(cmd, digest, reg, repro, records, signer, f)
-	if err != nil {
-		return err
-	}
-	res, err := sign.Sign(cmd.Context(), digest, sign.Options{Registry: reg, Signer: signer, Attestations: atts})
-	if err != nil {
+	} else if err != nil {
 		return failure(err)
 	}
-	a.ui.Infof("signed %s\n  signature     %s\n  attestations  %s (%s)", res.Ref, res.SignatureTag, res.AttestationTag, strings.Join(res.PredicateTypes, ", "))
+	if r := res.SBOMRef; r != nil {
+		a.ui.Infof("SBOM %s is %d bytes, over --sbom-inline-limit %d: pushed as %s and attested by digest", f.sbom, r.Size, r.InlineLimit, r.Artifact)
+	}
+	sr := res.Sign
+	a.ui.Infof("signed %s\n  signature     %s\n  attestations  %s (%s)", sr.Ref, sr.SignatureTag, sr.AttestationTag, strings.Join(sr.PredicateTypes, ", "))
 	if f.key != "" {
 		pub := strings.TrimSuffix(f.key, filepath.Ext(f.key)) + ".pub"
 		tlog := " --insecure-ignore-tlog"
-		if res.Tlog {
+		if sr.Tlog {
 			tlog = ""
 		}
 		a.ui.Infof("verify with:\n  cosign verify --key %s%s %s\n  nixdock verify-signature --key %s%s --min-builders %d %s",
-			pub, tlog, res.Ref, pub, tlog, f.minBuilders, res.Ref)
+			pub, tlog, sr.Ref, pub, tlog, f.minBuilders, sr.Ref)
 	}
-	fmt.Fprintln(a.ui.Out, res.Ref.String())
+	fmt.Fprintln(a.ui.Out, sr.Ref.String())
 	return nil
 }
 
@@ -159,93 +168,43 @@ func readRecords(paths []string) ([]*build.Record, error) {
 	return out, nil
 }
 
-// attestations builds the predicates: SBOM (maybe pushed as an artifact),
-// reproducibility, provenance.
-func (a *app) attestations(cmd *cobra.Command, ref name.Digest, reg sign.Registry, repro *sign.Reproducible, records []*build.Record, signer *sign.Signer, f signFlags) ([]sign.Attestation, error) {
-	var atts []sign.Attestation
+// attestOf reads what the flags attest besides the reproducibility
+// decision: the SBOM file and the provenance's flake.lock.
+func attestOf(records []*build.Record, f signFlags) (publish.Attest, error) {
+	at := publish.Attest{SBOMInlineLimit: f.sbomInlineLimit}
 	if f.sbom != "" {
 		data, err := os.ReadFile(f.sbom)
 		if err != nil {
-			return nil, failure(fmt.Errorf("reading SBOM: %w", err))
+			return at, failure(fmt.Errorf("reading SBOM: %w", err))
 		}
-		att, ref, err := sign.SBOMAttestation(cmd.Context(), ref, data, sign.SBOMOptions{
-			Registry: reg, InlineLimit: f.sbomInlineLimit, FileName: filepath.Base(f.sbom)})
-		if err != nil {
-			return nil, failure(fmt.Errorf("SBOM %s: %w", f.sbom, err))
-		}
-		if ref != nil {
-			a.ui.Infof("SBOM %s is %d bytes, over --sbom-inline-limit %d: pushed as %s and attested by digest", f.sbom, ref.Size, ref.InlineLimit, ref.Artifact)
-		}
-		atts = append(atts, att)
+		at.SBOM, at.SBOMName = data, filepath.Base(f.sbom)
 	}
-	p, err := jsonPredicate(repro)
-	if err != nil {
-		return nil, failure(err)
-	}
-	atts = append(atts, sign.Attestation{PredicateType: sign.PredicateReproducible, Predicate: p})
 	if f.provenance {
-		prov, err := provenance(records, signer, f)
+		prov, err := provenanceOf(records, f.flakeLock)
 		if err != nil {
-			return nil, err
+			return at, err
 		}
-		p, err := jsonPredicate(prov)
-		if err != nil {
-			return nil, failure(err)
-		}
-		atts = append(atts, sign.Attestation{PredicateType: sign.PredicateSLSA1, Predicate: p})
+		at.Provenance = prov
 	}
-	return atts, nil
+	return at, nil
 }
 
-func provenance(records []*build.Record, signer *sign.Signer, f signFlags) (*sign.Provenance, error) {
-	if len(records) == 0 {
-		return nil, usageError("--provenance needs --records (the installable and Nix version come from them)")
-	}
-	in := sign.ProvenanceInput{Records: records, NixdockVersion: version.Get().Version}
-	var err error
-	lockPath := f.flakeLock
-	if lockPath == "" {
+// provenanceOf is the provenance's input from the environment: the
+// flake.lock (flakeLock, else the local flake's own when there is one) and
+// the GitHub Actions run.
+func provenanceOf(records []*build.Record, flakeLock string) (*publish.Provenance, error) {
+	p := &publish.Provenance{NixdockVersion: version.Get().Version, Run: publish.ActionsRunFrom(os.Getenv)}
+	lockPath := flakeLock
+	if lockPath == "" && len(records) > 0 {
 		lockPath = flakeLockOf(records[0].Installable)
 	}
 	if lockPath != "" {
-		if in.FlakeLock, err = os.ReadFile(lockPath); err != nil && f.flakeLock != "" {
+		var err error
+		if p.FlakeLock, err = os.ReadFile(lockPath); err != nil && flakeLock != "" {
 			return nil, failure(fmt.Errorf("reading flake.lock: %w", err))
 		}
 	}
-	in.BuilderID, in.InvocationID, in.Source = actionsRun(signer)
-	prov, err := sign.NewProvenance(in)
-	if err != nil {
-		return nil, failure(err)
-	}
-	return prov, nil
-}
-
-// actionsRun names, in GitHub Actions, what ran the build: the workflow
-// that signs (the OIDC token's job_workflow_ref when keyless, which for a
-// reusable workflow is the called one; else GITHUB_WORKFLOW_REF), the run,
-// and the source repository at its commit. Outside Actions all are empty
-// and the provenance names sign.LocalBuilderID.
-func actionsRun(signer *sign.Signer) (builderID, invocationID string, source *sign.ResourceDescriptor) {
-	server, repo := os.Getenv("GITHUB_SERVER_URL"), os.Getenv("GITHUB_REPOSITORY")
-	if os.Getenv("GITHUB_ACTIONS") != "true" || server == "" || repo == "" {
-		return "", "", nil
-	}
-	if wf := signer.JobWorkflowRef; wf != "" {
-		builderID = server + "/" + wf
-	} else if wf := os.Getenv("GITHUB_WORKFLOW_REF"); wf != "" {
-		builderID = server + "/" + wf
-	}
-	if run := os.Getenv("GITHUB_RUN_ID"); run != "" {
-		invocationID = server + "/" + repo + "/actions/runs/" + run + "/attempts/" + os.Getenv("GITHUB_RUN_ATTEMPT")
-	}
-	if sha := os.Getenv("GITHUB_SHA"); sha != "" {
-		uri := "git+" + server + "/" + repo
-		if ref := os.Getenv("GITHUB_REF"); ref != "" {
-			uri += "@" + ref
-		}
-		source = &sign.ResourceDescriptor{Name: "source", URI: uri, Digest: map[string]string{"gitCommit": sha}}
-	}
-	return builderID, invocationID, source
+	return p, nil
 }
 
 // flakeLockOf is the flake.lock of a local flake installable (".#image",
@@ -263,34 +222,17 @@ func flakeLockOf(inst build.Installable) string {
 	return filepath.Join(dir, "flake.lock")
 }
 
-func (a *app) signer(cmd *cobra.Command, f signFlags) (*sign.Signer, error) {
+// signerOf is the signer the flags name: the key file (read after the
+// record check) and COSIGN_PASSWORD (the only place the CLI reads a password from), or
+// keyless.
+func (a *app) signerOf(ctx context.Context, f signFlags) (publish.Signer, error) {
 	if f.keyless {
-		s, err := sign.KeylessSigner(cmd.Context(), sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, Mask: a.ui.Mask})
-		if err != nil {
-			return nil, failure(err)
-		}
-		return s, nil
+		return publish.Signer{Keyless: &sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, Mask: a.ui.Mask}}, nil
 	}
 	pw, err := sign.Password()
 	if err != nil {
-		return nil, failure(err)
+		return publish.Signer{}, failure(err)
 	}
-	sv, err := sign.LoadKey(f.key, pw)
-	if err != nil {
-		return nil, failure(err)
-	}
-	s := &sign.Signer{SV: sv}
-	if f.tlogUpload {
-		if s.Rekor, err = sign.RekorClient(f.rekorURL); err != nil {
-			return nil, failure(err)
-		}
-	}
-	return s, nil
-}
-
-func jsonPredicate(v any) ([]byte, error) {
-	if v == nil {
-		return nil, errors.New("empty predicate")
-	}
-	return sign.MarshalPredicate(v)
+	return publish.Signer{KeyFile: f.key, Password: pw, PasswordFrom: sign.PasswordEnv,
+		TlogUpload: f.tlogUpload, RekorURL: f.rekorURL}, nil
 }
