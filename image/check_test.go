@@ -7,9 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // TestArchiveLayersSelfVerify: layers of an archive reach CheckLayers as
@@ -18,37 +22,12 @@ import (
 func TestArchiveLayersSelfVerify(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, layer []byte, diffID string) string {
-		cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
-			"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}}})
-		manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "Layers": []string{"layer.tar"}}})
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		for _, m := range []struct {
-			n string
-			d []byte
-		}{{"config.json", cfg}, {"layer.tar", layer}, {"manifest.json", manifest}} {
-			tw.WriteHeader(&tar.Header{Name: m.n, Mode: 0o644, Size: int64(len(m.d)), Typeflag: tar.TypeReg})
-			tw.Write(m.d)
-		}
-		tw.Close()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
+		return writeTestArchive(t, filepath.Join(dir, name), layer, diffID)
 	}
-	layerOf := func(body string) []byte {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
-		tw.Write([]byte(body))
-		tw.Close()
-		return buf.Bytes()
-	}
-	good := layerOf("hello")
+	good := testLayer("hello")
 	sum := sha256.Sum256(good)
 	diffID := "sha256:" + hex.EncodeToString(sum[:])
-	for name, layer := range map[string][]byte{"good.tar": good, "bad.tar": layerOf("jello")} {
+	for name, layer := range map[string][]byte{"good.tar": good, "bad.tar": testLayer("jello")} {
 		img, err := Open(context.Background(), write(name, layer, diffID), Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -69,6 +48,113 @@ func TestArchiveLayersSelfVerify(t *testing.T) {
 		err = CheckLayers(context.Background(), img, 0)
 		if (err != nil) != (name == "bad.tar") {
 			t.Errorf("%s: CheckLayers: %v", name, err)
+		}
+	}
+}
+
+// writeTestArchive writes a one-layer docker-archive whose config claims
+// diffID for the layer given.
+func writeTestArchive(t *testing.T, p string, layer []byte, diffID string) string {
+	t.Helper()
+	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
+		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}}})
+	manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "Layers": []string{"layer.tar"}}})
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, m := range []struct {
+		n string
+		d []byte
+	}{{"config.json", cfg}, {"layer.tar", layer}, {"manifest.json", manifest}} {
+		tw.WriteHeader(&tar.Header{Name: m.n, Mode: 0o644, Size: int64(len(m.d)), Typeflag: tar.TypeReg})
+		tw.Write(m.d)
+	}
+	tw.Close()
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// testLayer is a one-file layer tar.
+func testLayer(body string) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+	tw.Write([]byte(body))
+	tw.Close()
+	return buf.Bytes()
+}
+
+// openTestArchive opens a one-layer archive, closed after the test.
+func openTestArchive(t *testing.T) *Image {
+	t.Helper()
+	layer := testLayer("hello, keep me compressed")
+	sum := sha256.Sum256(layer)
+	img, err := Open(context.Background(), writeTestArchive(t, filepath.Join(t.TempDir(), "a.tar"), layer, "sha256:"+hex.EncodeToString(sum[:])), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { img.Close() })
+	return img
+}
+
+// countingImage counts how often each layer's bytes are read.
+type countingImage struct {
+	v1.Image
+	reads *atomic.Int64
+}
+
+func (c countingImage) Layers() ([]v1.Layer, error) {
+	ls, err := c.Image.Layers()
+	out := make([]v1.Layer, len(ls))
+	for i, l := range ls {
+		out[i] = countingLayer{Layer: l, reads: c.reads}
+	}
+	return out, err
+}
+
+type countingLayer struct {
+	v1.Layer
+	reads *atomic.Int64
+}
+
+func (c countingLayer) Uncompressed() (io.ReadCloser, error) {
+	c.reads.Add(1)
+	return c.Layer.Uncompressed()
+}
+
+// TestKeepCompressed: with KeepCompressed, the bytes a push sends are the
+// ones Describe compressed (each layer read once, not compressed again),
+// and they are the bytes compressing again would give.
+func TestKeepCompressed(t *testing.T) {
+	img := openTestArchive(t)
+	for _, keep := range []bool{false, true} {
+		var reads atomic.Int64
+		wrapped := &Image{Image: countingImage{Image: img.Image, reads: &reads}, Form: FormArchive, Source: img.Source}
+		pub, _, err := Describe(context.Background(), wrapped, DescribeOptions{Compression: Gzip, KeepCompressed: keep, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, _ := pub.Layers()
+		for _, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			io.Copy(h, rc)
+			rc.Close()
+			want, _ := l.Digest()
+			if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != want.String() {
+				t.Errorf("keep=%v: compressed bytes hash to %s, digest %s", keep, got, want)
+			}
+		}
+		wantReads := int64(2 * len(layers))
+		if keep {
+			wantReads = int64(len(layers))
+		}
+		if reads.Load() != wantReads {
+			t.Errorf("keep=%v: %d layer reads for %d layers, want %d", keep, reads.Load(), len(layers), wantReads)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 
@@ -61,6 +62,13 @@ type DescribeOptions struct {
 	// (sorted, as StorePaths returns them). Archives and stream outputs
 	// gather them in the same single read that digests the layers.
 	StorePaths *[]string
+	// KeepCompressed keeps each layer's compressed bytes in an unlinked
+	// temporary file in TempDir (at most MaxSpool bytes in all; 0 is
+	// DefaultMaxSpool), so that pushing or writing the image sends them
+	// instead of compressing every layer again. For push, not for inspect.
+	KeepCompressed bool
+	TempDir        string
+	MaxSpool       int64
 }
 
 // Describe reads img once and returns the image to publish and its digests.
@@ -169,6 +177,10 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 		return nil, fmt.Errorf("reading layers: %w", err)
 	}
 	layers := make([]*compressedLayer, len(src))
+	var spool *compressedSpool
+	if opts.KeepCompressed && c != None {
+		spool = newCompressedSpool(opts.TempDir, opts.MaxSpool)
+	}
 	var paths []map[string]bool // per layer, when opts.StorePaths asks
 	if opts.StorePaths != nil {
 		paths = make([]map[string]bool, len(src))
@@ -191,7 +203,7 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 				seen = map[string]bool{}
 				paths[i] = seen
 			}
-			cl, err := newCompressedLayer(l, c, seen)
+			cl, err := newCompressedLayer(l, c, seen, spool)
 			if err != nil {
 				return fmt.Errorf("reading layer %d: %w", i, err)
 			}
@@ -307,11 +319,13 @@ type compressedLayer struct {
 	size             int64
 	uncompressedSize int64
 	mediaType        types.MediaType
+	// kept holds the compressed bytes when Describe kept them.
+	kept *os.File
 }
 
 // newCompressedLayer reads src once, digesting it compressed with c; with
 // storePaths non-nil it also adds the store paths the layer holds.
-func newCompressedLayer(src v1.Layer, c Compression, storePaths map[string]bool) (*compressedLayer, error) {
+func newCompressedLayer(src v1.Layer, c Compression, storePaths map[string]bool, spool *compressedSpool) (*compressedLayer, error) {
 	diffID, err := src.DiffID()
 	if err != nil {
 		return nil, err
@@ -335,18 +349,39 @@ func newCompressedLayer(src v1.Layer, c Compression, storePaths map[string]bool)
 		}, nil
 	}
 	comp := &countingWriter{h: sha256.New()}
-	w, err := c.writer(comp)
+	var out io.Writer = comp
+	var keep *spoolWriter
+	if spool != nil {
+		f, err := spool.file()
+		if err != nil {
+			return nil, err
+		}
+		keep = &spoolWriter{spool: spool, keep: f}
+		out = io.MultiWriter(comp, keep)
+	}
+	w, err := c.writer(out)
 	if err != nil {
 		return nil, err
 	}
 	if err := copyLayer(io.MultiWriter(raw, w), rc, storePaths); err != nil {
+		if keep != nil {
+			keep.drop()
+		}
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
+		if keep != nil {
+			keep.drop()
+		}
 		return nil, err
 	}
+	var kept *os.File
+	if keep != nil {
+		kept = keep.kept(comp.n)
+	}
 	return &compressedLayer{
-		src: src, compression: c, diffID: diffID,
+		kept: kept,
+		src:  src, compression: c, diffID: diffID,
 		digest:           v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(comp.h.Sum(nil))},
 		size:             comp.n,
 		uncompressedSize: raw.n,
@@ -362,8 +397,13 @@ func (l *compressedLayer) Uncompressed() (io.ReadCloser, error) {
 	return l.src.Uncompressed()
 }
 
-// Compressed streams the layer through the compressor in a goroutine.
+// Compressed serves the bytes Describe kept, or else streams the layer
+// through the compressor in a goroutine (compression is deterministic, so
+// the bytes are the same).
 func (l *compressedLayer) Compressed() (io.ReadCloser, error) {
+	if l.kept != nil {
+		return keptReader(l.kept, l.size), nil
+	}
 	rc, err := l.src.Uncompressed()
 	if err != nil {
 		return nil, err

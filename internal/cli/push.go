@@ -119,7 +119,9 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	defer img.Close()
 	pub, digests, err := image.Describe(ctx, img, image.DescribeOptions{
 		Compression: comp,
-		OnLayer:     func(done, total int) { a.ui.Progress("compressing layers: %d of %d", done, total) },
+		// Compress once: the push sends the bytes digested here.
+		KeepCompressed: true,
+		OnLayer:        func(done, total int) { a.ui.Progress("compressing layers: %d of %d", done, total) },
 	})
 	if err != nil {
 		return failure(err)
