@@ -30,8 +30,11 @@ func newDiffCmd(a *app) *cobra.Command {
 (layers re-created from the store and checked against its diff_ids), an OCI
 layout directory, or a registry reference. It compares every config field,
 and the layers as tar streams (presence, type, mode, owner, mtime, size, link
-target, xattrs/PAX records, content, position). Layers with equal diff_ids are
-not read. Each differing file is attributed to its Nix store path and deriver
+target, xattrs/PAX records, content, position). Every layer is read and
+hashed first (a layer changed under its diff_id is exit 3); layer pairs with
+equal diff_ids are not diffed. Each image is read against its own Nix store:
+a file under ROOT/nix/store against ROOT, else --store (once for both, or
+once per image). Each differing file is attributed to its Nix store path and deriver
 (from --record files, or by asking Nix), with the likely cause and the
 command that confirms it.
 

@@ -33,8 +33,9 @@ func newInspectCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect IMAGE",
 		Short: "Open an image in any form and print its digests",
-		Long: `Open an image (docker-archive .tar/.tar.gz/.tar.zst, stream script, OCI
-layout directory or registry reference), check every layer against the
+		Long: `Open an image (docker-archive .tar/.tar.gz/.tar.zst, stream script,
+nix2container's image JSON, OCI layout directory or registry reference; a
+file under ROOT/nix/store is read against that chroot store), check every layer against the
 config's diff_ids, and print the digests it would be published with: the
 manifest and config digests, and each layer's diff_id and compressed digest.`,
 		Example: `  nixdock inspect result

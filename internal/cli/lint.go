@@ -27,8 +27,8 @@ func newLintCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lint IMAGE",
 		Short: "Find the mistakes that make a Nix image broken, bloated or unreproducible",
-		Long: `Lint an image (docker-archive .tar/.tar.gz/.tar.zst, stream script, OCI layout
-or registry reference): config keys and values Nix passes through unchecked,
+		Long: `Lint an image (docker-archive .tar/.tar.gz/.tar.zst, stream script,
+nix2container's image JSON, OCI layout or registry reference): config keys and values Nix passes through unchecked,
 runtime files programs need (CA certificates, /etc/services, nsswitch.conf,
 passwd, a locale archive, /tmp), wasted bytes, and reproducibility hazards.
 Each layer is read once. The rules are listed in docs/lint.md.

@@ -44,8 +44,8 @@ func newSBOMCmd(a *app) *cobra.Command {
 path with its NAR hash, name and version, purl, layers and dependencies.
 
 SOURCE is a build record (nixdock build --record), an image in any form
-(docker-archive .tar/.tar.gz/.tar.zst, stream script, OCI layout directory,
-registry reference: no Nix needed, hashes and references are computed from
+(docker-archive .tar/.tar.gz/.tar.zst, stream script, nix2container's image
+JSON, OCI layout directory, registry reference: no Nix needed, hashes and references are computed from
 the layers), or an installable (a flake reference or -f FILE -A ATTR, built
 with Nix). The output is deterministic: the same input gives the same bytes.`,
 		Example: `  nixdock sbom result --format spdx-json -o sbom.spdx.json
