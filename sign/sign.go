@@ -82,7 +82,8 @@ type Result struct {
 // cosign simple-signing payload, and attaches opts.Attestations as signed
 // in-toto statements, under the tags cosign uses (sha256-<hex>.sig and
 // sha256-<hex>.att) so that `cosign verify` and `cosign verify-attestation`
-// find them.
+// find them; then the same as Sigstore bundles in referrers of ref, which
+// cosign v3 reads first (writeBundles).
 func Sign(ctx context.Context, ref name.Digest, opts Options) (*Result, error) {
 	if opts.Signer == nil || opts.Signer.SV == nil {
 		return nil, errors.New("no signer")
