@@ -60,7 +60,9 @@ func cosignBothLayouts(t *testing.T, ref, pub string) {
 	if err := os.WriteFile(root, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("cosign", func(t *testing.T) { cosignVerify(t, "cosign", ref, pub, sign.PredicateCosignSign, "--trusted-root", root) })
+	t.Run("cosign", func(t *testing.T) {
+		cosignVerify(t, "cosign", ref, pub, sign.PredicateCosignSign, "--trusted-root", root)
+	})
 
 	// Without the referrers, as cosign before 2.6 reads: the v2 tags.
 	desc, err := remote.Head(tag)
