@@ -56,15 +56,13 @@ func cosignBothLayouts(t *testing.T, ref, pub string) {
 	// cosign v2.6 also switches to the bundles when there are any, and then
 	// wants a trusted root even for a key without the log (its
 	// verify_attestation.go); offline, an empty one will do.
-	root := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(root, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := offlineTrustedRoot(t)
 	t.Run("cosign", func(t *testing.T) {
 		cosignVerify(t, "cosign", ref, pub, sign.PredicateCosignSign, "--trusted-root", root)
 	})
 
-	// Without the referrers, as cosign before 2.6 reads: the v2 tags.
+	// Without the referrers, as cosign releases that do not look for bundles
+	// read: the v2 tags.
 	desc, err := remote.Head(tag)
 	if err != nil {
 		t.Fatal(err)
@@ -73,4 +71,17 @@ func cosignBothLayouts(t *testing.T, ref, pub string) {
 		t.Fatal(err)
 	}
 	t.Run("cosign v2 layout", func(t *testing.T) { cosignVerify(t, "cosign", ref, pub, v2Type) })
+}
+
+// offlineTrustedRoot is an empty Sigstore trusted root: what cosign v2.6
+// needs, offline, to verify a key-signed image that has bundles with
+// --insecure-ignore-tlog (it wants a trusted root for bundles, and fetches
+// Sigstore's from TUF unless given one).
+func offlineTrustedRoot(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(p, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
