@@ -49,6 +49,9 @@ const (
 // of the SHA-256 of its DER, as cosign computes it), and entry, when the
 // envelope was logged, as a tlog entry with its inclusion proof.
 func newBundle(s *Signer, statement, envelope []byte, entry *models.LogEntryAnon) ([]byte, error) {
+	if err := checkEntry(entry); err != nil {
+		return nil, err
+	}
 	pub, err := s.SV.PublicKey()
 	if err != nil {
 		return nil, err
@@ -67,6 +70,22 @@ func newBundle(s *Signer, statement, envelope []byte, entry *models.LogEntryAnon
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// checkEntry refuses a Rekor entry that a v0.3 bundle cannot hold (it
+// needs the inclusion proof), before cosign's converter dereferences its
+// fields.
+func checkEntry(e *models.LogEntryAnon) error {
+	if e == nil {
+		return nil
+	}
+	v := e.Verification
+	if e.LogID == nil || e.LogIndex == nil || e.IntegratedTime == nil || e.Body == nil ||
+		v == nil || v.InclusionProof == nil || v.InclusionProof.RootHash == nil ||
+		v.InclusionProof.LogIndex == nil || v.InclusionProof.TreeSize == nil || v.InclusionProof.Checkpoint == nil {
+		return errors.New("the transparency log (Rekor) returned an entry without its log id, index, time or inclusion proof, which a Sigstore bundle v0.3 needs")
+	}
+	return nil
 }
 
 // signatureBundle is what cosign v3 writes for `cosign sign`: a DSSE

@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/rekor/pkg/generated/models"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
@@ -224,7 +225,8 @@ func verifyBundle(t *testing.T, raw []byte, pub signature.Verifier, ref name.Dig
 // TestKeylessBundleCertificate: with a certificate (keyless), the bundle's
 // verification material is the leaf certificate, not a key hint. (The
 // Rekor entry goes in tlogEntries through cosign's MakeNewBundle; that
-// needs a real Rekor and is not tested offline.)
+// needs a real Rekor and is not tested offline, except that an entry
+// without its proof is refused.)
 func TestKeylessBundleCertificate(t *testing.T) {
 	priv, err := cosign.GeneratePrivateKey()
 	if err != nil {
@@ -270,5 +272,10 @@ func TestKeylessBundleCertificate(t *testing.T) {
 	var b sgbundle.Bundle
 	if err := b.UnmarshalJSON(raw); err != nil {
 		t.Fatalf("bundle does not load: %v", err)
+	}
+	// A Rekor entry without its inclusion proof is an error, not a panic in
+	// cosign's converter.
+	if _, err := newBundle(s, []byte("{}"), []byte(`{"payload":"e30=","payloadType":"x","signatures":[{"sig":"AA=="}]}`), &models.LogEntryAnon{}); err == nil || !strings.Contains(err.Error(), "inclusion proof") {
+		t.Errorf("entry without a proof: %v", err)
 	}
 }
