@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -148,6 +149,50 @@ func testBundles(t *testing.T, host string, api bool) {
 			t.Errorf("bundle %s: its envelope's signature is not in the v2 layout's envelopes", b.predicateType)
 		}
 		verifyBundle(t, b.bundle, pub, ref)
+	}
+	verifyLayouts(t, ref, pub)
+}
+
+// verifyLayouts: Verify reads the v2 tags, and the bundles once the tags
+// are gone (an image cosign v3 signed); another key fails in both.
+func verifyLayouts(t *testing.T, ref name.Digest, pub signature.Verifier) {
+	ctx := context.Background()
+	opts := VerifyOptions{Key: pub, IgnoreTlog: true, MinBuilders: 1}
+	v, err := Verify(ctx, ref.String(), opts)
+	if err != nil || v.Layout != LayoutTags || v.Signatures != 1 {
+		t.Fatalf("verify with the tags: %+v, %v", v, err)
+	}
+	for _, suffix := range []string{".sig", ".att"} {
+		tag := ref.Repository.Tag(strings.Replace(ref.DigestStr(), ":", "-", 1) + suffix)
+		desc, err := remote.Head(tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// go-containerregistry's registry keeps tags apart from digests.
+		for _, r := range []name.Reference{tag, ref.Repository.Digest(desc.Digest.String())} {
+			if err := remote.Delete(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	v, err = Verify(ctx, ref.String(), opts)
+	if err != nil {
+		t.Fatalf("verify with the bundles only: %v", err)
+	}
+	if v.Layout != LayoutBundles || v.Signatures != 1 || strings.Join(v.PredicateTypes, " ") != PredicateReproducible+" "+PredicateSLSA1 {
+		t.Errorf("verify with the bundles only: layout %s, %d signatures, %v", v.Layout, v.Signatures, v.PredicateTypes)
+	}
+	other, err := GenerateKeys(filepath.Join(t.TempDir(), "o"), []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opub, err := LoadPublicKey(other.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Key = opub
+	if _, err := Verify(ctx, ref.String(), opts); !errors.Is(err, ErrNoSignature) || !strings.Contains(err.Error(), "bundles") {
+		t.Errorf("another key: %v", err)
 	}
 }
 
