@@ -1,13 +1,19 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/nixdock/nixdock-action/sign"
@@ -84,4 +90,60 @@ func offlineTrustedRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestVerifySignatureCosign3Bundles: an image that cosign v3 signed and
+// attested (Sigstore bundles only, no v2 tags) verifies with nixdock
+// verify-signature through its bundles, and not with another key.
+func TestVerifySignatureCosign3Bundles(t *testing.T) {
+	reg := pubRegistry(t)
+	bin := pubRequireTool(t, "cosign3")
+	dir := t.TempDir()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed, err := sign.Push(context.Background(), img, fmt.Sprintf("%s/nixdock-test/cosign3-%d:v1", reg, time.Now().UnixNano()), sign.PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := pushed.Ref.String()
+	t.Setenv(sign.PasswordEnv, testPassword)
+	key := filepath.Join(dir, "cosign")
+	if r := pubRun(t, "keygen", "--output-key-prefix", key); r.code != 0 {
+		t.Fatalf("keygen: exit %d", r.code)
+	}
+	pred := filepath.Join(dir, "pred.json")
+	if err := os.WriteFile(pred, []byte(`{"buildDefinition":{"buildType":"x"},"runDetails":{"builder":{"id":"y"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"sign", "--key", key + ".key", "--use-signing-config=false", "--tlog-upload=false", "-y", ref},
+		{"attest", "--key", key + ".key", "--use-signing-config=false", "--tlog-upload=false", "--type", "slsaprovenance1", "--predicate", pred, "-y", ref},
+	} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "TUF_ROOT="+t.TempDir())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign3 %s: %v\n%s", args[0], err, out)
+		}
+	}
+	v := pubRun(t, "verify-signature", ref, "--key", key+".pub", "--insecure-ignore-tlog", "--min-builders", "1", "--json")
+	var got struct {
+		Signatures     int      `json:"signatures"`
+		Layout         string   `json:"layout"`
+		PredicateTypes []string `json:"predicateTypes"`
+	}
+	if err := json.Unmarshal([]byte(v.out), &got); err != nil {
+		t.Fatalf("verify-signature: exit %d: %v\n%s", v.code, err, v.errOut)
+	}
+	// No reproducibility attestation: the policy fails (exit 1), the
+	// signatures verified.
+	if v.code != 1 || got.Layout != sign.LayoutBundles || got.Signatures != 1 || strings.Join(got.PredicateTypes, " ") != sign.PredicateSLSA1 {
+		t.Errorf("verify-signature: exit %d, %+v", v.code, got)
+	}
+	other := filepath.Join(dir, "other")
+	pubRun(t, "keygen", "--output-key-prefix", other)
+	if r := pubRun(t, "verify-signature", ref, "--key", other+".pub", "--insecure-ignore-tlog"); r.code != 3 || !strings.Contains(r.errOut, "no valid signature") {
+		t.Errorf("another key: exit %d: %s", r.code, r.errOut)
+	}
 }
