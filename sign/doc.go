@@ -1,9 +1,10 @@
 // Package sign publishes a proven image: it pushes the image to a registry
 // (Push), signs it and attaches in-toto attestations the way cosign does
 // (Sign: a simple-signing payload under the sha256-<digest>.sig tag and DSSE
-// envelopes under sha256-<digest>.att), and verifies what it attached
-// (Verify), so that the stock cosign CLI verifies nixdock's signatures and
-// nixdock verifies cosign's.
+// envelopes under sha256-<digest>.att) and, as cosign v3 does, as Sigstore
+// bundles in OCI referrers of the image (bundle.go), and verifies what it
+// attached in the v2 layout (Verify), so that the stock cosign CLI (v2 and
+// v3) verifies nixdock's signatures and nixdock verifies cosign's.
 //
 // The predicates it attests are built here from data (build records, SBOM
 // files, flake.lock): the SBOM itself, the reproducibility attestation

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
@@ -72,24 +73,28 @@ type Result struct {
 	PredicateTypes []string
 	// Tlog is true when the entries were logged in Rekor.
 	Tlog bool
+	// Bundles are the referrer manifests holding the Sigstore bundles
+	// (cosign v3's layout): the signature's, then one per attestation.
+	Bundles []name.Digest
 }
 
 // Sign signs ref (which must name a digest present in the registry) with a
 // cosign simple-signing payload, and attaches opts.Attestations as signed
 // in-toto statements, under the tags cosign uses (sha256-<hex>.sig and
 // sha256-<hex>.att) so that `cosign verify` and `cosign verify-attestation`
-// find them.
+// find them; then the same as Sigstore bundles in referrers of ref, which
+// cosign v3 reads first (writeBundles).
 func Sign(ctx context.Context, ref name.Digest, opts Options) (*Result, error) {
 	if opts.Signer == nil || opts.Signer.SV == nil {
 		return nil, errors.New("no signer")
 	}
 	ropts := opts.Registry.RemoteOptions(ctx)
-	if _, err := remote.Head(ref, ropts...); err != nil {
+	subject, err := remote.Head(ref, ropts...)
+	if err != nil {
 		return nil, fmt.Errorf("image %s is not in the registry (push it first): %w", ref, err)
 	}
 	oopts := []ociremote.Option{ociremote.WithRemoteOptions(ropts...)}
 	res := &Result{Ref: ref, Tlog: opts.Signer.Rekor != nil}
-	var err error
 	if res.SignatureTag, err = ociremote.SignatureTag(ref, oopts...); err != nil {
 		return nil, err
 	}
@@ -99,12 +104,14 @@ func Sign(ctx context.Context, ref name.Digest, opts Options) (*Result, error) {
 	if err := signImage(ctx, ref, opts.Signer, oopts); err != nil {
 		return nil, err
 	}
-	if len(opts.Attestations) == 0 {
-		return res, nil
+	sigBundle, err := signatureBundle(ctx, ref, opts.Signer)
+	if err != nil {
+		return nil, err
 	}
 	var se oci.SignedEntity = ociremote.SignedUnknown(ref, oopts...)
+	var bundles []pendingBundle
 	for _, a := range opts.Attestations {
-		att, err := newAttestation(ctx, ref, a, opts.Signer)
+		att, bundle, err := newAttestation(ctx, ref, a, opts.Signer)
 		if err != nil {
 			return nil, fmt.Errorf("attesting %s: %w", a.PredicateType, err)
 		}
@@ -113,9 +120,20 @@ func Sign(ctx context.Context, ref name.Digest, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("attaching %s: %w", a.PredicateType, err)
 		}
 		res.PredicateTypes = append(res.PredicateTypes, a.PredicateType)
+		bundles = append(bundles, pendingBundle{predicateType: a.PredicateType, bundle: bundle})
 	}
-	if err := ociremote.WriteAttestations(ref.Repository, se, oopts...); err != nil {
-		return nil, fmt.Errorf("writing attestations to %s: %w", res.AttestationTag, err)
+	if len(opts.Attestations) > 0 {
+		if err := ociremote.WriteAttestations(ref.Repository, se, oopts...); err != nil {
+			return nil, fmt.Errorf("writing attestations to %s: %w", res.AttestationTag, err)
+		}
+	}
+	w := referrers{ref: ref, subject: v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size}, ropts: ropts}
+	hs, err := writeBundles(w, sigBundle, bundles)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hs {
+		res.Bundles = append(res.Bundles, ref.Repository.Digest(h.String()))
 	}
 	return res, nil
 }
@@ -199,24 +217,32 @@ func digestHex(ref name.Digest) (string, error) {
 
 // newAttestation signs a statement as a DSSE envelope, as `cosign attest`
 // does (layer media type application/vnd.dsse.envelope.v1+json, the
-// predicateType annotation).
-func newAttestation(ctx context.Context, ref name.Digest, a Attestation, s *Signer) (oci.Signature, error) {
+// predicateType annotation), and returns with it the envelope's Sigstore
+// bundle (cosign v3's layout).
+func newAttestation(ctx context.Context, ref name.Digest, a Attestation, s *Signer) (oci.Signature, []byte, error) {
 	st, err := NewStatement(ref, a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	env, err := dsse.WrapSigner(s.SV, ctypes.IntotoPayloadType).SignMessage(bytes.NewReader(st))
 	if err != nil {
-		return nil, fmt.Errorf("signing statement: %w", err)
+		return nil, nil, fmt.Errorf("signing statement: %w", err)
 	}
+	var entry *models.LogEntryAnon
 	sopts, err := s.staticOptions(ctx, func(c *client.Rekor, pem []byte) (*models.LogEntryAnon, error) {
-		return cosign.TLogUploadDSSEEnvelope(ctx, c, env, pem)
+		entry, err = cosign.TLogUploadDSSEEnvelope(ctx, c, env, pem)
+		return entry, err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	bundle, err := newBundle(s, st, env, entry)
+	if err != nil {
+		return nil, nil, err
 	}
 	sopts = append(sopts,
 		static.WithLayerMediaType(ctypes.DssePayloadType),
 		static.WithAnnotations(map[string]string{"predicateType": a.PredicateType}))
-	return static.NewAttestation(env, sopts...)
+	att, err := static.NewAttestation(env, sopts...)
+	return att, bundle, err
 }

@@ -41,8 +41,13 @@ var ErrRekorKeys = errors.New("getting Rekor's public keys")
 // empty.
 type Verification struct {
 	Ref string `json:"ref"`
-	// Signatures counts verified simple-signing signatures.
+	// Signatures counts verified simple-signing signatures (or signature
+	// bundles, for LayoutBundles).
 	Signatures int `json:"signatures"`
+	// Layout is where the signatures were read: LayoutTags (cosign v2's
+	// sha256-<hex>.sig/.att tags, read first) or LayoutBundles (Sigstore
+	// bundles in referrers, for an image that has no v2 signature).
+	Layout string `json:"layout"`
 	// PredicateTypes of the verified attestations, sorted, repeated when
 	// attested more than once.
 	PredicateTypes []string      `json:"predicateTypes"`
@@ -84,18 +89,28 @@ func Verify(ctx context.Context, refStr string, opts VerifyOptions) (*Verificati
 	v := &Verification{Ref: digest.String(), Problems: []string{}, PredicateTypes: []string{}}
 	co.ClaimVerifier = cosign.SimpleClaimVerifier
 	sigs, _, err := cosign.VerifyImageSignatures(ctx, digest, co)
+	var atts []oci.Signature
 	if err != nil {
-		return nil, fmt.Errorf("%w for %s: %v", ErrNoSignature, digest, err)
-	}
-	v.Signatures = len(sigs)
-	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
-	atts, _, err := cosign.VerifyImageAttestations(ctx, digest, co)
-	var noMatch *cosign.ErrNoMatchingAttestations
-	switch {
-	case errors.As(err, &noMatch):
-		v.Problems = append(v.Problems, "no attestation verifies: "+err.Error())
-	case err != nil:
-		return nil, fmt.Errorf("verifying attestations of %s: %w", digest, err)
+		// No v2 signature: an image cosign v3 signed has bundles only.
+		n, batts, berr := verifyBundles(ctx, digest, co)
+		switch {
+		case errors.Is(berr, errNoBundles):
+			return nil, fmt.Errorf("%w for %s: %v", ErrNoSignature, digest, err)
+		case berr != nil:
+			return nil, fmt.Errorf("%w for %s: %v; its Sigstore bundles: %v", ErrNoSignature, digest, err, berr)
+		}
+		v.Signatures, v.Layout, atts = n, LayoutBundles, batts
+	} else {
+		v.Signatures, v.Layout = len(sigs), LayoutTags
+		co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
+		atts, _, err = cosign.VerifyImageAttestations(ctx, digest, co)
+		var noMatch *cosign.ErrNoMatchingAttestations
+		switch {
+		case errors.As(err, &noMatch):
+			v.Problems = append(v.Problems, "no attestation verifies: "+err.Error())
+		case err != nil:
+			return nil, fmt.Errorf("verifying attestations of %s: %w", digest, err)
+		}
 	}
 	if err := v.read(atts); err != nil {
 		return nil, err

@@ -399,7 +399,7 @@ func TestActionPublish(t *testing.T) {
 		t.Log("cosign is not installed: the cosign CLI check is left out")
 		return
 	}
-	out, err := exec.Command(cosign, "verify", "--key", keys.Public, "--insecure-ignore-tlog", "--allow-insecure-registry", pinned).CombinedOutput()
+	out, err := exec.Command(cosign, "verify", "--key", keys.Public, "--insecure-ignore-tlog", "--trusted-root", offlineTrustedRoot(t), "--allow-insecure-registry", pinned).CombinedOutput()
 	if err != nil {
 		t.Errorf("cosign verify: %v\n%s", err, out)
 	}

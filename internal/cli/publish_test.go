@@ -207,16 +207,17 @@ func TestPublishSignVerify(t *testing.T) {
 		t.Errorf("wrong key: exit %d", r.code)
 	}
 
-	t.Run("cosign", func(t *testing.T) { cosignVerify(t, "cosign", ref, key+".pub") })
-	t.Run("cosign3", func(t *testing.T) { cosignVerify(t, "cosign3", ref, key+".pub") })
+	cosignBothLayouts(t, ref, key+".pub")
 
 	assertNoPassword(t, all, dir)
 }
 
-// cosignVerify runs the stock cosign CLI against what nixdock attached.
-func cosignVerify(t *testing.T, tool, ref, pub string) {
+// cosignVerify runs the stock cosign CLI against what nixdock attached;
+// `cosign verify` must print sigType, the type of what it verified.
+func cosignVerify(t *testing.T, tool, ref, pub, sigType string, extra ...string) {
 	bin := pubRequireTool(t, tool)
 	run := func(args ...string) string {
+		args = append(append(args[:1:1], extra...), args[1:]...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "COSIGN_PASSWORD=", "TUF_ROOT="+t.TempDir())
 		out, err := cmd.CombinedOutput()
@@ -226,8 +227,8 @@ func cosignVerify(t *testing.T, tool, ref, pub string) {
 		return string(out)
 	}
 	out := run("verify", "--key", pub, "--insecure-ignore-tlog", ref)
-	if !strings.Contains(out, ref[strings.Index(ref, "@")+1:]) {
-		t.Errorf("%s verify printed no payload for the digest:\n%s", tool, out)
+	if !strings.Contains(out, ref[strings.Index(ref, "@")+1:]) || !strings.Contains(out, sigType) {
+		t.Errorf("%s verify printed no %q payload for the digest:\n%s", tool, sigType, out)
 	}
 	for _, typ := range []string{"spdxjson", "cyclonedx", sign.PredicateReproducible, "slsaprovenance1"} {
 		out := run("verify-attestation", "--key", pub, "--insecure-ignore-tlog", "--type", typ, ref)

@@ -142,7 +142,8 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 		a.ui.Infof("SBOM %s is %d bytes, over --sbom-inline-limit %d: pushed as %s and attested by digest", f.sbom, r.Size, r.InlineLimit, r.Artifact)
 	}
 	sr := res.Sign
-	a.ui.Infof("signed %s\n  signature     %s\n  attestations  %s (%s)", sr.Ref, sr.SignatureTag, sr.AttestationTag, strings.Join(sr.PredicateTypes, ", "))
+	a.ui.Infof("signed %s\n  signature     %s\n  attestations  %s (%s)\n  bundles       %d Sigstore bundles in referrers of the image (cosign v3)",
+		sr.Ref, sr.SignatureTag, sr.AttestationTag, strings.Join(sr.PredicateTypes, ", "), len(sr.Bundles))
 	if f.key != "" {
 		pub := strings.TrimSuffix(f.key, filepath.Ext(f.key)) + ".pub"
 		tlog := " --insecure-ignore-tlog"

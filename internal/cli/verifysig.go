@@ -109,7 +109,7 @@ func (a *app) runVerifySignature(cmd *cobra.Command, ref string, f verifySigFlag
 
 func (a *app) renderVerification(v *sign.Verification, minBuilders int) {
 	w := a.ui
-	w.Printf("verified %s\n  signatures    %d\n  attestations  %s\n", v.Ref, v.Signatures, strings.Join(v.PredicateTypes, ", "))
+	w.Printf("verified %s\n  signatures    %d (%s)\n  attestations  %s\n", v.Ref, v.Signatures, v.Layout, strings.Join(v.PredicateTypes, ", "))
 	if r := v.Reproducible; r != nil {
 		w.Printf("  reproducible  %s: %d builder(s) agreed on %d host(s) (policy: %d)\n", r.Verdict, r.AgreedBuilders, r.AgreedHosts, minBuilders)
 		if r.DrvPath != "" {
