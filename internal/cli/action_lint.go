@@ -14,7 +14,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/action"
-	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/lint"
 )
 
@@ -46,14 +45,17 @@ func (x *actionRun) lintImage(ctx context.Context, img v1.Image, source, form st
 	return x.setOutputs(action.OutputLint, strconv.Itoa(len(res.Findings)))
 }
 
-// lintFile lints the image at path (an OCI layout the builders uploaded).
-func (x *actionRun) lintFile(ctx context.Context, path, source string) error {
-	img, err := image.Open(ctx, path, image.Options{Stderr: x.a.ui.logWriter()})
+// lintRecordImage lints the first record's image (the OCI layout its
+// builder uploaded), opened once with the images the comparison used.
+func (x *actionRun) lintRecordImage(ctx context.Context, imgs *recordImages, source string) error {
+	img, err := imgs.open(ctx, 0)
+	if err == nil && img == nil {
+		err = fmt.Errorf("the image of record 1 (%s) is not at hand", source)
+	}
 	if err != nil {
 		x.r.Notice("nixdock lint did not run", err.Error())
 		return nil
 	}
-	defer img.Close()
 	return x.lintImage(ctx, img.Image, source, string(img.Form), true)
 }
 

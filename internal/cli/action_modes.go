@@ -29,14 +29,19 @@ func (x *actionRun) verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Each uploaded image is opened once: for the deep diff when the
+	// records differ, and the first one for lint.
+	uploaded := uploadedImages(files)
+	imgs := x.a.recordImages(recs, uploaded)
+	defer imgs.close()
 	end := x.r.Group(fmt.Sprintf("comparing %d build records", len(recs)))
-	cmp, err := x.compareRecords(ctx, recs, files)
+	cmp, err := x.compareRecords(ctx, recs, imgs)
 	end()
 	if err != nil {
 		return err
 	}
-	if imgs := uploadedImages(files); len(imgs) > 0 {
-		if err := x.lintFile(ctx, imgs[0], recs[0].OutPath); err != nil {
+	if len(uploaded) > 0 {
+		if err := x.lintRecordImage(ctx, imgs, recs[0].OutPath); err != nil {
 			return err
 		}
 	}

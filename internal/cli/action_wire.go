@@ -26,9 +26,10 @@ import (
 )
 
 // compareRecords compares records as `nixdock verify` does, diffing the
-// images when every builder uploaded its image next to its record.
-func (x *actionRun) compareRecords(ctx context.Context, recs []*build.Record, files []string) (*comparison, error) {
-	rep, err := x.a.compareRecords(ctx, recs, uploadedImages(files))
+// images (imgs, opened on demand) when every builder uploaded its image
+// next to its record.
+func (x *actionRun) compareRecords(ctx context.Context, recs []*build.Record, imgs *recordImages) (*comparison, error) {
+	rep, err := x.a.compareRecords(ctx, recs, imgs)
 	if err != nil {
 		return nil, err
 	}

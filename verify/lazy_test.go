@@ -1,0 +1,72 @@
+package verify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/verify"
+)
+
+// TestOpenImageOnDemand gives images through Options.OpenImage: records
+// that agree open nothing, differing records open only the images the deep
+// diff needs (the reference's first member at hand and one per other
+// group), each once, and the report is the one eager Images give.
+func TestOpenImageOnDemand(t *testing.T) {
+	a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
+	c := withID(a, "builder-c")
+	d := withID(b, "builder-d")
+	imgs := []*image.Image{syntheticImage(t, false), nil, syntheticImage(t, false), syntheticImage(t, true)}
+	var asked []int
+	opener := func(_ context.Context, i int) (*image.Image, error) {
+		asked = append(asked, i)
+		return imgs[i], nil
+	}
+	ctx := context.Background()
+
+	if _, err := verify.Records(ctx, []*build.Record{a, c}, verify.Options{OpenImage: opener}); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 0 {
+		t.Fatalf("records that agree opened images %v", asked)
+	}
+
+	// a (index 0) stands for the reference group {a, c}; the other group
+	// {b, d} is represented by d, b's image not being at hand.
+	recs := []*build.Record{a, b, c, d}
+	lazy, err := verify.Records(ctx, recs, verify.Options{OpenImage: opener})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(asked, []int{0, 1, 3}) {
+		t.Errorf("opened %v, want 0 (reference), 1 (not at hand), 3", asked)
+	}
+	eager, err := verify.Records(ctx, recs, verify.Options{Images: imgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lj, _ := json.Marshal(lazy)
+	ej, _ := json.Marshal(eager)
+	if string(lj) != string(ej) {
+		t.Errorf("report with images opened on demand differs from the eager one:\n%s\n%s", lj, ej)
+	}
+	if len(lazy.Culprits) == 0 {
+		t.Errorf("the deep diff did not run: %q", lazy.Verdict)
+	}
+
+	// An opener's error ends the comparison.
+	boom := errors.New("boom")
+	_, err = verify.Records(ctx, recs, verify.Options{OpenImage: func(context.Context, int) (*image.Image, error) { return nil, boom }})
+	if !errors.Is(err, boom) {
+		t.Errorf("err %v, want the opener's", err)
+	}
+	// An image opened on demand must be its record's image.
+	swapped := func(_ context.Context, i int) (*image.Image, error) { return imgs[3-i], nil }
+	if _, err := verify.Records(ctx, []*build.Record{a, d}, verify.Options{OpenImage: swapped}); !errors.Is(err, image.ErrBadArchive) {
+		t.Errorf("swapped images: err %v, want ErrBadArchive", err)
+	}
+}
