@@ -92,6 +92,11 @@ func (a *app) runSBOM(ctx context.Context, args []string, f sbomFlags) error {
 	for _, w := range doc.Warnings {
 		a.ui.Infof("nixdock: warning: %s", w)
 	}
+	if len(doc.Components) == 0 && f.image == "" && len(args) > 0 {
+		if _, isRecord, _ := readRecordIfAny(args[0]); isRecord {
+			a.ui.Infof("nixdock: give the image with --image IMAGE to list its store paths")
+		}
+	}
 	dest := ""
 	if f.output != "" && f.output != "-" {
 		dest = " -> " + f.output

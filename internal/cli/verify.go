@@ -131,6 +131,9 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 	if err != nil {
 		return err
 	}
+	if !rep.Reproducible && rep.Inputs != nil && rep.Inputs.Same && len(rep.Culprits) == 0 && len(f.images) == 0 {
+		a.ui.Infof("nixdock: to find out why, give the images (--image, one per record) or compare them with nixdock diff")
+	}
 	return a.writeReport(rep, f.report)
 }
 
