@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/nixdock/nixdock-action/build"
@@ -68,5 +69,28 @@ func TestOpenImageOnDemand(t *testing.T) {
 	swapped := func(_ context.Context, i int) (*image.Image, error) { return imgs[3-i], nil }
 	if _, err := verify.Records(ctx, []*build.Record{a, d}, verify.Options{OpenImage: swapped}); !errors.Is(err, image.ErrBadArchive) {
 		t.Errorf("swapped images: err %v, want ErrBadArchive", err)
+	}
+}
+
+// TestRecordImages: a record whose out path is not on this machine is not
+// at hand (OnMissing says why, once), a named image that cannot be opened
+// is an error naming the record.
+func TestRecordImages(t *testing.T) {
+	a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
+	var missing []error
+	ri := &verify.RecordImages{Records: []*build.Record{a, b}, OnMissing: func(_ int, _ string, why error) { missing = append(missing, why) }}
+	defer ri.Close()
+	for range 2 {
+		img, err := ri.Open(context.Background(), 1)
+		if img != nil || err != nil {
+			t.Fatalf("Open: %v, %v; want not at hand", img, err)
+		}
+	}
+	if len(missing) != 1 || !errors.Is(missing[0], verify.ErrImageNotHere) {
+		t.Errorf("OnMissing heard %v, want ErrImageNotHere once", missing)
+	}
+	named := &verify.RecordImages{Records: []*build.Record{a, b}, Paths: []string{"/nonexistent/a.tar", "/nonexistent/b.tar"}}
+	if _, err := named.Open(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "record 2") {
+		t.Errorf("a named image that does not open: err %v, want one naming record 2", err)
 	}
 }

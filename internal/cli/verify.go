@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
@@ -126,7 +125,7 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 		recs[i] = r
 	}
 	imgs := a.recordImages(recs, f.images)
-	defer imgs.close()
+	defer imgs.Close()
 	rep, err := a.compareRecords(ctx, recs, imgs)
 	if err != nil {
 		return err
@@ -140,10 +139,9 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 // compareRecords compares records once, then, when the bytes differ but
 // the inputs are the same and the images are at hand (imgs), the images
 // down to files and store paths: verify.Records opens only the images the
-// deep diff needs, each once. `nixdock verify` and the Action's verify mode
-// both come here.
-func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imgs *recordImages) (*verify.Report, error) {
-	opts := verify.Options{OnLayer: a.layerProgress, OpenImage: imgs.open}
+// deep diff needs, each once.
+func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imgs *verify.RecordImages) (*verify.Report, error) {
+	opts := verify.Options{OnLayer: a.layerProgress, OpenImage: imgs.Open}
 	rep, err := verify.Records(ctx, recs, opts)
 	if err != nil {
 		return nil, failure(err)
@@ -155,69 +153,21 @@ func (a *app) layerProgress(done, total int) {
 	a.ui.Progress("compared layer pair %d/%d", done, total)
 }
 
-// recordImages opens the images of records on demand, each at most once:
-// those named by --image (paths, one per record), or else the records' out
-// paths when they exist on this machine (under a chroot store's root). A
-// record is a file anyone may have written: its out path is opened only as
-// data (an archive, an OCI layout), never run as a stream script; the user
-// names a script with --image.
-type recordImages struct {
-	a      *app
-	recs   []*build.Record
-	paths  []string
-	imgs   map[int]*image.Image
-	opened []*image.Image
-}
-
-func (a *app) recordImages(recs []*build.Record, paths []string) *recordImages {
-	return &recordImages{a: a, recs: recs, paths: paths, imgs: map[int]*image.Image{}}
-}
-
-// open is the image of record i, or nil when it is not at hand
-// (verify.Options.OpenImage).
-func (ri *recordImages) open(ctx context.Context, i int) (*image.Image, error) {
-	if img, ok := ri.imgs[i]; ok {
-		return img, nil
+// recordImages opens the images named by --image (paths, one per record),
+// or else the records' out paths on this machine, on demand and once; it
+// says which record's image is not at hand, and how to give it.
+func (a *app) recordImages(recs []*build.Record, paths []string) *verify.RecordImages {
+	return &verify.RecordImages{
+		Records: recs, Paths: paths, Stderr: a.ui.logWriter(),
+		OnOpen: func(src string) { a.ui.Progress("opening %s", src) },
+		OnMissing: func(i int, src string, why error) {
+			if errors.Is(why, image.ErrExecRefused) {
+				a.ui.Infof("nixdock: the image of record %d (%s) is a stream script, and nixdock does not run a program a record names; give --image %s to diff it", i+1, recs[i].OutPath, src)
+				return
+			}
+			// The verifier diffs whichever images are at hand (it
+			// needs the reference's and one other's).
+			a.ui.Infof("nixdock: the image of record %d (%s) is not on this machine; give --image to diff it", i+1, recs[i].OutPath)
+		},
 	}
-	img, err := ri.openOnce(ctx, i)
-	if err != nil {
-		return nil, err
-	}
-	ri.imgs[i] = img
-	if img != nil {
-		ri.opened = append(ri.opened, img)
-	}
-	return img, nil
-}
-
-func (ri *recordImages) openOnce(ctx context.Context, i int) (*image.Image, error) {
-	r, ui := ri.recs[i], ri.a.ui
-	root := build.StoreRoot(r.Store)
-	src := filepath.Join(root, r.OutPath)
-	if len(ri.paths) > 0 {
-		src = ri.paths[i]
-	} else if _, err := os.Stat(src); err != nil {
-		// The verifier diffs whichever images are at hand (it needs
-		// the reference's and one other's).
-		ui.Infof("nixdock: the image of record %d (%s) is not on this machine; give --image to diff it", i+1, r.OutPath)
-		return nil, nil
-	}
-	ui.Progress("opening %s", src)
-	img, err := image.Open(ctx, src, image.Options{StoreRoot: root, Stderr: ui.logWriter(), NoExec: len(ri.paths) == 0})
-	if errors.Is(err, image.ErrExecRefused) {
-		ui.Infof("nixdock: the image of record %d (%s) is a stream script, and nixdock does not run a program a record names; give --image %s to diff it", i+1, r.OutPath, src)
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("opening the image of record %d: %w", i+1, err)
-	}
-	return img, nil
-}
-
-// close closes every image opened.
-func (ri *recordImages) close() {
-	for _, img := range ri.opened {
-		img.Close()
-	}
-	ri.opened = nil
 }
