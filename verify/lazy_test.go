@@ -4,9 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
@@ -92,5 +98,88 @@ func TestRecordImages(t *testing.T) {
 	named := &verify.RecordImages{Records: []*build.Record{a, b}, Paths: []string{"/nonexistent/a.tar", "/nonexistent/b.tar"}}
 	if _, err := named.Open(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "record 2") {
 		t.Errorf("a named image that does not open: err %v, want one naming record 2", err)
+	}
+}
+
+// countingImage counts, per layer index, how often a layer is read.
+type countingImage struct {
+	v1.Image
+	mu    *sync.Mutex
+	reads map[int]int
+}
+
+func (c countingImage) Layers() ([]v1.Layer, error) {
+	ls, err := c.Image.Layers()
+	out := make([]v1.Layer, len(ls))
+	for i, l := range ls {
+		out[i] = countingLayer{Layer: l, count: func() { c.mu.Lock(); c.reads[i]++; c.mu.Unlock() }}
+	}
+	return out, err
+}
+
+type countingLayer struct {
+	v1.Layer
+	count func()
+}
+
+func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
+	l.count()
+	return l.Layer.Uncompressed()
+}
+
+// TestReferenceLayersReadOnce compares the reference with two other
+// images at once: a reference layer that differs from both is read once
+// for both, as often as a layer that differs from one of them.
+func TestReferenceLayersReadOnce(t *testing.T) {
+	a := syntheticImage(t, false)
+	// c differs from a in the sum layer only; b in the app and sum layers.
+	sumC := layerOf(t, []tentry{dir(sumPath), dir(sumPath + "/share"), file(sumPath+"/share/app.sha256", "0000  "+appPath+"/share/app/build-info\n")})
+	ls, err := a.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := a.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := mutate.AppendLayers(empty.Image, ls[0], ls[1], sumC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := ci.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RootFS = cf.RootFS
+	if ci, err = mutate.ConfigFile(ci, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := &image.Image{Image: ci, Form: image.FormArchive, Source: "c.tar"}
+	b := syntheticImage(t, true)
+	counted := &image.Image{Image: countingImage{Image: a.Image, mu: &sync.Mutex{}, reads: map[int]int{}}, Form: a.Form, Source: a.Source}
+	recs := []*build.Record{
+		describing(t, syntheticRecord("builder-a", imgDrv), a),
+		describing(t, syntheticRecord("builder-b", imgDrv), b),
+		describing(t, syntheticRecord("builder-c", imgDrv), c),
+	}
+	rep, err := verify.Records(context.Background(), recs, verify.Options{Images: []*image.Image{counted, b, c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Groups) != 3 || len(rep.Culprits) == 0 {
+		t.Fatalf("want three groups and culprits: %q", rep.Verdict)
+	}
+	seen := map[string]bool{}
+	for _, d := range rep.Differences {
+		if d.Path == sumPath+"/share/app.sha256" && d.Field == "content" {
+			seen[d.Builder] = true
+		}
+	}
+	if !seen["builder-b"] || !seen["builder-c"] {
+		t.Errorf("the sum file should differ with builder-b and builder-c: %v", seen)
+	}
+	reads := counted.Image.(countingImage).reads
+	if reads[2] != reads[1] || reads[2] == 0 {
+		t.Errorf("reference layer reads %v: the sum layer (differing from b and c) should be read as often as the app layer (differing from b only)", reads)
 	}
 }

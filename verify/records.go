@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
@@ -162,17 +163,27 @@ func (rep *Report) deepRecords(ctx context.Context, recs []*build.Record, groups
 	if err := at.check(ctx, opts.Workers); err != nil {
 		return err
 	}
+	// The reference image is compared with one image of every other
+	// group at once, its layers read once (deepDiffMany).
+	var ks []int
+	var otherImgs []v1.Image
+	for _, k := range others {
+		if k >= 0 {
+			ks = append(ks, k)
+			otherImgs = append(otherImgs, at.imgs[k])
+		}
+	}
+	results, err := deepDiffMany(ctx, at.imgs[ref], otherImgs, opts)
+	if err != nil {
+		return err
+	}
 	atRecs := []*build.Record{recs[ref]}
 	var pairs []pairDiff
 	for gi, k := range others {
 		if k < 0 {
 			continue
 		}
-		res, err := deepDiff(ctx, at.imgs[ref], at.imgs[k], opts)
-		if err != nil {
-			return err
-		}
-		p := pairDiff{res: res}
+		p := pairDiff{res: results[slices.Index(ks, k)]}
 		if len(recs) > 2 {
 			p.builder, p.builders = recs[k].Builder.ID, groups[gi+1].Builders
 		}
