@@ -44,10 +44,10 @@ func checkRecordImages(ctx context.Context, recs []*build.Record, imgs []*image.
 	return nil
 }
 
-// recordImages are the images of the records for one deep diff: those
+// imageSet is the images of the records for one deep diff: those
 // given (Options.Images, checked already) or those opened on demand
 // (Options.OpenImage), each record's asked for at most once.
-type recordImages struct {
+type imageSet struct {
 	recs   []*build.Record
 	imgs   []*image.Image
 	asked  []bool
@@ -55,8 +55,8 @@ type recordImages struct {
 	opened []*image.Image // opened on demand and not yet checked
 }
 
-func newRecordImages(recs []*build.Record, opts Options) *recordImages {
-	ri := &recordImages{recs: recs, imgs: make([]*image.Image, len(recs)), asked: make([]bool, len(recs))}
+func newImageSet(recs []*build.Record, opts Options) *imageSet {
+	ri := &imageSet{recs: recs, imgs: make([]*image.Image, len(recs)), asked: make([]bool, len(recs))}
 	if len(opts.Images) > 0 {
 		copy(ri.imgs, opts.Images)
 		return ri
@@ -66,7 +66,7 @@ func newRecordImages(recs []*build.Record, opts Options) *recordImages {
 }
 
 // first is the first member of g whose image is at hand, or -1.
-func (ri *recordImages) first(ctx context.Context, g Group) (int, error) {
+func (ri *imageSet) first(ctx context.Context, g Group) (int, error) {
 	for _, i := range g.members {
 		img, err := ri.at(ctx, i)
 		if err != nil {
@@ -79,7 +79,7 @@ func (ri *recordImages) first(ctx context.Context, g Group) (int, error) {
 	return -1, nil
 }
 
-func (ri *recordImages) at(ctx context.Context, i int) (*image.Image, error) {
+func (ri *imageSet) at(ctx context.Context, i int) (*image.Image, error) {
 	if ri.open == nil || ri.asked[i] {
 		return ri.imgs[i], nil
 	}
@@ -97,7 +97,7 @@ func (ri *recordImages) at(ctx context.Context, i int) (*image.Image, error) {
 
 // check checks the images opened on demand (all at once), as
 // checkRecordImages checks the images given, before any is compared.
-func (ri *recordImages) check(ctx context.Context, workers int) error {
+func (ri *imageSet) check(ctx context.Context, workers int) error {
 	if len(ri.opened) == 0 {
 		return nil
 	}

@@ -144,7 +144,7 @@ func (rep *Report) decided(d agree.Decision) *Report {
 // deepRecords diffs the reference group's image with one image of every
 // other group, when the images are at hand, and adds what it finds.
 func (rep *Report) deepRecords(ctx context.Context, recs []*build.Record, groups []Group, opts Options) error {
-	at := newRecordImages(recs, opts)
+	at := newImageSet(recs, opts)
 	ref, err := at.first(ctx, groups[0])
 	if ref < 0 || err != nil {
 		return err
