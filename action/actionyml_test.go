@@ -146,7 +146,7 @@ func TestActionYMLOutputsAreWritten(t *testing.T) {
 			t.Errorf("action.yml has no step %q, which outputs read", id)
 		}
 	}
-	src := cliSources(t)
+	src := modeSources(t)
 	consts := map[string]string{
 		OutputReproducible: "OutputReproducible", OutputDigest: "OutputDigest", OutputImage: "OutputImage",
 		OutputRecord: "OutputRecord", OutputReport: "OutputReport", OutputSBOM: "OutputSBOM", OutputLint: "OutputLint",
@@ -162,23 +162,23 @@ func TestActionYMLOutputsAreWritten(t *testing.T) {
 			continue
 		}
 		// Written through setOutputs or SetOutput with the constant.
-		if !regexp.MustCompile(`(?s)(setOutputs|SetOutput)\((?:[^()]|\([^()]*\))*action\.` + c + `\b`).MatchString(src) {
-			t.Errorf("output %s (action.%s) is never set by internal/cli", name, c)
+		if !regexp.MustCompile(`(?s)(setOutputs|SetOutput)\((?:[^()]|\([^()]*\))*\b` + c + `\b`).MatchString(src) {
+			t.Errorf("output %s (action.%s) is never set by the modes (action/mode*.go)", name, c)
 		}
 	}
 	// The step outputs action.yml's own steps read are set too.
 	for _, so := range []string{"StepOutputArtifact", "StepOutputUploadDir"} {
-		if !strings.Contains(src, "action."+so) {
+		if !strings.Contains(src, "SetOutput("+so) {
 			t.Errorf("step output %s is never set", so)
 		}
 	}
 }
 
-func cliSources(t *testing.T) string {
+func modeSources(t *testing.T) string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repoRoot(), "internal", "cli", "action*.go"))
+	files, err := filepath.Glob(filepath.Join(repoRoot(), "action", "mode*.go"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no internal/cli/action*.go: %v", err)
+		t.Fatalf("no action/mode*.go: %v", err)
 	}
 	var b strings.Builder
 	for _, f := range files {

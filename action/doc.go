@@ -5,12 +5,13 @@
 // variables (GITHUB_ENV), the job summary (GITHUB_STEP_SUMMARY) and
 // workflow commands on stdout (masks, log groups, error annotations).
 //
-// It does not build or compare anything itself: `nixdock action`
-// (internal/cli/action.go) fills the option structs of the CLI commands from
-// Inputs and renders their results through a Runner, so the Action and the
-// CLI share one code path. The Markdown summary and the annotations are
-// rendered from plain data (Summary, Culprit) so this package depends on no
-// other nixdock package.
+// Run (mode*.go) is the Action's orchestration: each mode fills the
+// libraries' typed options from Inputs and calls them directly (build.Run,
+// reproduce.Run, verify.Records, sbom.FromRecord, lint.RunImage,
+// publish.Run), and reports through a Runner. `nixdock action`
+// (internal/cli) only parses the inputs into a Request and turns Run's
+// error into an exit code. The Markdown summary and the annotations are
+// rendered from plain data (Summary, Culprit).
 //
 // It wraps github.com/sethvargo/go-githubactions, which reads an input NAME
 // from INPUT_ + strings.ToUpper(NAME) with spaces replaced by underscores and

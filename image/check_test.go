@@ -2,18 +2,16 @@ package image
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
 
 // TestArchiveLayersSelfVerify: layers of an archive reach CheckLayers as
@@ -24,10 +22,9 @@ func TestArchiveLayersSelfVerify(t *testing.T) {
 	write := func(name string, layer []byte, diffID string) string {
 		return writeTestArchive(t, filepath.Join(dir, name), layer, diffID)
 	}
-	good := testLayer("hello")
-	sum := sha256.Sum256(good)
-	diffID := "sha256:" + hex.EncodeToString(sum[:])
-	for name, layer := range map[string][]byte{"good.tar": good, "bad.tar": testLayer("jello")} {
+	good := testLayer(t, "hello")
+	diffID := testimage.DiffID(good)
+	for name, layer := range map[string][]byte{"good.tar": good, "bad.tar": testLayer(t, "jello")} {
 		img, err := Open(context.Background(), write(name, layer, diffID), Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -55,42 +52,19 @@ func TestArchiveLayersSelfVerify(t *testing.T) {
 // writeTestArchive writes a one-layer docker-archive whose config claims
 // diffID for the layer given.
 func writeTestArchive(t *testing.T, p string, layer []byte, diffID string) string {
-	t.Helper()
-	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux",
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}}})
-	manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "Layers": []string{"layer.tar"}}})
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, m := range []struct {
-		n string
-		d []byte
-	}{{"config.json", cfg}, {"layer.tar", layer}, {"manifest.json", manifest}} {
-		tw.WriteHeader(&tar.Header{Name: m.n, Mode: 0o644, Size: int64(len(m.d)), Typeflag: tar.TypeReg})
-		tw.Write(m.d)
-	}
-	tw.Close()
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testimage.Archive{Layers: [][]byte{layer}, DiffIDs: []string{diffID}}.Write(t, p)
 }
 
 // testLayer is a one-file layer tar.
-func testLayer(body string) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
-	tw.Write([]byte(body))
-	tw.Close()
-	return buf.Bytes()
+func testLayer(t *testing.T, body string) []byte {
+	return testimage.Layer(t, testimage.Entry{Name: "f", Body: body, Mode: 0o644, Type: tar.TypeReg})
 }
 
 // openTestArchive opens a one-layer archive, closed after the test.
 func openTestArchive(t *testing.T) *Image {
 	t.Helper()
-	layer := testLayer("hello, keep me compressed")
-	sum := sha256.Sum256(layer)
-	img, err := Open(context.Background(), writeTestArchive(t, filepath.Join(t.TempDir(), "a.tar"), layer, "sha256:"+hex.EncodeToString(sum[:])), Options{})
+	layer := testLayer(t, "hello, keep me compressed")
+	img, err := Open(context.Background(), writeTestArchive(t, filepath.Join(t.TempDir(), "a.tar"), layer, testimage.DiffID(layer)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

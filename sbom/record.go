@@ -92,7 +92,7 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 		d.RootFiles = mergeRoot(roots, d.Subject.DiffIDs, hashIndex(d.Components))
 	}
 	if len(d.Components) == 0 && layers == nil {
-		d.Warnings = append(d.Warnings, "the record's closure holds only the image itself (Nix sees no references through a compressed archive): give the image too (--image) for its store paths")
+		d.Warnings = append(d.Warnings, "the record's closure holds only the image itself (Nix sees no references through a compressed archive): describe the image with the record for its store paths")
 	}
 	if rec.Image.Form == "stream" && layers == nil {
 		d.Warnings = append(d.Warnings, "the image is a stream script: without the image, its closure may include the script's own run-time tools")

@@ -10,9 +10,13 @@
 //     between builds that used the same compressor) and manifest digest.
 //     Records with equal digests form a group; the largest is the
 //     reference, and one build of every other group is diffed against it.
+//     The images are opened only then, and each once (Options.OpenImage,
+//     RecordImages, check.go), and checked against their records.
 //   - the deep diff (config.go, layers.go): every config field, and the
 //     layers as tar streams, entry by entry and byte by byte, in parallel
-//     across layer pairs with memory bounded by a fixed sample budget.
+//     across layer pairs with memory bounded by a fixed sample budget;
+//     against several groups, each reference layer is read once for all
+//     (deepmany.go).
 //   - attribution (attribute.go): each differing file to its
 //     /nix/store/<hash>-<name> store path, that to its deriver, grouped into
 //     culprits with the likely causes (per file and per culprit) and the

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,11 +18,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/golden"
+	"github.com/nixdock/nixdock-action/internal/testimage"
 	"github.com/nixdock/nixdock-action/verify"
 )
 
@@ -40,52 +39,17 @@ const (
 	baseDrv  = "/nix/store/7i7i7i7i7i7i7i7i7i7i7i7i7i7i7i7i-base-1.0.drv"
 )
 
-// tentry is one entry of a synthetic layer.
-type tentry struct {
-	name string
-	body string
-	mode int64
-	uid  int
-	typ  byte
-	link string
-}
+// tentry is one entry of a synthetic layer (internal/testimage).
+type tentry = testimage.Entry
 
-func dir(name string) tentry { return tentry{name: name, typ: tar.TypeDir, mode: 0o555} }
-func file(name, body string) tentry {
-	return tentry{name: name, body: body, typ: tar.TypeReg, mode: 0o444}
-}
+var (
+	dir  = testimage.Dir
+	file = testimage.File
+)
 
-func tarOf(t testing.TB, entries []tentry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		hdr := &tar.Header{Name: strings.TrimPrefix(e.name, "/"), Typeflag: e.typ, Mode: e.mode, Uid: e.uid,
-			Size: int64(len(e.body)), Linkname: e.link, ModTime: time.Unix(1, 0), Format: tar.FormatGNU}
-		if e.typ == tar.TypeDir {
-			hdr.Name += "/"
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(e.body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func tarOf(t testing.TB, entries []tentry) []byte { return testimage.Layer(t, entries...) }
 
-func layerOf(t testing.TB, entries []tentry) v1.Layer {
-	data := tarOf(t, entries)
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
+func layerOf(t testing.TB, entries []tentry) v1.Layer { return testimage.V1Layer(t, entries...) }
 
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -106,9 +70,9 @@ func appLayer(b bool) []tentry {
 	}
 	return []tentry{
 		dir(appPath), dir(appPath + "/bin"),
-		{name: appPath + "/bin/app", body: "#!/bin/sh\necho app\n", typ: tar.TypeReg, mode: mode},
+		{Name: appPath + "/bin/app", Body: "#!/bin/sh\necho app\n", Type: tar.TypeReg, Mode: mode},
 		dir(appPath + "/etc"),
-		{name: appPath + "/etc/owned", body: "x\n", typ: tar.TypeReg, mode: 0o444, uid: uid},
+		{Name: appPath + "/etc/owned", Body: "x\n", Type: tar.TypeReg, Mode: 0o444, UID: uid},
 		dir(appPath + "/share"), dir(appPath + "/share/app"),
 		file(appPath+"/share/app/build-info", pick("built at 2024-05-01 10:00:00 UTC\n", "built at 2024-05-01 10:07:13 UTC\n")),
 		file(appPath+"/share/app/debug", pick("object compiled in /build/cc.Ab3dE6gH/main.o\n", "object compiled in /build/cc.q9Xz2LmP/main.o\n")),

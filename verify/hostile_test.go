@@ -35,7 +35,7 @@ func hostileImage(t *testing.T, b bool) *image.Image {
 			body = "seed 4ecd20a77968d3a239bac9c28833abe8 " + p + "\n"
 		}
 		name := strings.ReplaceAll(p, "/", "_")
-		entries = append(entries, dir(sp), tentry{name: sp + "/" + name, body: body, typ: tar.TypeReg, mode: 0o444})
+		entries = append(entries, dir(sp), tentry{Name: sp + "/" + name, Body: body, Type: tar.TypeReg, Mode: 0o444})
 		labels[p] = map[bool]string{false: "a " + p, true: "b " + p}[b]
 	}
 	img, err := mutate.AppendLayers(empty.Image, layerOf(t, entries))

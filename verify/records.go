@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
@@ -21,6 +23,12 @@ type Options struct {
 	// entries may be nil. With the images of two differing builds at hand,
 	// Records runs the deep diff.
 	Images []*image.Image
+	// OpenImage, when set and Images is not, opens the image of record i
+	// (Records) only when the deep diff needs it, and each record's at
+	// most once; it returns nil and no error when that image is not at
+	// hand. The caller closes what it opened. Records that agree, or
+	// that evaluated different inputs, open nothing.
+	OpenImage func(ctx context.Context, i int) (*image.Image, error)
 	// Records are the build records of the images (Images), used to map
 	// store paths to derivers and references.
 	Records []*build.Record
@@ -96,9 +104,10 @@ func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, 
 			return rep.decided(decision), nil
 		}
 	}
-	// Images at hand are read in full and must be their records' images
-	// before anything is compared (re-created nix2container layers too).
-	if err := checkRecordImages(ctx, recs, opts); err != nil {
+	// Images given are read in full and must be their records' images
+	// before anything is compared (re-created nix2container layers too);
+	// images opened on demand are checked when they are opened.
+	if err := checkRecordImages(ctx, recs, opts.Images, opts.Workers); err != nil {
 		return nil, err
 	}
 	cmp := compareRecordDigests(recs, decision.Groups)
@@ -135,47 +144,54 @@ func (rep *Report) decided(d agree.Decision) *Report {
 // deepRecords diffs the reference group's image with one image of every
 // other group, when the images are at hand, and adds what it finds.
 func (rep *Report) deepRecords(ctx context.Context, recs []*build.Record, groups []Group, opts Options) error {
-	ref := withImage(groups[0], opts.Images)
-	if ref < 0 {
-		return nil
+	at := newImageSet(recs, opts)
+	ref, err := at.first(ctx, groups[0])
+	if ref < 0 || err != nil {
+		return err
 	}
-	atRecs := []*build.Record{recs[ref]}
-	var pairs []pairDiff
+	others := make([]int, 0, len(groups)-1)
 	for _, g := range groups[1:] {
-		k := withImage(g, opts.Images)
-		if k < 0 {
-			continue
-		}
-		res, err := deepDiff(ctx, opts.Images[ref], opts.Images[k], opts)
+		k, err := at.first(ctx, g)
 		if err != nil {
 			return err
 		}
-		p := pairDiff{res: res}
+		others = append(others, k)
+	}
+	if slices.Max(others) < 0 {
+		return nil // no image to compare the reference's with
+	}
+	if err := at.check(ctx, opts.Workers); err != nil {
+		return err
+	}
+	// The reference image is compared with one image of every other
+	// group at once, its layers read once (deepDiffMany).
+	var ks []int
+	var otherImgs []v1.Image
+	for _, k := range others {
+		if k >= 0 {
+			ks = append(ks, k)
+			otherImgs = append(otherImgs, at.imgs[k])
+		}
+	}
+	results, err := deepDiffMany(ctx, at.imgs[ref], otherImgs, opts)
+	if err != nil {
+		return err
+	}
+	atRecs := []*build.Record{recs[ref]}
+	var pairs []pairDiff
+	for gi, k := range others {
+		if k < 0 {
+			continue
+		}
+		p := pairDiff{res: results[slices.Index(ks, k)]}
 		if len(recs) > 2 {
-			p.builder, p.builders = recs[k].Builder.ID, g.Builders
+			p.builder, p.builders = recs[k].Builder.ID, groups[gi+1].Builders
 		}
 		pairs = append(pairs, p)
 		atRecs = append(atRecs, recs[k])
 	}
 	if len(pairs) > 0 {
 		rep.addDeep(pairs, newAttribution(atRecs, opts), opts)
-	}
-	return nil
-}
-
-// withImage is the first member of g whose image is at hand, or -1.
-func withImage(g Group, imgs []*image.Image) int {
-	for _, i := range g.members {
-		if imageAt(imgs, i) != nil {
-			return i
-		}
-	}
-	return -1
-}
-
-func imageAt(imgs []*image.Image, i int) *image.Image {
-	if i < len(imgs) {
-		return imgs[i]
 	}
 	return nil
 }

@@ -222,7 +222,7 @@ func (t *textWriter) writeDetails(r *Report, max int) {
 	}
 	items, digests, rest := summarize(r)
 	t.line("")
-	t.line("Differences (%d; one item per root cause, --json lists each):", len(r.Differences)+r.Truncated)
+	t.line("Differences (%d; one item per root cause, the JSON report lists each):", len(r.Differences)+r.Truncated)
 	for _, it := range items {
 		t.writeItem(r, it, "  ")
 	}
@@ -231,7 +231,7 @@ func (t *textWriter) writeDetails(r *Report, max int) {
 	}
 	for i, d := range rest {
 		if max > 0 && i == max {
-			t.line("  … and %d more (--json lists them)", len(rest)-max+r.Truncated)
+			t.line("  … and %d more (the JSON report lists them)", len(rest)-max+r.Truncated)
 			return
 		}
 		t.line("  %s", differenceLine(d))

@@ -295,7 +295,7 @@ func differsVerdict(rep *Report, digests []string) string {
 	case len(rep.Differences) > len(digests) && len(rep.Culprits) == 0:
 		return "not reproducible: " + strings.Join(digests, ", ") + " differ, but no file does (see the differences)"
 	}
-	return "not reproducible: " + strings.Join(digests, ", ") + " differ (compare the images to find out why: nixdock diff, or verify --image)"
+	return "not reproducible: " + strings.Join(digests, ", ") + " differ (compare the images of the builds to find out why)"
 }
 
 func joinMax(items []string, n int) string {

@@ -87,8 +87,8 @@ func (a *app) buildOptions(args []string, f buildFlags) (build.Options, error) {
 }
 
 // buildImage builds and digests, and writes the record to recordPath when
-// set: the work of `nixdock build`, shared with the Action's build mode,
-// which fills opts from its inputs. The caller closes the result's image.
+// set: the work of `nixdock build` (the Action's build mode calls
+// build.Run itself, package action). The caller closes the result's image.
 func (a *app) buildImage(ctx context.Context, opts build.Options, recordPath string) (*build.Result, error) {
 	opts.NixdockVersion = version.Get().String()
 	opts.Progress = func(s string) { a.ui.Progress("%s", s) }

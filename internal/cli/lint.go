@@ -2,10 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 
 	"github.com/nixdock/nixdock-action/lint"
 	"github.com/spf13/cobra"
@@ -101,60 +98,10 @@ func (a *app) runLint(cmd *cobra.Command, src string, f lintFlags) error {
 	return nil
 }
 
-// lintOptions are the lint options of `nixdock lint` and the Action: SARIF
-// results point at artifact, progress goes to the log, and sde (seconds,
-// "" for none) is the date besides the epoch that dates may have. With a
-// bad sde, the options come back without it, and the error.
+// lintOptions are the lint options of `nixdock lint` (lint.ArtifactOptions),
+// with progress going to the log.
 func (a *app) lintOptions(artifact, sde string) (lint.Options, error) {
-	uri, text := sarifArtifact(artifact)
-	opts := lint.Options{ArtifactURI: uri, ArtifactText: text, Progress: func(s string) { a.ui.Progress("%s", s) }}
-	if sde == "" {
-		return opts, nil
-	}
-	sec, err := strconv.ParseInt(sde, 10, 64)
-	if err != nil {
-		return opts, fmt.Errorf("%q: want seconds since the epoch", sde)
-	}
-	opts.SourceDateEpoch = &sec
-	return opts, nil
-}
-
-// sarifArtifact is what SARIF results point at for the file given: its
-// path relative to the repository it is in (the nearest directory above
-// with .git, as code scanning resolves URIs against the repository root),
-// and its text when it is a readable file of at most 1 MiB, so results can
-// point at the line that names what they are about.
-func sarifArtifact(file string) (uri, text string) {
-	if file == "" {
-		return "", ""
-	}
-	uri = filepath.ToSlash(file)
-	abs, err := filepath.Abs(file)
-	if _, serr := os.Stat(file); err != nil || serr != nil {
-		return uri, "" // a name only: kept as given
-	}
-	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
-			if rel, err := filepath.Rel(dir, abs); err == nil {
-				uri = filepath.ToSlash(rel)
-			}
-			break
-		}
-		if dir == filepath.Dir(dir) {
-			break
-		}
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return uri, ""
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() > 1<<20 {
-		return uri, ""
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return uri, ""
-	}
-	return uri, string(data)
+	opts, err := lint.ArtifactOptions(artifact, sde)
+	opts.Progress = func(s string) { a.ui.Progress("%s", s) }
+	return opts, err
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,22 +60,5 @@ func TestLintUsageAndFailure(t *testing.T) {
 	code, _, errs := runCLI(t, "lint", missing)
 	if code != ExitFailure || !strings.Contains(errs, missing) {
 		t.Errorf("missing image: exit %d, stderr %q", code, errs)
-	}
-}
-
-// TestLintSARIFArtifact: with a real Nix file as the artifact, results
-// point at it relative to the repository, on the line naming the key.
-func TestLintSARIFArtifact(t *testing.T) {
-	repo := t.TempDir()
-	os.Mkdir(filepath.Join(repo, ".git"), 0o755)
-	os.MkdirAll(filepath.Join(repo, "nix"), 0o755)
-	nixFile := filepath.Join(repo, "nix", "image.nix")
-	os.WriteFile(nixFile, []byte("{\n  name = \"x\";\n  config.Environment = [ ];\n}\n"), 0o644)
-	uri, text := sarifArtifact(nixFile)
-	if uri != "nix/image.nix" || !strings.Contains(text, "Environment") {
-		t.Errorf("artifact %q, %d bytes of text", uri, len(text))
-	}
-	if uri, text := sarifArtifact("flake.nix-missing"); uri != "flake.nix-missing" || text != "" {
-		t.Errorf("a missing file: %q %q", uri, text)
 	}
 }

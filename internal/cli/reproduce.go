@@ -65,8 +65,8 @@ Exit codes: 0 identical, 1 differ, 2 usage, 3 failure. See docs/reproduce.md.`,
 	return cmd
 }
 
-// reproduceOptions turns the flags into the library's options; the Action
-// fills them from its inputs.
+// reproduceOptions turns the flags into the library's options (the
+// Action fills them from its inputs, package action).
 func (a *app) reproduceOptions(args []string, f reproduceFlags) (reproduce.Options, error) {
 	var opts reproduce.Options
 	if f.nix.store != "" {

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/version"
@@ -92,6 +90,11 @@ func (a *app) runSBOM(ctx context.Context, args []string, f sbomFlags) error {
 	for _, w := range doc.Warnings {
 		a.ui.Infof("nixdock: warning: %s", w)
 	}
+	if len(doc.Components) == 0 && f.image == "" && len(args) > 0 {
+		if _, isRecord, _ := readRecordIfAny(args[0]); isRecord {
+			a.ui.Infof("nixdock: give the image with --image IMAGE to list its store paths")
+		}
+	}
 	dest := ""
 	if f.output != "" && f.output != "-" {
 		dest = " -> " + f.output
@@ -117,16 +120,12 @@ func (f *sbomFlags) options() (sbom.Options, error) {
 	return opts, nil
 }
 
-// sbomOptions are the options every SBOM nixdock writes shares: the tool,
-// the image's name and digest, and the time from SOURCE_DATE_EPOCH.
+// sbomOptions are the options every SBOM nixdock writes shares
+// (sbom.ToolOptions), the time from SOURCE_DATE_EPOCH.
 func sbomOptions(name, digest string) (sbom.Options, error) {
-	opts := sbom.Options{Tool: "nixdock-" + version.Get().Version, Name: name, ManifestDigest: digest}
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return opts, usageError("SOURCE_DATE_EPOCH %q is not a number of seconds", s)
-		}
-		opts.Created = time.Unix(sec, 0).UTC()
+	opts, err := sbom.ToolOptions("nixdock-"+version.Get().Version, name, digest, os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return opts, usageError("%s", err)
 	}
 	return opts, nil
 }

@@ -190,37 +190,14 @@ func attestOf(records []*build.Record, f signFlags) (publish.Attest, error) {
 	return at, nil
 }
 
-// provenanceOf is the provenance's input from the environment: the
-// flake.lock (flakeLock, else the local flake's own when there is one) and
-// the GitHub Actions run.
+// provenanceOf is the provenance's input from the environment
+// (publish.ProvenanceOf): the flake.lock and the GitHub Actions run.
 func provenanceOf(records []*build.Record, flakeLock string) (*publish.Provenance, error) {
-	p := &publish.Provenance{NixdockVersion: version.Get().Version, Run: publish.ActionsRunFrom(os.Getenv)}
-	lockPath := flakeLock
-	if lockPath == "" && len(records) > 0 {
-		lockPath = flakeLockOf(records[0].Installable)
-	}
-	if lockPath != "" {
-		var err error
-		if p.FlakeLock, err = os.ReadFile(lockPath); err != nil && flakeLock != "" {
-			return nil, failure(fmt.Errorf("reading flake.lock: %w", err))
-		}
+	p, err := publish.ProvenanceOf(records, flakeLock, version.Get().Version, os.Getenv)
+	if err != nil {
+		return nil, failure(err)
 	}
 	return p, nil
-}
-
-// flakeLockOf is the flake.lock of a local flake installable (".#image",
-// "path:./x#image", "./x#image"), or "".
-func flakeLockOf(inst build.Installable) string {
-	if inst.Flake == "" {
-		return ""
-	}
-	dir, _, _ := strings.Cut(inst.Flake, "#")
-	dir = strings.TrimPrefix(dir, "path:")
-	dir = strings.TrimPrefix(dir, "git+file://")
-	if dir == "" || strings.Contains(dir, ":") {
-		return ""
-	}
-	return filepath.Join(dir, "flake.lock")
 }
 
 // signerOf is the signer the flags name: the key file (read after the

@@ -1,52 +1,24 @@
 package cli
 
 import (
-	"archive/tar"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
+
+// layerTar is a one-file layer.
+func layerTar(t *testing.T, body string) []byte {
+	return testimage.Layer(t, testimage.File("nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-app/bin/app", body))
+}
 
 // writeArchive writes a one-layer docker-archive whose config claims
 // diffID for the layer bytes given, so a test can tamper with the layer
 // under an intact config.
 func writeArchive(t *testing.T, path string, layer []byte, diffID string) {
-	t.Helper()
-	cfg, _ := json.Marshal(map[string]any{
-		"architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:01Z",
-		"config": map[string]any{"Cmd": []string{"/bin/true"}},
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}},
-	})
-	manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{"t:1"}, "Layers": []string{"layer.tar"}}})
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, m := range []struct {
-		name string
-		data []byte
-	}{{"config.json", cfg}, {"layer.tar", layer}, {"manifest.json", manifest}} {
-		if err := tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(m.data)
-	}
-	tw.Close()
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func layerTar(t *testing.T, body string) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: "nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-app/bin/app", Mode: 0o555, Size: int64(len(body)), Typeflag: tar.TypeReg})
-	tw.Write([]byte(body))
-	tw.Close()
-	return buf.Bytes()
+	testimage.Archive{Layers: [][]byte{layer}, DiffIDs: []string{diffID}, RepoTags: []string{"t:1"}}.Write(t, path)
 }
 
 // TestDiffTamperedLayer: a layer whose bytes changed under an intact config
@@ -55,8 +27,7 @@ func layerTar(t *testing.T, body string) []byte {
 func TestDiffTamperedLayer(t *testing.T) {
 	tmp := t.TempDir()
 	good := layerTar(t, "hello, world\n")
-	sum := sha256.Sum256(good)
-	diffID := "sha256:" + hex.EncodeToString(sum[:])
+	diffID := testimage.DiffID(good)
 	a, b, c := filepath.Join(tmp, "a.tar"), filepath.Join(tmp, "b.tar"), filepath.Join(tmp, "tampered.tar")
 	writeArchive(t, a, good, diffID)
 	writeArchive(t, b, good, diffID)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
@@ -125,37 +124,26 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 		}
 		recs[i] = r
 	}
-	rep, err := a.compareRecords(ctx, recs, f.images)
+	imgs := a.recordImages(recs, f.images)
+	defer imgs.Close()
+	rep, err := a.compareRecords(ctx, recs, imgs)
 	if err != nil {
 		return err
+	}
+	if !rep.Reproducible && rep.Inputs != nil && rep.Inputs.Same && len(rep.Culprits) == 0 && len(f.images) == 0 {
+		a.ui.Infof("nixdock: to find out why, give the images (--image, one per record) or compare them with nixdock diff")
 	}
 	return a.writeReport(rep, f.report)
 }
 
-// compareRecords compares records, then, when the bytes differ but the
-// inputs are the same and the images are at hand (imagePaths, one per
-// record, or the records' out paths on this machine), the images down to
-// files and store paths. `nixdock verify` and the Action's verify mode both
-// come here.
-func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imagePaths []string) (*verify.Report, error) {
-	opts := verify.Options{OnLayer: a.layerProgress}
+// compareRecords compares records once, then, when the bytes differ but
+// the inputs are the same and the images are at hand (imgs), the images
+// down to files and store paths: verify.Records opens only the images the
+// deep diff needs, each once.
+func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imgs *verify.RecordImages) (*verify.Report, error) {
+	opts := verify.Options{OnLayer: a.layerProgress, OpenImage: imgs.Open}
 	rep, err := verify.Records(ctx, recs, opts)
 	if err != nil {
-		return nil, failure(err)
-	}
-	if rep.Reproducible || (rep.Inputs != nil && !rep.Inputs.Same) {
-		return rep, nil
-	}
-	imgs, closeAll, err := a.recordImages(ctx, recs, imagePaths)
-	defer closeAll()
-	if err != nil {
-		return nil, failure(err)
-	}
-	if imgs == nil {
-		return rep, nil
-	}
-	opts.Images = imgs
-	if rep, err = verify.Records(ctx, recs, opts); err != nil {
 		return nil, failure(err)
 	}
 	return rep, nil
@@ -165,45 +153,21 @@ func (a *app) layerProgress(done, total int) {
 	a.ui.Progress("compared layer pair %d/%d", done, total)
 }
 
-// recordImages opens the images named by --image, or else the records' out
-// paths when they exist on this machine (under a chroot store's root),
-// leaving nil where a record's image is not at hand. It returns nil when
-// fewer than two are. A record is a file anyone may have written: its out
-// path is opened only as data (an archive, an OCI layout), never run as a
-// stream script; the user names a script with --image.
-func (a *app) recordImages(ctx context.Context, recs []*build.Record, paths []string) ([]*image.Image, func(), error) {
-	var opened []*image.Image
-	closeAll := func() {
-		for _, img := range opened {
-			img.Close()
-		}
+// recordImages opens the images named by --image (paths, one per record),
+// or else the records' out paths on this machine, on demand and once; it
+// says which record's image is not at hand, and how to give it.
+func (a *app) recordImages(recs []*build.Record, paths []string) *verify.RecordImages {
+	return &verify.RecordImages{
+		Records: recs, Paths: paths, Stderr: a.ui.logWriter(),
+		OnOpen: func(src string) { a.ui.Progress("opening %s", src) },
+		OnMissing: func(i int, src string, why error) {
+			if errors.Is(why, image.ErrExecRefused) {
+				a.ui.Infof("nixdock: the image of record %d (%s) is a stream script, and nixdock does not run a program a record names; give --image %s to diff it", i+1, recs[i].OutPath, src)
+				return
+			}
+			// The verifier diffs whichever images are at hand (it
+			// needs the reference's and one other's).
+			a.ui.Infof("nixdock: the image of record %d (%s) is not on this machine; give --image to diff it", i+1, recs[i].OutPath)
+		},
 	}
-	imgs := make([]*image.Image, len(recs))
-	for i, r := range recs {
-		root := build.StoreRoot(r.Store)
-		src := filepath.Join(root, r.OutPath)
-		if len(paths) > 0 {
-			src = paths[i]
-		} else if _, err := os.Stat(src); err != nil {
-			// The verifier diffs whichever images are at hand (it needs
-			// the reference's and one other's).
-			a.ui.Infof("nixdock: the image of record %d (%s) is not on this machine; give --image to diff it", i+1, r.OutPath)
-			continue
-		}
-		a.ui.Progress("opening %s", src)
-		img, err := image.Open(ctx, src, image.Options{StoreRoot: root, Stderr: a.ui.logWriter(), NoExec: len(paths) == 0})
-		if errors.Is(err, image.ErrExecRefused) {
-			a.ui.Infof("nixdock: the image of record %d (%s) is a stream script, and nixdock does not run a program a record names; give --image %s to diff it", i+1, r.OutPath, src)
-			continue
-		}
-		if err != nil {
-			return nil, closeAll, fmt.Errorf("opening the image of record %d: %w", i+1, err)
-		}
-		opened = append(opened, img)
-		imgs[i] = img
-	}
-	if len(opened) < 2 {
-		return nil, closeAll, nil
-	}
-	return imgs, closeAll, nil
 }

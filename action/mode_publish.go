@@ -1,4 +1,4 @@
-package cli
+package action
 
 import (
 	"context"
@@ -8,17 +8,12 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/nixdock/nixdock-action/action"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/humanize"
+	"github.com/nixdock/nixdock-action/internal/version"
 	"github.com/nixdock/nixdock-action/publish"
 	"github.com/nixdock/nixdock-action/sign"
 )
-
-// publishImage, when set (by tests), wraps the image the publish mode
-// opened, to count how often its layers are read.
-var publishImage func(v1.Image) v1.Image
 
 // publish is the publish mode: push, sign and attest the image a builder
 // uploaded next to its record, with publish.Run. The records are parsed
@@ -26,7 +21,7 @@ var publishImage func(v1.Image) v1.Image
 // image never reaches the registry unless allow-unverified); the image is
 // opened once and linted from the same handle after the push. Secrets go
 // down as values: nothing is put in the environment.
-func (x *actionRun) publish(ctx context.Context) error {
+func (x *run) publish(ctx context.Context) error {
 	min := x.in.MinBuilders
 	if x.in.AllowUnverified {
 		min = 1
@@ -37,28 +32,24 @@ func (x *actionRun) publish(ctx context.Context) error {
 	}
 	src, i, err := imageLayoutFor(files)
 	if err != nil {
-		return failure(err)
+		return err
 	}
 	ref, err := name.ParseReference(x.in.Image)
 	if err != nil {
-		return failure(fmt.Errorf("input image: %q is not an image reference: %w", x.in.Image, err))
+		return fmt.Errorf("input image: %q is not an image reference: %w", x.in.Image, err)
 	}
-	signer, err := x.signer()
+	img, err := image.Open(ctx, src, image.Options{Stderr: x.log.Writer()})
 	if err != nil {
 		return err
 	}
-	img, err := image.Open(ctx, src, image.Options{Stderr: x.a.ui.logWriter()})
-	if err != nil {
-		return failure(err)
-	}
 	defer img.Close()
 	pub := img.Image
-	if publishImage != nil {
-		pub = publishImage(pub)
+	if x.req.WrapPublished != nil {
+		pub = x.req.WrapPublished(pub)
 	}
 	h, err := pub.Digest()
 	if err != nil {
-		return failure(fmt.Errorf("the image next to %s: %w", files[i], err))
+		return fmt.Errorf("the image next to %s: %w", files[i], err)
 	}
 	digest := h.String()
 	dir, err := x.freshDir("publish")
@@ -69,16 +60,16 @@ func (x *actionRun) publish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	prov, err := provenanceOf(recs, "")
+	prov, err := publish.ProvenanceOf(recs, "", version.Get().Version, x.r.Getenv)
 	if err != nil {
 		return err
 	}
 	req := publish.Request{
-		Records: recs, Image: pub, ImageRecord: recs[i], Destination: ref, Signer: signer,
+		Records: recs, Image: pub, ImageRecord: recs[i], Destination: ref, Signer: x.signer(),
 		Policy:   sign.RecordPolicy{MinBuilders: x.in.MinBuilders, AllowUnverified: x.in.AllowUnverified},
 		Registry: sign.Registry{GitHubToken: x.githubToken(), GitHubActor: x.r.Getenv("GITHUB_ACTOR")},
 		Attest:   publish.Attest{SBOM: sbomData, SBOMName: filepath.Base(sbomFile), Provenance: prov},
-		Progress: x.a.pushProgress(x.in.Image),
+		Progress: x.pushProgress(x.in.Image),
 	}
 	end := func() {}
 	req.OnStage = func(s publish.Stage) {
@@ -92,38 +83,38 @@ func (x *actionRun) publish(ctx context.Context) error {
 		case publish.StagePushing:
 			end = x.r.Group("pushing " + x.in.Image)
 		case publish.StageSigning:
-			x.a.ui.Infof("pushed %s", s.Ref)
+			x.log.Infof("pushed %s", s.Ref)
 			end = x.r.Group("signing and attesting " + s.Ref)
 		}
 	}
 	res, err := publish.Run(ctx, req)
 	if err == nil {
-		x.a.ui.Infof("signed %s\n  signature     %s\n  attestations  %s (%s)",
+		x.log.Infof("signed %s\n  signature     %s\n  attestations  %s (%s)",
 			res.Ref, res.Sign.SignatureTag, res.Sign.AttestationTag, strings.Join(res.Sign.PredicateTypes, ", "))
 	}
 	end()
 	if err != nil {
-		return failure(x.publishError(err, digest, files[i]))
+		return publishError(err, digest, files[i])
 	}
 	if err := x.sbomOutput(sbomFile); err != nil {
 		return err
 	}
 	pinned := res.Ref.String()
-	x.sum.Verdict, x.sum.Digest, x.sum.Image = action.VerdictPublished, digest, pinned
+	x.sum.Verdict, x.sum.Digest, x.sum.Image = VerdictPublished, digest, pinned
 	x.summarizeBuilders(recs)
-	x.sum.VerifyCommand = action.CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), x.r.Getenv(action.EnvSignerWorkflowRef))
+	x.sum.VerifyCommand = CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), x.r.Getenv(EnvSignerWorkflowRef))
 	// The image just pushed is the published image byte for byte (its
 	// digest is the record's), so it is linted from the same handle.
 	if err := x.lintImage(ctx, pub, pinned, string(img.Form), true); err != nil {
 		return err
 	}
 	verified := res.Reproducible.Verdict == sign.VerdictReproducible
-	return x.setOutputs(action.OutputImage, pinned, action.OutputDigest, digest,
-		action.OutputReproducible, fmt.Sprint(verified))
+	return x.setOutputs(OutputImage, pinned, OutputDigest, digest,
+		OutputReproducible, fmt.Sprint(verified))
 }
 
 // publishError says, in the Action's words, how to change a refusal.
-func (x *actionRun) publishError(err error, digest, record string) error {
+func publishError(err error, digest, record string) error {
 	var unverified *sign.UnverifiedError
 	if errors.As(err, &unverified) {
 		return fmt.Errorf("refusing to publish %s: %s (set allow-unverified: true to publish anyway)", digest, strings.Join(unverified.Reasons, "; "))
@@ -136,21 +127,32 @@ func (x *actionRun) publishError(err error, digest, record string) error {
 
 // signer is the signer the inputs name: the key file (read once the
 // records are checked) and the cosign-password input, or keyless.
-func (x *actionRun) signer() (publish.Signer, error) {
+func (x *run) signer() publish.Signer {
 	if x.in.Key == "" {
 		return publish.Signer{Keyless: &sign.KeylessOptions{
-			FulcioURL: sign.DefaultFulcioURL, RekorURL: sign.DefaultRekorURL, Mask: x.a.ui.Mask}}, nil
+			FulcioURL: sign.DefaultFulcioURL, RekorURL: sign.DefaultRekorURL, Mask: x.r.Mask}}
 	}
 	return publish.Signer{KeyFile: x.in.Key, Password: []byte(x.in.CosignPassword),
-		PasswordFrom: "the cosign-password input"}, nil
+		PasswordFrom: "the cosign-password input"}
 }
 
 // githubToken is the github-token input, else the job's GITHUB_TOKEN.
-func (x *actionRun) githubToken() string {
+func (x *run) githubToken() string {
 	if x.in.GitHubToken != "" {
 		return x.in.GitHubToken
 	}
 	return x.r.Getenv("GITHUB_TOKEN")
+}
+
+// pushProgress reports a push to dst: one line per 10% of the bytes.
+func (x *run) pushProgress(dst string) func(done, total int64) {
+	lastTenth := int64(-1)
+	return func(done, total int64) {
+		if tenth := done * 10 / total; tenth != lastTenth {
+			lastTenth = tenth
+			x.log.Progress("pushing %s: %d%% (%s of %s)", dst, done*100/total, humanize.Bytes(done), humanize.Bytes(total))
+		}
+	}
 }
 
 // imageLayoutFor finds the OCI layout a build mode uploaded next to its
@@ -162,15 +164,4 @@ func imageLayoutFor(recordFiles []string) (string, int, error) {
 		}
 	}
 	return "", 0, fmt.Errorf("input records: no image next to the records (%s): run the build mode with upload-image: true", strings.Join(recordFiles, ", "))
-}
-
-// summarizeBuilders puts the records' installable and one row per builder
-// in the summary.
-func (x *actionRun) summarizeBuilders(recs []*build.Record) {
-	if len(recs) > 0 {
-		x.sum.Installable = recs[0].Installable.String()
-	}
-	for _, rec := range recs {
-		x.sum.Builders = append(x.sum.Builders, builderRow(rec))
-	}
 }

@@ -1,4 +1,4 @@
-package cli
+package action
 
 // The Action lints the image in every mode that has one (build: the built
 // image; reproduce: build A's; verify: the first uploaded image; publish:
@@ -9,24 +9,23 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/nixdock/nixdock-action/action"
-	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/lint"
+	"github.com/nixdock/nixdock-action/verify"
 )
 
-// lintImage lints img (named source in the result) as `nixdock lint` does,
-// and puts the Markdown in the summary and the count in the lint output.
-// A lint that cannot run is a warning on the run, not a failure; group
-// is false where a log group is open already (groups do not nest).
-func (x *actionRun) lintImage(ctx context.Context, img v1.Image, source, form string, group bool) error {
-	opts, err := x.a.lintOptions(x.file, os.Getenv("SOURCE_DATE_EPOCH"))
+// lintImage lints img (named source in the result) with lint.RunImage, and
+// puts the Markdown in the summary and the count in the lint output. A
+// lint that cannot run is a warning on the run, not a failure; group is
+// false where a log group is open already (groups do not nest).
+func (x *run) lintImage(ctx context.Context, img v1.Image, source, form string, group bool) error {
+	opts, err := lint.ArtifactOptions(x.file, x.r.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		x.r.Notice("nixdock lint: SOURCE_DATE_EPOCH ignored", "SOURCE_DATE_EPOCH "+err.Error())
 	}
+	opts.Progress = func(s string) { x.log.Progress("%s", s) }
 	end := func() {}
 	if group {
 		end = x.r.Group("nixdock lint " + source)
@@ -39,33 +38,36 @@ func (x *actionRun) lintImage(ctx context.Context, img v1.Image, source, form st
 	}
 	var md bytes.Buffer
 	if err := res.WriteMarkdown(&md); err != nil {
-		return failure(err)
+		return err
 	}
 	x.lint, x.sum.Lint = res, md.String()
-	x.a.ui.Infof("lint: %d error(s), %d warning(s), %d note(s)", res.Counts.Errors, res.Counts.Warnings, res.Counts.Notes)
-	return x.setOutputs(action.OutputLint, strconv.Itoa(len(res.Findings)))
+	x.log.Infof("lint: %d error(s), %d warning(s), %d note(s)", res.Counts.Errors, res.Counts.Warnings, res.Counts.Notes)
+	return x.setOutputs(OutputLint, strconv.Itoa(len(res.Findings)))
 }
 
-// lintFile lints the image at path (an OCI layout the builders uploaded).
-func (x *actionRun) lintFile(ctx context.Context, path, source string) error {
-	img, err := image.Open(ctx, path, image.Options{Stderr: x.a.ui.logWriter()})
+// lintRecordImage lints the first record's image (the OCI layout its
+// builder uploaded), opened once with the images the comparison used.
+func (x *run) lintRecordImage(ctx context.Context, imgs *verify.RecordImages, source string) error {
+	img, err := imgs.Open(ctx, 0)
+	if err == nil && img == nil {
+		err = fmt.Errorf("the image of record 1 (%s) is not at hand", source)
+	}
 	if err != nil {
 		x.r.Notice("nixdock lint did not run", err.Error())
 		return nil
 	}
-	defer img.Close()
 	return x.lintImage(ctx, img.Image, source, string(img.Form), true)
 }
 
 // lintVerdict fails a finished run with lint errors or warnings when the
 // input lint-fail asks for it.
-func (x *actionRun) lintVerdict() error {
+func (x *run) lintVerdict() error {
 	if !x.in.LintFail || x.lint == nil || !x.lint.Failed() {
 		return nil
 	}
 	msg := fmt.Sprintf("lint found %d error(s) and %d warning(s) in %s (lint-fail: true); see the job summary",
 		x.lint.Counts.Errors, x.lint.Counts.Warnings, x.lint.Image.Source)
-	x.r.Error(action.Annotation{File: x.file, Title: "nixdock lint", Message: msg})
-	x.a.ui.Infof("%s", msg)
-	return errDiffers
+	x.r.Error(Annotation{File: x.file, Title: "nixdock lint", Message: msg})
+	x.log.Infof("%s", msg)
+	return ErrDiffers
 }

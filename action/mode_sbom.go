@@ -1,0 +1,70 @@
+package action
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/sbom"
+)
+
+// sbom writes the SBOM of rec (the record in memory) into dir with
+// sbom.FromRecord, and returns the file and its bytes (sbomOutput then
+// names it); sbom-format none skips it. digest, when set, is the manifest
+// digest the SBOM describes.
+func (x *run) sbom(rec *build.Record, dir, digest string) (string, []byte, error) {
+	if x.in.SBOMFormat == "none" {
+		return "", nil, nil
+	}
+	format, err := sbom.ParseFormat(x.in.SBOMFormat)
+	if err != nil {
+		return "", nil, usage(inputErr(InputSBOMFormat, "%s", err))
+	}
+	ext := map[sbom.Format]string{sbom.SPDXJSON: "sbom.spdx.json", sbom.CycloneDXJSON: "sbom.cdx.json"}[format]
+	// The image input names the repository the SBOM's image purl points at.
+	opts, err := sbom.ToolOptions("nixdock-"+version.Get().Version, x.in.Image, digest, x.r.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return "", nil, usage(err)
+	}
+	path := filepath.Join(dir, ext)
+	end := x.r.Group("writing the SBOM (" + string(format) + ")")
+	data, err := x.encodeSBOM(rec, opts, format, path)
+	end()
+	if err != nil {
+		return "", nil, err
+	}
+	return path, data, nil
+}
+
+// sbomOutput names the SBOM written at path in the summary and the sbom
+// output ("" is none).
+func (x *run) sbomOutput(path string) error {
+	if path == "" {
+		return nil
+	}
+	x.sum.Files["sbom"] = path
+	return x.setOutputs(OutputSBOM, path)
+}
+
+// encodeSBOM writes rec's SBOM to path and returns its bytes.
+func (x *run) encodeSBOM(rec *build.Record, opts sbom.Options, format sbom.Format, path string) ([]byte, error) {
+	doc, err := sbom.FromRecord(rec, opts)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := doc.Encode(format, &buf, false); err != nil {
+		return nil, fmt.Errorf("writing the SBOM: %w", err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return nil, fmt.Errorf("writing the SBOM: %w", err)
+	}
+	for _, w := range doc.Warnings {
+		x.log.Infof("nixdock: warning: %s", w)
+	}
+	x.log.Infof("sbom: %s, %s, %d bytes -> %s", doc.Summary(), format, buf.Len(), path)
+	return buf.Bytes(), nil
+}
