@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/nixdock/nixdock-action/agree"
 	"io"
 	"os"
 	"path/filepath"
@@ -42,7 +43,8 @@ func (x *run) verify(ctx context.Context) error {
 	imgs := x.recordImages(recs, uploaded)
 	defer imgs.Close()
 	end := x.r.Group(fmt.Sprintf("comparing %d build records", len(recs)))
-	rep, err := verify.Records(ctx, recs, verify.Options{OnLayer: x.layerProgress, OpenImage: imgs.Open})
+	rep, err := verify.Records(ctx, recs, verify.Options{OnLayer: x.layerProgress, OpenImage: imgs.Open,
+		Policy: agree.Policy{MinBuilders: x.in.MinBuilders}})
 	var cmp *comparison
 	if err == nil {
 		cmp, err = comparisonOf(rep, rep, recs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nixdock/nixdock-action/agree"
 	"io"
 	"os"
 
@@ -77,8 +78,10 @@ func colorOut(ui *UI) bool {
 }
 
 type verifyFlags struct {
-	report reportFlags
-	images []string
+	report      reportFlags
+	images      []string
+	minBuilders int
+	minHosts    int
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -96,7 +99,13 @@ digests differ and the images are at hand (--image, one per record, or the
 records' out paths on this machine), the images are diffed down to files,
 store paths and causes.
 
-Exit codes: 0 identical, 1 differ (inputs or bytes), 2 usage, 3 failure.`,
+The records prove the image when at least --min-builders builders count
+(each built the image itself, not downloaded it; no record a copy of
+another), on at least --min-hosts hosts when given, and none that counts
+disagrees: the same decision sign makes. The report lists each builder and
+why it counts.
+
+Exit codes: 0 reproducible, 1 differ or not proven, 2 usage, 3 failure.`,
 		Example: `  nixdock verify a.json b.json
   nixdock verify a.json b.json --image a.tar --image b.tar --markdown >> "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.MinimumNArgs(2),
@@ -106,12 +115,17 @@ Exit codes: 0 identical, 1 differ (inputs or bytes), 2 usage, 3 failure.`,
 	}
 	f.report.bind(cmd)
 	cmd.Flags().StringArrayVar(&f.images, "image", nil, "the image of each record, in order (any form nixdock diff opens; repeatable)")
+	cmd.Flags().IntVar(&f.minBuilders, "min-builders", 2, "builders that count that must agree (at least 1)")
+	cmd.Flags().IntVar(&f.minHosts, "min-hosts", 0, "distinct hosts the agreeing builders must span (0: any)")
 	return cmd
 }
 
 func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error {
 	if err := f.report.check(); err != nil {
 		return err
+	}
+	if f.minBuilders < 1 || f.minHosts < 0 {
+		return usageError("--min-builders must be at least 1 and --min-hosts at least 0")
 	}
 	if len(f.images) > 0 && len(f.images) != len(args) {
 		return usageError("--image given %d times for %d records: give one per record, in order", len(f.images), len(args))
@@ -126,7 +140,7 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 	}
 	imgs := a.recordImages(recs, f.images)
 	defer imgs.Close()
-	rep, err := a.compareRecords(ctx, recs, imgs)
+	rep, err := a.compareRecords(ctx, recs, imgs, agree.Policy{MinBuilders: f.minBuilders, MinHosts: f.minHosts})
 	if err != nil {
 		return err
 	}
@@ -140,8 +154,8 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 // the inputs are the same and the images are at hand (imgs), the images
 // down to files and store paths: verify.Records opens only the images the
 // deep diff needs, each once.
-func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imgs *verify.RecordImages) (*verify.Report, error) {
-	opts := verify.Options{OnLayer: a.layerProgress, OpenImage: imgs.Open}
+func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imgs *verify.RecordImages, policy agree.Policy) (*verify.Report, error) {
+	opts := verify.Options{OnLayer: a.layerProgress, OpenImage: imgs.Open, Policy: policy}
 	rep, err := verify.Records(ctx, recs, opts)
 	if err != nil {
 		return nil, failure(err)

@@ -108,3 +108,31 @@ func TestVerifyExitCodes(t *testing.T) {
 		t.Errorf("missing record: exit %d %q", code, errs)
 	}
 }
+
+// TestVerifyPolicyFlags: --min-hosts asks for separate machines (two
+// records from one host do not meet 2), --min-builders below 1 is a usage
+// error, and --min-builders 3 is not met by two builders.
+func TestVerifyPolicyFlags(t *testing.T) {
+	tmp := t.TempDir()
+	drv := "/nix/store/00000000000000000000000000000000-image.tar.drv"
+	var paths []string
+	for _, name := range []string{"a.json", "b.json"} {
+		p := filepath.Join(tmp, name)
+		if err := build.WriteRecord(p, testRecord(drv, "a")); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	if code, out, errs := runCLI(t, append([]string{"verify"}, paths...)...); code != 0 {
+		t.Fatalf("two builds on one host: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, _ := runCLI(t, append([]string{"verify", "--min-hosts", "2"}, paths...)...); code != ExitDiffers || !strings.Contains(out, "1 host(s), fewer than the 2 required") {
+		t.Errorf("--min-hosts 2: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, append([]string{"verify", "--min-builders", "3"}, paths...)...); code != ExitDiffers || !strings.Contains(out, "fewer than the 3 required") {
+		t.Errorf("--min-builders 3: exit %d\n%s", code, out)
+	}
+	if code, _, _ := runCLI(t, append([]string{"verify", "--min-builders", "0"}, paths...)...); code != ExitUsage {
+		t.Errorf("--min-builders 0: exit %d, want %d", code, ExitUsage)
+	}
+}
