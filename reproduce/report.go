@@ -1,8 +1,6 @@
 package reproduce
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -31,16 +29,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // MarshalJSONIndent encodes the whole report, "reproduce" included; it
 // shadows the embedded verify.Report's, which would leave that out.
-func (r *Report) MarshalJSONIndent() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return nil, fmt.Errorf("encoding report: %w", err)
-	}
-	return buf.Bytes(), nil
-}
+func (r *Report) MarshalJSONIndent() ([]byte, error) { return verify.EncodeJSON(r) }
 
 // WriteText writes the verifier's text report, then what the two builds
 // varied and covered.

@@ -194,12 +194,16 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // MarshalJSONIndent encodes the report deterministically.
-func (r *Report) MarshalJSONIndent() ([]byte, error) {
+func (r *Report) MarshalJSONIndent() ([]byte, error) { return EncodeJSON(r) }
+
+// EncodeJSON encodes a report (or one that embeds it) as indented JSON,
+// without HTML escaping: the one encoding of every report.
+func EncodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encoding report: %w", err)
 	}
 	return buf.Bytes(), nil
