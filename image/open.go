@@ -127,6 +127,11 @@ func Open(ctx context.Context, src string, opts Options) (*Image, error) {
 	switch {
 	case err == nil && fi.IsDir():
 		return openLayout(src)
+	case err == nil && !fi.Mode().IsRegular():
+		// Opening a FIFO with no writer blocks forever, and a device
+		// reads without end: only regular files and directories are
+		// images.
+		return nil, fmt.Errorf("%w: %s is %s, not a regular file or a directory", ErrNotImage, src, FileKind(fi.Mode()))
 	case err == nil:
 		return openFile(ctx, src, fi, opts)
 	case !errors.Is(err, os.ErrNotExist):
@@ -140,6 +145,26 @@ func Open(ctx context.Context, src string, opts Options) (*Image, error) {
 		return nil, fmt.Errorf("%w: %s is neither a file nor a registry reference", ErrNotImage, src)
 	}
 	return openRemote(ctx, ref, opts)
+}
+
+// FileKind names the kind of file m is, for messages: "a named pipe",
+// "a character device".
+func FileKind(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 // isPathLike reports whether s can only be a file path: registry
