@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // entry is the metadata of one file in one layer. Contents are never kept,
@@ -65,6 +66,7 @@ func keepContent(p string) bool {
 
 // scanner streams layers into a model, reusing one buffer.
 type scanner struct {
+	ctx context.Context
 	m   *model
 	buf []byte
 	win window
@@ -81,7 +83,7 @@ func newModel(raw []byte) *model {
 
 // scanLayers reads every layer of img once, in order.
 func scanLayers(ctx context.Context, m *model, layers []v1.Layer, progress func(string)) error {
-	s := &scanner{m: m, buf: make([]byte, 64<<10)}
+	s := &scanner{ctx: ctx, m: m, buf: make([]byte, 64<<10)}
 	for i, l := range layers {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -106,7 +108,9 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		return err
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
+	// An interrupt stops the read within one buffer, even in one file.
+	r := image.ContextReader(s.ctx, rc)
+	tr := tar.NewReader(r)
 	var added []*entry
 	var whiteouts []string
 	for {
@@ -115,7 +119,7 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 			// Read past the tar's end-of-archive blocks to the stream's
 			// end, where a layer re-created from the store (nix2container)
 			// is checked against its diff_id.
-			if _, err := io.Copy(io.Discard, rc); err != nil {
+			if _, err := io.Copy(io.Discard, r); err != nil {
 				return err
 			}
 			break
@@ -142,10 +146,10 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		switch hdr.Typeflag {
 		case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg
 			e.typ = tar.TypeReg
-			if sparse(hdr) {
+			if image.SparseTooLarge(hdr) {
 				// A sparse file's holes read as zeros up to a size the
 				// header may make enormous; image layers have none, so
-				// its contents are not read.
+				// the contents of a large one are not read.
 				e.typ = 0
 				break
 			}
@@ -290,17 +294,4 @@ func layersOf(img v1.Image, raw []byte) ([]v1.Layer, error) {
 		ls = append(ls, l)
 	}
 	return ls, nil
-}
-
-// sparse says whether hdr is a GNU sparse file (old or PAX form).
-func sparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
 }

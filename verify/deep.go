@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/image"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -165,7 +166,7 @@ func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts 
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			td, err := diffPair(layerAt(la, p.a), layerAt(lb, p.b), topts, bud)
+			td, err := diffPair(gctx, layerAt(la, p.a), layerAt(lb, p.b), topts, bud)
 			if err != nil {
 				return fmt.Errorf("comparing layer %s of A with layer %s of B: %w", layerName(p.a), layerName(p.b), err)
 			}
@@ -201,13 +202,13 @@ func layerName(i int) string {
 
 // diffPair streams one layer pair (either may be nil: an absent layer is an
 // empty tar).
-func diffPair(la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
-	ra, err := openLayer(la)
+func diffPair(ctx context.Context, la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
+	ra, err := openLayer(ctx, la)
 	if err != nil {
 		return nil, fmt.Errorf("image A: %w", err)
 	}
 	defer ra.Close()
-	rb, err := openLayer(lb)
+	rb, err := openLayer(ctx, lb)
 	if err != nil {
 		return nil, fmt.Errorf("image B: %w", err)
 	}
@@ -215,7 +216,9 @@ func diffPair(la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
 	return diffTars(ra, rb, opts, bud)
 }
 
-func openLayer(l v1.Layer) (io.ReadCloser, error) {
+// openLayer reads l ahead; an interrupt (ctx) stops the read within one
+// chunk, even inside one large file.
+func openLayer(ctx context.Context, l v1.Layer) (io.ReadCloser, error) {
 	if l == nil {
 		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
@@ -223,7 +226,7 @@ func openLayer(l v1.Layer) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newReadAhead(rc), nil
+	return newReadAhead(readCloser{image.ContextReader(ctx, rc), rc}), nil
 }
 
 // collectFiles sets the layer indices of each pair's differences and
@@ -286,6 +289,12 @@ func presenceDiff(e *entry, layerA, layerB int, inA bool) fileDiff {
 		d.A, d.B = d.B, d.A
 	}
 	return fileDiff{Path: e.name, Layer: layerA, LayerB: layerB, Fields: []Difference{d}}
+}
+
+// readCloser reads from Reader and closes Closer.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // readAhead reads its source in a goroutine, a few chunks ahead, so that

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // The sample sizes bound what the tar differ keeps of differing files: the
@@ -69,21 +71,8 @@ type entry struct {
 }
 
 // maxSparse is the largest logical size of a sparse file whose content is
-// read: archive/tar expands holes into zeros, and a hostile archive can
-// declare terabytes in a few bytes.
-var maxSparse int64 = 256 << 20
-
-func isSparse(h *tar.Header) bool {
-	if h.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range h.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
-}
+// read: image.DefaultMaxSparse (the fuzz test lowers it).
+var maxSparse = image.DefaultMaxSparse
 
 // contentOf is the reader of an entry's content, empty for a skipped one.
 func contentOf(s *side, e *entry) io.Reader {
@@ -275,7 +264,7 @@ func newEntry(s *side) *entry {
 		name: s.name, index: s.index, typeflag: tf, mode: h.Mode & 0o7777,
 		uid: h.Uid, gid: h.Gid, uname: h.Uname, gname: h.Gname,
 		mtime: h.ModTime.UTC(), size: h.Size, linkname: h.Linkname, pax: paxOf(h),
-		skip: isSparse(h) && h.Size > maxSparse,
+		skip: image.IsSparse(h) && h.Size > maxSparse,
 	}
 }
 
