@@ -106,7 +106,8 @@ type fileDiff struct {
 // tarDiff is the outcome of walking one layer pair.
 type tarDiff struct {
 	files        []fileDiff
-	onlyA, onlyB []*entry // for matching across layer pairs
+	omitted      omittedSet // differing files past the pair's quota
+	onlyA, onlyB []*entry   // for matching across layer pairs
 }
 
 // tarDiffer walks two tar streams together.
@@ -214,7 +215,7 @@ func (d *tarDiffer) stepAlone(s *side, mine, other map[string]*entry, out *tarDi
 			a, b = e, o
 		}
 		if fd := d.compareEntries(a, b); fd != nil {
-			out.files = append(out.files, *fd)
+			d.emit(out, fd)
 		}
 		d.release(o)
 		d.release(e)
@@ -321,7 +322,7 @@ func (d *tarDiffer) compareLive(ta, tb *side, out *tarDiff) error {
 		if s != nil {
 			fd.SampleA, fd.SampleB, fd.Offset, fd.Whole = s.a, s.b, s.offset, s.whole
 		}
-		out.files = append(out.files, fd)
+		d.emit(out, &fd)
 	} else if s != nil {
 		d.budget.give(len(s.a) + len(s.b))
 	}

@@ -3,11 +3,13 @@ package hostile
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 )
@@ -252,4 +254,37 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// WriteManyArchive writes a gzipped docker-archive to path whose one layer
+// is ManyEntries(n, mtime).
+func WriteManyArchive(path string, n int, mtime int64) error {
+	return writeGz(path, nil, ManyEntries(n, mtime))
+}
+
+// WriteLabelsArchive writes a gzipped docker-archive to path whose config
+// has n labels (values depend on seed) and whose one layer is small.
+func WriteLabelsArchive(path string, n int, seed int64) error {
+	labels := make(map[string]string, n)
+	for i := 0; i < n; i++ {
+		labels[fmt.Sprintf("label.%08d", i)] = fmt.Sprintf("v%d-%d", seed, i)
+	}
+	return writeGz(path, map[string]any{"config": map[string]any{"Labels": labels}}, ManyEntries(1, 1))
+}
+
+func writeGz(path string, config map[string]any, layers ...Layer) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	if err := Archive(zw, config, layers...); err != nil {
+		f.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
