@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // The limits below are the one place that says how much a (possibly
@@ -150,4 +153,39 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// DiffIDs reads only rootfs.diff_ids from img's raw config. Parsing the
+// whole config (v1.ConfigFile) costs memory in proportion to its labels and
+// env, which a hostile config makes millions of; callers that need only
+// the layers use this and LayersOf.
+func DiffIDs(img v1.Image) ([]v1.Hash, error) {
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		RootFS struct {
+			DiffIDs []v1.Hash `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("reading the config: %w", err)
+	}
+	return cfg.RootFS.DiffIDs, nil
+}
+
+// LayersOf is img.Layers() without parsing the whole config (see DiffIDs).
+func LayersOf(img v1.Image) ([]v1.Layer, error) {
+	ids, err := DiffIDs(img)
+	if err != nil {
+		return nil, err
+	}
+	ls := make([]v1.Layer, len(ids))
+	for i, h := range ids {
+		if ls[i], err = img.LayerByDiffID(h); err != nil {
+			return nil, err
+		}
+	}
+	return ls, nil
 }

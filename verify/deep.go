@@ -130,13 +130,7 @@ func deepDiff(ctx context.Context, a, b v1.Image, opts Options) (*deepResult, er
 	return &deepResult{config: cd, layers: ldiffs, files: files, omitted: omitted}, nil
 }
 
-func diffIDs(img v1.Image) ([]v1.Hash, error) {
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	return cfg.RootFS.DiffIDs, nil
-}
+func diffIDs(img v1.Image) ([]v1.Hash, error) { return image.DiffIDs(img) }
 
 // diffLayerPairs walks the layer pairs in parallel (a bounded pool), then
 // matches entries that moved between layers.
@@ -144,11 +138,11 @@ func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts 
 	if len(pairs) == 0 {
 		return nil, nil, nil
 	}
-	la, err := a.Layers()
+	la, err := image.LayersOf(a)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the layers of image A: %w", err)
 	}
-	lb, err := b.Layers()
+	lb, err := image.LayersOf(b)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the layers of image B: %w", err)
 	}

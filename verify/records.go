@@ -462,7 +462,7 @@ func (rep *Report) addDeep(pairs []pairDiff, at *attribution, opts Options) {
 	var diffs []Difference
 	omittedFields := 0
 	for _, p := range pairs {
-		omittedFields += p.res.omitted.fieldCount()
+		omittedFields += p.res.omitted.fieldCount() + p.res.config.omitted
 		n := len(diffs)
 		diffs = append(diffs, p.res.config.diffs...)
 		diffs = append(diffs, p.res.layers...)
