@@ -220,23 +220,13 @@ func digitRun(s string) int {
 	return n
 }
 
-// flattenJSON maps every leaf of a JSON document to its path, such as
-// config.Env[0] or rootfs.diff_ids[3], with the leaf as compact JSON
-// (strings unquoted). Empty objects and arrays are leaves too. A key
-// repeated in an object keeps its last value.
-func flattenJSON(raw []byte) (map[string]string, error) {
-	out := map[string]string{}
-	if err := walkJSON(raw, func(k, v string) { out[k] = v }); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // maxJSONDepth is encoding/json's own nesting limit.
 const maxJSONDepth = 10000
 
 // walkJSON calls leaf for every leaf of the JSON document in raw, in
-// document order, without building the document.
+// document order, without building the document: the leaf's path, such as
+// config.Env[0] or rootfs.diff_ids[3], and its value as compact JSON
+// (strings unquoted). Empty objects and arrays are leaves too.
 func walkJSON(raw []byte, leaf func(path, value string)) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
