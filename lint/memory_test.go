@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/hostile"
@@ -63,5 +64,13 @@ func BenchmarkLintMillionEntries(b *testing.B) {
 		if peak > 700<<20 {
 			b.Fatalf("peak heap %d MiB, want at most 700 MiB", peak>>20)
 		}
+	}
+}
+
+// TestEntrySize: an entry stays within 128 bytes (Go's size class), since
+// lint holds one per file of the image.
+func TestEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(entry{}); n > 128 {
+		t.Errorf("entry is %d bytes, want at most 128", n)
 	}
 }

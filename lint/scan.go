@@ -21,17 +21,19 @@ import (
 type entry struct {
 	path    string // absolute and clean: "/nix/store/...-x/bin/x"
 	link    string // symlink target, or hard link target (absolute)
+	head    string // the #! line of an executable script
 	size    int64
 	mtime   int64 // seconds since the epoch
-	nsec    int32 // sub-second part of the mtime (PAX headers only)
-	mode    int64 // permission bits, with setuid/setgid/sticky
-	uid     int
-	gid     int
-	layer   int
-	typ     byte // tar.TypeReg, TypeDir, TypeSymlink, TypeLink, or other
 	markers markerSet
 	digest  [sha256.Size]byte
-	head    string // the #! line of an executable script
+	// The narrow fields last: an image of millions of files holds one
+	// entry each, so the struct is kept to 128 bytes.
+	nsec  int32  // sub-second part of the mtime (PAX headers only)
+	mode  uint32 // permission bits, with setuid/setgid/sticky
+	uid   int32
+	gid   int32
+	layer int32
+	typ   byte // tar.TypeReg, TypeDir, TypeSymlink, TypeLink, or other
 }
 
 func (e *entry) regular() bool { return e.typ == tar.TypeReg }
@@ -141,7 +143,7 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		}
 		e := &entry{
 			path: p, size: hdr.Size, mtime: hdr.ModTime.Unix(), nsec: int32(hdr.ModTime.Nanosecond()),
-			mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid, layer: i, typ: hdr.Typeflag,
+			mode: uint32(hdr.Mode & 0o7777), uid: int32(hdr.Uid), gid: int32(hdr.Gid), layer: int32(i), typ: hdr.Typeflag,
 		}
 		switch hdr.Typeflag {
 		case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg

@@ -32,8 +32,8 @@ func sizesByStorePath(m *model) []PathSize {
 		}
 		ps.Bytes += e.size
 		ps.Files++
-		if !slices.Contains(ps.Layers, e.layer) {
-			ps.Layers = append(ps.Layers, e.layer)
+		if !slices.Contains(ps.Layers, int(e.layer)) {
+			ps.Layers = append(ps.Layers, int(e.layer))
 		}
 	}
 	out := make([]PathSize, 0, len(by))
@@ -166,7 +166,7 @@ func loopFindings(m *model, roots []string) []Finding {
 			},
 			Fix: "Copy without following symlinks (`cp -a`, not `cp -rL`; no `--dereference`; rsync without -L) where the " +
 				"image's files are assembled, or refer to the package in place: `Env = [ \"TZDIR=${pkgs.tzdata}/share/zoneinfo\" ];`.",
-			Location: Location{Path: r, Layer: intp(first.layer), StorePath: storepath.Of(r)},
+			Location: Location{Path: r, Layer: intp(int(first.layer)), StorePath: storepath.Of(r)},
 			Bytes:    bytes,
 		})
 	}
