@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/nixdock/nixdock-action/internal/childenv"
 )
@@ -97,6 +99,11 @@ func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {
 		bin = "nix"
 	}
 	cmd := exec.CommandContext(ctx, bin, argv...)
+	// Cancelled (an interrupt), Nix gets SIGTERM, on which it stops its
+	// builders and removes its build directories; SIGKILL only if it has
+	// not exited within WaitDelay.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
 	cmd.Env = append(childenv.Environ(n.PassEnv), n.Env...)
 	var stdout bytes.Buffer
 	tail := &tailBuffer{max: 64 << 10}

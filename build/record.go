@@ -88,6 +88,10 @@ func WriteRecord(path string, r *Record) error {
 
 // ReadRecord reads and checks a record file.
 func ReadRecord(path string) (*Record, error) {
+	// Stat first: reading a FIFO with no writer would block forever.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("record %s: not a regular file", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading record: %w", err)

@@ -25,17 +25,13 @@ import (
 // MaxDefaultWorkers) and streamed, never held in memory. A mismatch is an
 // error wrapping ErrBadArchive that names the layer.
 func CheckLayers(ctx context.Context, img *Image, workers int) error {
-	layers, err := img.Layers()
-	if err != nil {
-		return fmt.Errorf("%w %s: %v", ErrBadArchive, img.Source, err)
-	}
-	cf, err := img.ConfigFile()
+	diffIDs, err := DiffIDs(img)
 	if err != nil {
 		return fmt.Errorf("%w %s: config: %v", ErrBadArchive, img.Source, err)
 	}
-	if len(cf.RootFS.DiffIDs) != len(layers) {
-		return fmt.Errorf("%w %s: the config lists %d diff_ids for %d layers",
-			ErrBadArchive, img.Source, len(cf.RootFS.DiffIDs), len(layers))
+	layers, err := LayersOf(img)
+	if err != nil {
+		return fmt.Errorf("%w %s: %v", ErrBadArchive, img.Source, err)
 	}
 	if workers <= 0 {
 		workers = min(runtime.GOMAXPROCS(0), MaxDefaultWorkers)
@@ -44,7 +40,7 @@ func CheckLayers(ctx context.Context, img *Image, workers int) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for i, l := range layers {
-		want := cf.RootFS.DiffIDs[i]
+		want := diffIDs[i]
 		g.Go(func() error {
 			var err error
 			if compressed {

@@ -10,9 +10,11 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/hostile"
 )
 
 // TestSpoolLimit: a small compressed archive that expands past MaxSpool is
@@ -97,5 +99,47 @@ func TestHugeTarSize(t *testing.T) {
 	_, err := openAndDescribe(src)
 	if !errors.Is(err, image.ErrBadArchive) || !strings.Contains(err.Error(), src) {
 		t.Fatalf("got %v, want ErrBadArchive naming %s", err, src)
+	}
+}
+
+// TestSpoolDiskFull: a compressed archive that fills the temporary
+// directory's disk is reported as a full disk naming the directory, not as
+// a bad archive.
+func TestSpoolDiskFull(t *testing.T) {
+	disk := hostile.TinyDisk(t, "1m")
+	src := writeTemp(t, "big.tar.zst", hostile.ZstdZeros(8<<20))
+	_, err := image.Open(context.Background(), src, image.Options{TempDir: disk})
+	if !errors.Is(err, image.ErrDiskFull) || errors.Is(err, image.ErrBadArchive) || !strings.Contains(err.Error(), disk) {
+		t.Fatalf("got %v, want ErrDiskFull naming %s and not ErrBadArchive", err, disk)
+	}
+	if left, _ := os.ReadDir(disk); len(left) != 0 {
+		t.Errorf("left in the temporary directory: %v", left)
+	}
+}
+
+// TestSpoolCancelled: an interrupt stops the decompression of a bomb
+// within a moment, not after the gigabytes it expands to.
+func TestSpoolCancelled(t *testing.T) {
+	src := writeTemp(t, "bomb.tar.zst", hostile.ZstdZeros(6<<30))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := image.Open(ctx, src, image.Options{TempDir: t.TempDir()})
+	if !errors.Is(err, context.Canceled) || errors.Is(err, image.ErrBadArchive) {
+		t.Fatalf("got %v, want context.Canceled (and not a bad archive)", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to stop", d)
+	}
+}
+
+// TestDefaultLimitsFitCI: the defaults stay below a CI runner's disk (14 GB
+// free on GitHub's hosted runners) for two images at once.
+func TestDefaultLimitsFitCI(t *testing.T) {
+	if 2*image.DefaultMaxSpool > 14e9 {
+		t.Errorf("two images may spool %d bytes, more than a hosted runner's 14 GB", 2*image.DefaultMaxSpool)
+	}
+	if image.DefaultMaxSparse > image.DefaultMaxSpool {
+		t.Errorf("sparse limit %d above the spool limit %d", image.DefaultMaxSparse, image.DefaultMaxSpool)
 	}
 }

@@ -62,41 +62,6 @@ type Options struct {
 	NoExec bool
 }
 
-// DefaultMaxSpool is the default Options.MaxSpool: larger than any image a
-// registry accepts, smaller than a disk.
-const DefaultMaxSpool int64 = 64 << 30
-
-func (o Options) maxSpool() int64 {
-	if o.MaxSpool > 0 {
-		return o.MaxSpool
-	}
-	return DefaultMaxSpool
-}
-
-// errSpoolLimit is returned when an image would spool more than MaxSpool.
-type errSpoolLimit struct{ max int64 }
-
-func (e errSpoolLimit) Error() string {
-	return fmt.Sprintf("more than %d bytes uncompressed, nixdock's limit for one image", e.max)
-}
-
-// limitWriter writes at most max bytes to w and fails after that.
-type limitWriter struct {
-	w        io.Writer
-	max, n   int64
-	exceeded bool
-}
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.n+int64(len(p)) > l.max {
-		l.exceeded = true
-		return 0, errSpoolLimit{l.max}
-	}
-	n, err := l.w.Write(p)
-	l.n += int64(n)
-	return n, err
-}
-
 // Image is an opened image: a v1.Image plus where it came from.
 type Image struct {
 	v1.Image
@@ -131,6 +96,11 @@ func Open(ctx context.Context, src string, opts Options) (*Image, error) {
 	switch {
 	case err == nil && fi.IsDir():
 		return openLayout(src)
+	case err == nil && !fi.Mode().IsRegular():
+		// Opening a FIFO with no writer blocks forever, and a device
+		// reads without end: only regular files and directories are
+		// images.
+		return nil, fmt.Errorf("%w: %s is %s, not a regular file or a directory", ErrNotImage, src, FileKind(fi.Mode()))
 	case err == nil:
 		return openFile(ctx, src, fi, opts)
 	case !errors.Is(err, os.ErrNotExist):
@@ -144,6 +114,26 @@ func Open(ctx context.Context, src string, opts Options) (*Image, error) {
 		return nil, fmt.Errorf("%w: %s is neither a file nor a registry reference", ErrNotImage, src)
 	}
 	return openRemote(ctx, ref, opts)
+}
+
+// FileKind names the kind of file m is, for messages: "a named pipe",
+// "a character device".
+func FileKind(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 // isPathLike reports whether s can only be a file path: registry
@@ -258,10 +248,10 @@ func openFile(ctx context.Context, src string, fi os.FileInfo, opts Options) (*I
 		form = FormStream
 		spooled, err = runStream(ctx, src, opts)
 	case sniff(br) != "none":
-		spooled, err = spool(br, opts)
+		spooled, err = spool(ctx, br, opts)
 		f.Close()
 		if err != nil {
-			err = fmt.Errorf("%w %s: decompressing: %v", ErrBadArchive, src, err)
+			err = spoolFailed(src, "decompressing", err)
 		}
 	case len(head) >= 262 && string(head[257:262]) == "ustar":
 		// Read in place, from the start (the sniffing above read ahead).
@@ -332,7 +322,7 @@ func startsWithBrace(head []byte) bool {
 
 // spool decompresses r into an unlinked temporary file of at most
 // opts.MaxSpool bytes.
-func spool(r io.Reader, opts Options) (*os.File, error) {
+func spool(ctx context.Context, r io.Reader, opts Options) (*os.File, error) {
 	rc, err := decompressed(r)
 	if err != nil {
 		return nil, err
@@ -340,12 +330,12 @@ func spool(r io.Reader, opts Options) (*os.File, error) {
 	defer rc.Close()
 	tmp, err := os.CreateTemp(opts.TempDir, "nixdock-archive-*.tar")
 	if err != nil {
-		return nil, err
+		return nil, diskFull(opts.TempDir, err)
 	}
 	os.Remove(tmp.Name()) // the open file stays readable; nothing is left behind
-	if _, err := io.Copy(&limitWriter{w: tmp, max: opts.maxSpool()}, rc); err != nil {
+	if _, err := io.Copy(NewSpoolLimit(opts.MaxSpool).Writer(tmp), ContextReader(ctx, rc)); err != nil {
 		tmp.Close()
-		return nil, err
+		return nil, diskFull(opts.TempDir, err)
 	}
 	// The archive is indexed from its start.
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -355,6 +345,15 @@ func spool(r io.Reader, opts Options) (*os.File, error) {
 	return tmp, nil
 }
 
+// spoolFailed says why spooling src failed: a full disk or an interrupt
+// as such, anything else (a bad stream, the limit) as a bad archive.
+func spoolFailed(src, doing string, err error) error {
+	if errors.Is(err, ErrDiskFull) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s %s: %w", doing, src, err)
+	}
+	return fmt.Errorf("%w %s: %s: %v", ErrBadArchive, src, doing, err)
+}
+
 // runStream runs a streamLayeredImage script and spools its stdout. For a
 // chroot store the script runs in a private mount namespace in which the
 // store's /nix/store is bind-mounted over /nix/store, since its paths refer
@@ -362,7 +361,7 @@ func spool(r io.Reader, opts Options) (*os.File, error) {
 func runStream(ctx context.Context, script string, opts Options) (*os.File, error) {
 	tmp, err := os.CreateTemp(opts.TempDir, "nixdock-stream-*.tar")
 	if err != nil {
-		return nil, err
+		return nil, diskFull(opts.TempDir, err)
 	}
 	os.Remove(tmp.Name())
 	var cmd *exec.Cmd
@@ -374,13 +373,19 @@ func runStream(ctx context.Context, script string, opts Options) (*os.File, erro
 	}
 	// The script is a program from the store: it gets no secret of ours.
 	cmd.Env = childenv.Environ(nil)
-	out := &limitWriter{w: tmp, max: opts.maxSpool()}
+	out := &limitWriter{w: tmp, lim: NewSpoolLimit(opts.MaxSpool)}
 	cmd.Stdout = out
 	cmd.Stderr = opts.Stderr
 	if err := cmd.Run(); err != nil {
 		tmp.Close()
 		if out.exceeded {
-			return nil, fmt.Errorf("%w %s: its output is %v", ErrBadArchive, script, errSpoolLimit{out.max})
+			return nil, fmt.Errorf("%w %s: its output is %v", ErrBadArchive, script, errSpoolLimit{out.lim.max})
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("running stream script %s: %w", script, ctx.Err())
+		}
+		if df := diskFull(opts.TempDir, out.err); errors.Is(df, ErrDiskFull) {
+			return nil, fmt.Errorf("running stream script %s: %w", script, df)
 		}
 		if missing := missingStorePath(script, opts.StoreRoot); missing != "" {
 			return nil, fmt.Errorf("%w: stream script %s needs %s, which is not in the Nix store it ran against: the script comes from another store; give that store's root",
@@ -395,10 +400,10 @@ func runStream(ctx context.Context, script string, opts Options) (*os.File, erro
 	// Some stream scripts compress their output.
 	br := bufio.NewReader(tmp)
 	if sniff(br) != "none" {
-		out, err := spool(br, opts)
+		out, err := spool(ctx, br, opts)
 		tmp.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%w %s: decompressing its output: %v", ErrBadArchive, script, err)
+			return nil, spoolFailed(script, "decompressing the output of", err)
 		}
 		return out, nil
 	}

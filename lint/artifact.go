@@ -52,6 +52,10 @@ func Artifact(file string) (uri, text string) {
 			break
 		}
 	}
+	// Stat first: opening a FIFO would block.
+	if fi, err := os.Stat(file); err != nil || !fi.Mode().IsRegular() {
+		return uri, ""
+	}
 	f, err := os.Open(file)
 	if err != nil {
 		return uri, ""

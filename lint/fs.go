@@ -95,5 +95,5 @@ func split(p string) []string {
 
 // fileLocation is the Location of an entry.
 func fileLocation(e *entry) Location {
-	return Location{Path: e.path, Layer: intp(e.layer), StorePath: storepath.Of(e.path)}
+	return Location{Path: e.path, Layer: intp(int(e.layer)), StorePath: storepath.Of(e.path)}
 }

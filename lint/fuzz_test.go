@@ -24,7 +24,7 @@ func FuzzConfig(f *testing.F) {
 		}
 		for _, fs := range cleanLayers() {
 			for _, fl := range fs {
-				m.add(&entry{path: cleanPath(fl.name), typ: fl.typ, link: fl.link, mode: fl.mode})
+				m.add(&entry{path: cleanPath(fl.name), typ: fl.typ, link: fl.link, mode: uint32(fl.mode)})
 			}
 		}
 		_ = m.findings(Options{}.withDefaults())

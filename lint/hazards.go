@@ -113,10 +113,10 @@ func checkMtimes(m *model, opts Options) []Finding {
 		if fixedTime(time.Unix(e.mtime, int64(e.nsec)), opts) {
 			continue
 		}
-		a := by[e.layer]
+		a := by[int(e.layer)]
 		if a == nil {
 			a = &agg{first: e, times: map[int64]bool{}}
-			by[e.layer] = a
+			by[int(e.layer)] = a
 		}
 		// A file is a better example than a directory such as "/".
 		if e.regular() && !a.first.regular() {
@@ -160,10 +160,10 @@ func checkOwners(m *model) []Finding {
 		if storepath.Of(p) != "" || p == "/" || (e.uid == 0 && e.gid == 0) {
 			continue
 		}
-		if users[itoa(e.uid)] && groups[itoa(e.gid)] {
+		if users[itoa(int(e.uid))] && groups[itoa(int(e.gid))] {
 			continue
 		}
-		k := [2]int{e.uid, e.gid}
+		k := [2]int{int(e.uid), int(e.gid)}
 		if by[k] == nil {
 			by[k] = &agg{first: e}
 		}

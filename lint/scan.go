@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // entry is the metadata of one file in one layer. Contents are never kept,
@@ -20,17 +21,19 @@ import (
 type entry struct {
 	path    string // absolute and clean: "/nix/store/...-x/bin/x"
 	link    string // symlink target, or hard link target (absolute)
+	head    string // the #! line of an executable script
 	size    int64
 	mtime   int64 // seconds since the epoch
-	nsec    int32 // sub-second part of the mtime (PAX headers only)
-	mode    int64 // permission bits, with setuid/setgid/sticky
-	uid     int
-	gid     int
-	layer   int
-	typ     byte // tar.TypeReg, TypeDir, TypeSymlink, TypeLink, or other
 	markers markerSet
 	digest  [sha256.Size]byte
-	head    string // the #! line of an executable script
+	// The narrow fields last: an image of millions of files holds one
+	// entry each, so the struct is kept to 128 bytes.
+	nsec  int32  // sub-second part of the mtime (PAX headers only)
+	mode  uint32 // permission bits, with setuid/setgid/sticky
+	uid   int32
+	gid   int32
+	layer int32
+	typ   byte // tar.TypeReg, TypeDir, TypeSymlink, TypeLink, or other
 }
 
 func (e *entry) regular() bool { return e.typ == tar.TypeReg }
@@ -65,6 +68,7 @@ func keepContent(p string) bool {
 
 // scanner streams layers into a model, reusing one buffer.
 type scanner struct {
+	ctx context.Context
 	m   *model
 	buf []byte
 	win window
@@ -81,7 +85,7 @@ func newModel(raw []byte) *model {
 
 // scanLayers reads every layer of img once, in order.
 func scanLayers(ctx context.Context, m *model, layers []v1.Layer, progress func(string)) error {
-	s := &scanner{m: m, buf: make([]byte, 64<<10)}
+	s := &scanner{ctx: ctx, m: m, buf: make([]byte, 64<<10)}
 	for i, l := range layers {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -106,7 +110,9 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		return err
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
+	// An interrupt stops the read within one buffer, even in one file.
+	r := image.ContextReader(s.ctx, rc)
+	tr := tar.NewReader(r)
 	var added []*entry
 	var whiteouts []string
 	for {
@@ -115,7 +121,7 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 			// Read past the tar's end-of-archive blocks to the stream's
 			// end, where a layer re-created from the store (nix2container)
 			// is checked against its diff_id.
-			if _, err := io.Copy(io.Discard, rc); err != nil {
+			if _, err := io.Copy(io.Discard, r); err != nil {
 				return err
 			}
 			break
@@ -137,15 +143,15 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		}
 		e := &entry{
 			path: p, size: hdr.Size, mtime: hdr.ModTime.Unix(), nsec: int32(hdr.ModTime.Nanosecond()),
-			mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid, layer: i, typ: hdr.Typeflag,
+			mode: uint32(hdr.Mode & 0o7777), uid: int32(hdr.Uid), gid: int32(hdr.Gid), layer: int32(i), typ: hdr.Typeflag,
 		}
 		switch hdr.Typeflag {
 		case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg
 			e.typ = tar.TypeReg
-			if sparse(hdr) {
+			if image.SparseTooLarge(hdr) {
 				// A sparse file's holes read as zeros up to a size the
 				// header may make enormous; image layers have none, so
-				// its contents are not read.
+				// the contents of a large one are not read.
 				e.typ = 0
 				break
 			}
@@ -290,17 +296,4 @@ func layersOf(img v1.Image, raw []byte) ([]v1.Layer, error) {
 		ls = append(ls, l)
 	}
 	return ls, nil
-}
-
-// sparse says whether hdr is a GNU sparse file (old or PAX form).
-func sparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
 }

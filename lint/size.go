@@ -32,8 +32,8 @@ func sizesByStorePath(m *model) []PathSize {
 		}
 		ps.Bytes += e.size
 		ps.Files++
-		if !slices.Contains(ps.Layers, e.layer) {
-			ps.Layers = append(ps.Layers, e.layer)
+		if !slices.Contains(ps.Layers, int(e.layer)) {
+			ps.Layers = append(ps.Layers, int(e.layer))
 		}
 	}
 	out := make([]PathSize, 0, len(by))
@@ -66,21 +66,26 @@ func checkSize(m *model, opts Options) []Finding {
 // is not, since it wastes nothing. It returns the outermost such
 // directories, sorted.
 func findLoops(m *model) []string {
-	files := map[string][sha256.Size]byte{}
-	for _, e := range m.entries {
-		if e.regular() {
-			files[e.path] = e.digest
-		} else {
-			delete(files, e.path) // replaced in a later layer
+	// The merged filesystem's regular files, read in place: a copy of
+	// them would double the memory of an image of millions of files.
+	files := func(p string) ([sha256.Size]byte, bool) {
+		e, ok := m.final[p]
+		if !ok || !e.regular() {
+			return [sha256.Size]byte{}, false
 		}
+		return e.digest, true
 	}
 	twins, bad := map[string]int{}, map[string]bool{}
-	for p, d := range files {
+	for p, e := range m.final {
+		if !e.regular() {
+			continue
+		}
+		d := e.digest
 		for c := path.Dir(p); c != "/" && path.Dir(c) != "/"; c = path.Dir(c) {
 			if bad[c] {
 				continue
 			}
-			if twin, ok := files[path.Dir(c)+strings.TrimPrefix(p, c)]; ok && twin == d {
+			if twin, ok := files(path.Dir(c) + strings.TrimPrefix(p, c)); ok && twin == d {
 				twins[c]++
 			} else {
 				bad[c] = true
@@ -161,7 +166,7 @@ func loopFindings(m *model, roots []string) []Finding {
 			},
 			Fix: "Copy without following symlinks (`cp -a`, not `cp -rL`; no `--dereference`; rsync without -L) where the " +
 				"image's files are assembled, or refer to the package in place: `Env = [ \"TZDIR=${pkgs.tzdata}/share/zoneinfo\" ];`.",
-			Location: Location{Path: r, Layer: intp(first.layer), StorePath: storepath.Of(r)},
+			Location: Location{Path: r, Layer: intp(int(first.layer)), StorePath: storepath.Of(r)},
 			Bytes:    bytes,
 		})
 	}

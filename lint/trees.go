@@ -149,7 +149,7 @@ func treeFinding(t treeCopy) Finding {
 		},
 		Fix: "Refer to the package in place instead of copying its tree (a symlink, or its store path in the config, " +
 			"such as `Env = [ \"TZDIR=${pkgs.tzdata}/share/zoneinfo\" ];`), or depend on one of the two packages only.",
-		Location: Location{Path: t.dir, Layer: intp(t.first.layer), StorePath: storepath.Of(t.dir)},
+		Location: Location{Path: t.dir, Layer: intp(int(t.first.layer)), StorePath: storepath.Of(t.dir)},
 		Bytes:    t.bytes,
 	}
 }

@@ -63,7 +63,7 @@ func TestResolveThroughSymlinks(t *testing.T) {
 			sym("abs", "/a/b"), sym("climb", "../../../../a/b/f")},
 	} {
 		for _, f := range fs {
-			e := &entry{path: cleanPath(f.name), typ: f.typ, link: f.link, mode: f.mode, layer: i}
+			e := &entry{path: cleanPath(f.name), typ: f.typ, link: f.link, mode: uint32(f.mode), layer: int32(i)}
 			m.add(e)
 		}
 	}

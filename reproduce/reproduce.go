@@ -87,6 +87,16 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 	}()
 	sides, vars := plan(opts, work)
+	// Each build's TMPDIR lies in the work directory, so that the build
+	// directories of a Nix that was killed (an interrupt) go with it.
+	for _, s := range sides {
+		if err := os.MkdirAll(s.tmpDir, 0o755); err != nil {
+			return nil, err
+		}
+		if !opts.Keep {
+			defer removeStore(s.tmpDir)
+		}
+	}
 	if opts.Disorderfs {
 		mnt, unmount, err := mountShuffled(ctx, work)
 		if err != nil {

@@ -53,6 +53,7 @@ func plan(opts Options, work string) ([2]*side, []Variation) {
 	if b.store == "" {
 		b.store = filepath.Join(work, "store-b")
 	}
+	a.tmpDir, b.tmpDir = filepath.Join(work, "tmp-a"), filepath.Join(work, "tmp-b")
 	base := append([]build.NixOption{{Name: "sandbox", Value: "true"}}, opts.NixOptions...)
 	a.options = append([]build.NixOption{}, base...)
 	b.options = append([]build.NixOption{}, base...)

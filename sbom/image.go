@@ -63,9 +63,11 @@ func FromImage(ctx context.Context, img *image.Image, opts Options) (*Document, 
 		workers = runtime.GOMAXPROCS(0)
 	}
 	g.SetLimit(workers)
+	// One spool limit for the whole image: layers spool in parallel.
+	sp := spoolDir{dir: opts.TempDir, limit: image.NewSpoolLimit(opts.MaxSpool)}
 	for i, l := range layers {
 		g.Go(func() error {
-			r, err := scanLayer(gctx, l, opts.TempDir)
+			r, err := scanLayerTo(gctx, l, sp)
 			if err != nil {
 				return fmt.Errorf("reading layer %d of %s: %w", i, img.Source, err)
 			}

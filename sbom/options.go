@@ -42,6 +42,9 @@ type Options struct {
 	Workers int
 	// TempDir holds store paths spooled to disk; "" is the system's.
 	TempDir string
+	// MaxSpool bounds the bytes of store paths spooled to TempDir for one
+	// image; 0 is image.DefaultMaxSpool.
+	MaxSpool int64
 }
 
 func (o *Options) tool() string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // storePrefix is /nix/store/ as tar entry names write it.
@@ -65,11 +66,23 @@ func splitEntry(name string) (base, rel string, ok bool) {
 // scanned for references, streaming when its entries are in NAR order and
 // spooling it to disk in a second read of the layer otherwise.
 func scanLayer(ctx context.Context, l v1.Layer, tempDir string) (*layerResult, error) {
-	rc, err := l.Uncompressed()
+	return scanLayerTo(ctx, l, spoolDir{dir: tempDir, limit: image.NewSpoolLimit(0)})
+}
+
+// spoolDir is where store paths are spooled, and the limit on their bytes.
+type spoolDir struct {
+	dir   string
+	limit *image.SpoolLimit
+}
+
+func scanLayerTo(ctx context.Context, l v1.Layer, sp spoolDir) (*layerResult, error) {
+	lrc, err := l.Uncompressed()
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	defer lrc.Close()
+	// An interrupt stops the read within one buffer, even in one file.
+	rc := image.ContextReader(ctx, lrc)
 	res := &layerResult{paths: map[string]*pathResult{}}
 	streams := map[string]*pathStream{}
 	var order []string
@@ -90,6 +103,10 @@ func scanLayer(ctx context.Context, l v1.Layer, tempDir string) (*layerResult, e
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading tar: %w", err)
+		}
+		if image.SparseTooLarge(hdr) {
+			// Hashing it would expand every hole.
+			return nil, image.SparseError(hdr.Name, hdr)
 		}
 		if p, ok := rootEntry(hdr.Name); ok {
 			if err := res.root.add(p, hdr, tr); err != nil {
@@ -147,7 +164,7 @@ func scanLayer(ctx context.Context, l v1.Layer, tempDir string) (*layerResult, e
 		res.paths[base] = newPathResult(base, st.h, size, st.refs)
 	}
 	if len(spooled) > 0 {
-		if err := spoolPaths(ctx, l, spooled, links, tempDir, res); err != nil {
+		if err := spoolPaths(ctx, l, spooled, links, sp, res); err != nil {
 			return nil, err
 		}
 	}
@@ -240,11 +257,12 @@ func pathLayers(ctx context.Context, img v1.Image) (map[string][]int, []*rootLay
 }
 
 func layerPaths(ctx context.Context, l v1.Layer) ([]string, *rootLayer, error) {
-	rc, err := l.Uncompressed()
+	lrc, err := l.Uncompressed()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer rc.Close()
+	defer lrc.Close()
+	rc := image.ContextReader(ctx, lrc)
 	seen := map[string]bool{}
 	root := &rootLayer{}
 	tr := tar.NewReader(rc)
@@ -263,6 +281,9 @@ func layerPaths(ctx context.Context, l v1.Layer) ([]string, *rootLayer, error) {
 			return nil, nil, fmt.Errorf("reading tar: %w", err)
 		}
 		if p, ok := rootEntry(hdr.Name); ok {
+			if image.SparseTooLarge(hdr) {
+				return nil, nil, image.SparseError(hdr.Name, hdr)
+			}
 			if err := root.add(p, hdr, tr); err != nil {
 				return nil, nil, err
 			}

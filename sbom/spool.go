@@ -12,24 +12,28 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // spoolPaths reads layer l a second time and extracts the store paths
 // whose entries were not in NAR order (and any hard link targets they need)
 // to a temporary directory, then hashes and scans each from disk: memory
 // stays bounded whatever the layer's order.
-func spoolPaths(ctx context.Context, l v1.Layer, bases []string, links map[string]bool, tempDir string, res *layerResult) error {
-	dir, err := os.MkdirTemp(tempDir, "nixdock-sbom-")
+// The bytes written count against sp.limit, shared by the image's layers,
+// and a full disk is reported as such, naming the directory.
+func spoolPaths(ctx context.Context, l v1.Layer, bases []string, links map[string]bool, sp spoolDir, res *layerResult) error {
+	dir, err := os.MkdirTemp(sp.dir, "nixdock-sbom-")
 	if err != nil {
-		return fmt.Errorf("spooling store paths: %w", err)
+		return fmt.Errorf("spooling store paths: %w", image.DiskFull(sp.dir, err))
 	}
 	defer os.RemoveAll(dir)
 	want := map[string]bool{}
 	for _, b := range bases {
 		want[b] = true
 	}
-	if err := extract(ctx, l, dir, want, links); err != nil {
-		return fmt.Errorf("spooling store paths: %w", err)
+	x := &extractor{dir: dir, want: want, links: links, limit: sp.limit}
+	if err := x.extract(ctx, l); err != nil {
+		return fmt.Errorf("spooling store paths: %w", image.DiskFull(sp.dir, err))
 	}
 	for _, base := range bases {
 		h := sha256.New()
@@ -43,15 +47,21 @@ func spoolPaths(ctx context.Context, l v1.Layer, bases []string, links map[strin
 	return nil
 }
 
-// extract writes the entries of the wanted store paths below dir, and the
-// hard link targets in links below dir/.links.
-func extract(ctx context.Context, l v1.Layer, dir string, want, links map[string]bool) error {
-	rc, err := l.Uncompressed()
+// extractor writes the entries of the wanted store paths below dir, and
+// the hard link targets in links below dir/.links.
+type extractor struct {
+	dir         string
+	want, links map[string]bool
+	limit       *image.SpoolLimit
+}
+
+func (x *extractor) extract(ctx context.Context, l v1.Layer) error {
+	lrc, err := l.Uncompressed()
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
+	defer lrc.Close()
+	tr := tar.NewReader(image.ContextReader(ctx, lrc))
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -63,16 +73,19 @@ func extract(ctx context.Context, l v1.Layer, dir string, want, links map[string
 		if err != nil {
 			return fmt.Errorf("reading tar: %w", err)
 		}
+		if image.SparseTooLarge(hdr) {
+			return image.SparseError(hdr.Name, hdr)
+		}
 		name := linkTarget(hdr.Name)
 		base, rel, ok := splitEntry(hdr.Name)
 		switch {
-		case ok && want[base] && !isWhiteout(rel):
-			dst := filepath.Join(dir, base, filepath.FromSlash(rel))
-			if err := writeEntry(dst, hdr, tr, dir, want); err != nil {
+		case ok && x.want[base] && !isWhiteout(rel):
+			dst := filepath.Join(x.dir, base, filepath.FromSlash(rel))
+			if err := x.writeEntry(dst, hdr, tr); err != nil {
 				return fmt.Errorf("%s: %w", hdr.Name, err)
 			}
-		case links[name] && hdr.Typeflag == tar.TypeReg:
-			if err := writeEntry(linkPath(dir, name), hdr, tr, dir, want); err != nil {
+		case x.links[name] && hdr.Typeflag == tar.TypeReg:
+			if err := x.writeEntry(linkPath(x.dir, name), hdr, tr); err != nil {
 				return fmt.Errorf("%s: %w", hdr.Name, err)
 			}
 		}
@@ -87,7 +100,8 @@ func linkPath(dir, name string) string {
 
 // writeEntry creates one file system object; a later entry for the same
 // name replaces an earlier one, as when a tar is extracted.
-func writeEntry(dst string, hdr *tar.Header, r io.Reader, dir string, want map[string]bool) error {
+func (x *extractor) writeEntry(dst string, hdr *tar.Header, r io.Reader) error {
+	dir, want := x.dir, x.want
 	if err := noSymlinkParents(dir, dst); err != nil {
 		return err
 	}
@@ -126,7 +140,7 @@ func writeEntry(dst string, hdr *tar.Header, r io.Reader, dir string, want map[s
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(f, r)
+		_, err = io.Copy(x.limit.Writer(f), r)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

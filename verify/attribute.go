@@ -94,6 +94,8 @@ type group struct {
 	contents map[[2]string]bool
 	copied   bool
 	layers   map[int]bool
+	// omittedFiles counts differing files that were only counted.
+	omittedFiles int
 }
 
 func (g *group) addBuilders(bs []string) {
@@ -129,6 +131,15 @@ func (at *attribution) culprits(pairs []pairDiff) []Culprit {
 			g := get(sp)
 			g.addBuilders(p.builders)
 			at.addFile(g, fd)
+		}
+		for _, sp := range sortedKeys(p.res.omitted) {
+			key := sp
+			if key == "" {
+				key = at.imagePath
+			}
+			g := get(key)
+			g.addBuilders(p.builders)
+			g.addOmitted(p.res.omitted[sp])
 		}
 		if cd := p.res.config; cd != nil && cd.own {
 			g := get(at.imagePath)
@@ -200,6 +211,7 @@ func (at *attribution) culprit(g *group) Culprit {
 		c.MoreFiles = len(c.FileDiffs) - at.maxFiles
 		c.FileDiffs = c.FileDiffs[:at.maxFiles]
 	}
+	c.MoreFiles += g.omittedFiles
 	// [] rather than null in JSON, like the report's other lists.
 	c.Files = make([]string, len(c.FileDiffs))
 	for i, f := range c.FileDiffs {

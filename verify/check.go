@@ -119,12 +119,12 @@ func sameAsRecord(img *image.Image, r *build.Record) error {
 	if cfg.String() != r.Image.ConfigDigest {
 		return fmt.Errorf("config %s, the record says %s", cfg, r.Image.ConfigDigest)
 	}
-	cf, err := img.ConfigFile()
+	ids, err := image.DiffIDs(img)
 	if err != nil {
 		return err
 	}
 	var got, want []string
-	for _, d := range cf.RootFS.DiffIDs {
+	for _, d := range ids {
 		got = append(got, d.String())
 	}
 	for _, l := range r.Image.Layers {

@@ -2,8 +2,10 @@ package verify
 
 import (
 	"bytes"
+	"container/heap"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +15,8 @@ import (
 // configDiff is the outcome of comparing two image configs.
 type configDiff struct {
 	diffs []Difference
+	// omitted counts differences past maxConfigDiffs, left out of diffs.
+	omitted int
 	// own is true when something other than rootfs.diff_ids differs: the
 	// diff_ids follow from the layers and are explained there.
 	own bool
@@ -82,37 +86,45 @@ func historyNote(ds []Difference) string {
 	return "the history differs"
 }
 
-// diffConfigs compares every field of two raw image configs.
+// diffConfigs compares every field of two raw image configs. A's fields
+// are held as 64-bit hashes of key and value (seeded at random, so no
+// config can be made to collide); B's are streamed against them, and A is
+// read again for the values of the differences kept. A config of millions
+// of labels so costs a map of hashes, not two parsed trees and two maps of
+// strings.
 func diffConfigs(rawA, rawB []byte) (*configDiff, error) {
-	fa, err := flattenJSON(rawA)
+	seed := maphash.MakeSeed()
+	hash := func(s string) uint64 { return maphash.String(seed, s) }
+	fa := map[uint64]uint64{}
+	datesA := map[string]string{} // A's dates, for the flags below
+	err := walkJSON(rawA, func(k, v string) {
+		fa[hash(k)] = hash(v)
+		if isConfigDate(k) {
+			datesA[k] = v
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("image A config: %w", err)
 	}
-	fb, err := flattenJSON(rawB)
-	if err != nil {
-		return nil, fmt.Errorf("image B config: %w", err)
-	}
 	cd := &configDiff{}
 	topCreated := false
-	for _, k := range unionKeys(fa, fb) {
-		va, oka := fa[k]
-		vb, okb := fb[k]
-		if oka && okb && va == vb {
-			continue
-		}
+	kept := &configHeap{}
+	// kept holds the first maxConfigDiffs differences in natural order,
+	// whatever their number; their A values are filled in afterwards.
+	consider := func(k, va string, oka bool, vb string, okb bool) {
 		if !oka {
 			va = "(absent)"
 		}
 		if !okb {
 			vb = "(absent)"
 		}
-		cd.diffs = append(cd.diffs, Difference{Kind: "config", Layer: -1, Field: k, A: va, B: vb})
+		kept.offer(Difference{Kind: "config", Layer: -1, Field: k, A: va, B: vb})
 		if !strings.HasPrefix(k, "rootfs.diff_ids") {
 			cd.own = true
 		}
-		isDate := k == "created" || strings.HasPrefix(k, "history[") && strings.HasSuffix(k, ".created")
+		isDate := isConfigDate(k)
 		switch {
-		case isDate && oka && okb && sameInstant(va, vb):
+		case isDate && oka && okb && sameInstant(datesA[k], vb):
 			cd.sameInstant = true
 		case k == "created" && oka && okb:
 			topCreated = true
@@ -122,12 +134,56 @@ func diffConfigs(rawA, rawB []byte) (*configDiff, error) {
 			cd.history = true
 		}
 	}
+	// A key that B repeats meets A's value once; its repetition counts as
+	// a field A lacks.
+	err = walkJSON(rawB, func(k, vb string) {
+		hk := hash(k)
+		hv, oka := fa[hk]
+		if oka {
+			delete(fa, hk)
+			if hv == hash(vb) {
+				return
+			}
+		}
+		consider(k, "", oka, vb, true) // A's value is filled in below
+	})
+	if err != nil {
+		return nil, fmt.Errorf("image B config: %w", err)
+	}
+	// Read A again: the fields B lacks, and the A values of those kept.
+	needA := map[string]bool{}
+	for _, d := range kept.ds {
+		if d.A == "" { // the placeholder: B's value differs from A's
+			needA[d.Field] = true
+		}
+	}
+	valA := map[string]string{}
+	walkJSON(rawA, func(k, va string) {
+		if _, lacking := fa[hash(k)]; lacking {
+			delete(fa, hash(k))
+			consider(k, va, true, "", false)
+		} else if needA[k] {
+			valA[k] = va
+		}
+	})
+	for i := range kept.ds {
+		if d := &kept.ds[i]; needA[d.Field] && d.A == "" {
+			d.A = valA[d.Field]
+		}
+	}
+	cd.diffs, cd.omitted = kept.ds, kept.dropped
 	// The image's created follows its last history entry (dockerTools,
 	// nix2container): with entries added or removed and no common entry
 	// dated differently, the history is the cause, not the clock.
 	cd.created = cd.created || topCreated && !cd.history
 	sortConfigDiffs(cd.diffs)
 	return cd, nil
+}
+
+// isConfigDate says whether config field k is a date: the image's or a
+// history entry's created.
+func isConfigDate(k string) bool {
+	return k == "created" || strings.HasPrefix(k, "history[") && strings.HasSuffix(k, ".created")
 }
 
 // sortConfigDiffs orders config fields naturally (Env[2] before Env[10]).
@@ -164,46 +220,96 @@ func digitRun(s string) int {
 	return n
 }
 
-// flattenJSON maps every leaf of a JSON document to its path, such as
-// config.Env[0] or rootfs.diff_ids[3], with the leaf as compact JSON
+// maxJSONDepth is encoding/json's own nesting limit.
+const maxJSONDepth = 10000
+
+// walkJSON calls leaf for every leaf of the JSON document in raw, in
+// document order, without building the document: the leaf's path, such as
+// config.Env[0] or rootfs.diff_ids[3], and its value as compact JSON
 // (strings unquoted). Empty objects and arrays are leaves too.
-func flattenJSON(raw []byte) (map[string]string, error) {
+func walkJSON(raw []byte, leaf func(path, value string)) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("reading config JSON: %w", err)
+	var walk func(prefix string, depth int) error
+	walk = func(prefix string, depth int) error {
+		if depth > maxJSONDepth {
+			return fmt.Errorf("reading config JSON: nested more than %d deep", maxJSONDepth)
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("reading config JSON: %w", err)
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			n := 0
+			for ; dec.More(); n++ {
+				p := fmt.Sprintf("%s[%d]", prefix, n)
+				if t == '{' {
+					kt, err := dec.Token()
+					if err != nil {
+						return fmt.Errorf("reading config JSON: %w", err)
+					}
+					p = kt.(string)
+					if prefix != "" {
+						p = prefix + "." + p
+					}
+				}
+				if err := walk(p, depth+1); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil { // the closing delimiter
+				return fmt.Errorf("reading config JSON: %w", err)
+			}
+			if n == 0 && t == '{' {
+				leaf(prefix, "{}")
+			} else if n == 0 {
+				leaf(prefix, "[]")
+			}
+		case string:
+			leaf(prefix, t)
+		case nil:
+			leaf(prefix, "null")
+		case json.Number:
+			leaf(prefix, t.String())
+		case bool:
+			leaf(prefix, strconv.FormatBool(t))
+		}
+		return nil
 	}
-	out := map[string]string{}
-	flatten("", v, out)
-	return out, nil
+	return walk("", 0)
 }
 
-func flatten(prefix string, v any, out map[string]string) {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 0 {
-			out[prefix] = "{}"
-		}
-		for k, e := range x {
-			p := k
-			if prefix != "" {
-				p = prefix + "." + k
-			}
-			flatten(p, e, out)
-		}
-	case []any:
-		if len(x) == 0 {
-			out[prefix] = "[]"
-		}
-		for i, e := range x {
-			flatten(fmt.Sprintf("%s[%d]", prefix, i), e, out)
-		}
-	case string:
-		out[prefix] = x
-	case nil:
-		out[prefix] = "null"
+// maxConfigDiffs bounds the config differences a diff keeps; the rest are
+// counted (Report.Truncated).
+var maxConfigDiffs = 10000
+
+// configHeap keeps the maxConfigDiffs first differences in natural order of
+// their fields: a max-heap, whose top is the last kept.
+type configHeap struct {
+	ds      []Difference
+	dropped int
+}
+
+func (h *configHeap) Len() int           { return len(h.ds) }
+func (h *configHeap) Less(i, j int) bool { return naturalLess(h.ds[j].Field, h.ds[i].Field) }
+func (h *configHeap) Swap(i, j int)      { h.ds[i], h.ds[j] = h.ds[j], h.ds[i] }
+func (h *configHeap) Push(x any)         { h.ds = append(h.ds, x.(Difference)) }
+func (h *configHeap) Pop() any {
+	d := h.ds[len(h.ds)-1]
+	h.ds = h.ds[:len(h.ds)-1]
+	return d
+}
+
+func (h *configHeap) offer(d Difference) {
+	switch {
+	case len(h.ds) < maxConfigDiffs:
+		heap.Push(h, d)
+	case naturalLess(d.Field, h.ds[0].Field):
+		h.ds[0] = d
+		heap.Fix(h, 0)
+		h.dropped++
 	default:
-		out[prefix] = fmt.Sprint(x)
+		h.dropped++
 	}
 }

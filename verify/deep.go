@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/image"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -18,6 +19,8 @@ type deepResult struct {
 	config *configDiff
 	layers []Difference
 	files  []fileDiff
+	// omitted counts the differing files not kept in full (retain.go).
+	omitted omittedSet
 }
 
 // layerPair is a layer of A and the layer of B compared with it (-1 for
@@ -120,34 +123,28 @@ func deepDiff(ctx context.Context, a, b v1.Image, opts Options) (*deepResult, er
 		return nil, fmt.Errorf("image B: %w", err)
 	}
 	pairs, ldiffs := pairLayers(da, db)
-	files, err := diffLayerPairs(ctx, a, b, pairs, opts)
+	files, omitted, err := diffLayerPairs(ctx, a, b, pairs, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &deepResult{config: cd, layers: ldiffs, files: files}, nil
+	return &deepResult{config: cd, layers: ldiffs, files: files, omitted: omitted}, nil
 }
 
-func diffIDs(img v1.Image) ([]v1.Hash, error) {
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	return cfg.RootFS.DiffIDs, nil
-}
+func diffIDs(img v1.Image) ([]v1.Hash, error) { return image.DiffIDs(img) }
 
 // diffLayerPairs walks the layer pairs in parallel (a bounded pool), then
 // matches entries that moved between layers.
-func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts Options) ([]fileDiff, error) {
+func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts Options) ([]fileDiff, omittedSet, error) {
 	if len(pairs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	la, err := a.Layers()
+	la, err := image.LayersOf(a)
 	if err != nil {
-		return nil, fmt.Errorf("reading the layers of image A: %w", err)
+		return nil, nil, fmt.Errorf("reading the layers of image A: %w", err)
 	}
-	lb, err := b.Layers()
+	lb, err := image.LayersOf(b)
 	if err != nil {
-		return nil, fmt.Errorf("reading the layers of image B: %w", err)
+		return nil, nil, fmt.Errorf("reading the layers of image B: %w", err)
 	}
 	topts := tarOptions{HeadCap: opts.HeadCap, Budget: opts.Budget}.withDefaults()
 	bud := newBudget(topts.Budget)
@@ -165,7 +162,7 @@ func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts 
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			td, err := diffPair(layerAt(la, p.a), layerAt(lb, p.b), topts, bud)
+			td, err := diffPair(gctx, layerAt(la, p.a), layerAt(lb, p.b), topts, bud)
 			if err != nil {
 				return fmt.Errorf("comparing layer %s of A with layer %s of B: %w", layerName(p.a), layerName(p.b), err)
 			}
@@ -180,9 +177,10 @@ func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return collectFiles(pairs, results, bud), nil
+	files, omitted := collectFiles(pairs, results, bud)
+	return files, omitted, nil
 }
 
 func layerAt(ls []v1.Layer, i int) v1.Layer {
@@ -201,13 +199,13 @@ func layerName(i int) string {
 
 // diffPair streams one layer pair (either may be nil: an absent layer is an
 // empty tar).
-func diffPair(la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
-	ra, err := openLayer(la)
+func diffPair(ctx context.Context, la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
+	ra, err := openLayer(ctx, la)
 	if err != nil {
 		return nil, fmt.Errorf("image A: %w", err)
 	}
 	defer ra.Close()
-	rb, err := openLayer(lb)
+	rb, err := openLayer(ctx, lb)
 	if err != nil {
 		return nil, fmt.Errorf("image B: %w", err)
 	}
@@ -215,7 +213,9 @@ func diffPair(la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
 	return diffTars(ra, rb, opts, bud)
 }
 
-func openLayer(l v1.Layer) (io.ReadCloser, error) {
+// openLayer reads l ahead; an interrupt (ctx) stops the read within one
+// chunk, even inside one large file.
+func openLayer(ctx context.Context, l v1.Layer) (io.ReadCloser, error) {
 	if l == nil {
 		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
@@ -223,14 +223,24 @@ func openLayer(l v1.Layer) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newReadAhead(rc), nil
+	return newReadAhead(readCloser{image.ContextReader(ctx, rc), rc}), nil
 }
 
 // collectFiles sets the layer indices of each pair's differences and
 // matches entries missing from one pair with entries of another pair (a
-// file that moved between layers).
-func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) []fileDiff {
+// file that moved between layers). At most maxKeptFiles are kept in full;
+// the rest, and the pairs' own omitted files, are counted.
+func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) ([]fileDiff, omittedSet) {
 	var files []fileDiff
+	omitted := omittedSet{}
+	keep := func(fd fileDiff) {
+		if len(files) < maxKeptFiles {
+			files = append(files, fd)
+			return
+		}
+		omitted.add(&fd, fd.Layer)
+		bud.give(len(fd.SampleA) + len(fd.SampleB))
+	}
 	type located struct {
 		e     *entry
 		layer int
@@ -241,8 +251,9 @@ func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) []fileDiff
 		p := pairs[k]
 		for _, fd := range td.files {
 			fd.Layer, fd.LayerB = p.a, p.b
-			files = append(files, fd)
+			keep(fd)
 		}
+		omitted.merge(td.omitted, p.a)
 		for _, e := range td.onlyA {
 			if _, dup := onlyA[e.name]; !dup {
 				namesA = append(namesA, e.name)
@@ -261,7 +272,7 @@ func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) []fileDiff
 		ea := onlyA[name]
 		eb, ok := onlyB[name]
 		if !ok {
-			files = append(files, presenceDiff(ea.e, ea.layer, -1, true))
+			keep(presenceDiff(ea.e, ea.layer, -1, true))
 			continue
 		}
 		delete(onlyB, name)
@@ -269,15 +280,15 @@ func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) []fileDiff
 		eb.e.index = ea.e.index
 		if fd := d.compareEntries(ea.e, eb.e); fd != nil {
 			fd.Layer, fd.LayerB = ea.layer, eb.layer
-			files = append(files, *fd)
+			keep(*fd)
 		}
 	}
 	for _, name := range namesB {
 		if eb, ok := onlyB[name]; ok {
-			files = append(files, presenceDiff(eb.e, -1, eb.layer, false))
+			keep(presenceDiff(eb.e, -1, eb.layer, false))
 		}
 	}
-	return files
+	return files, omitted
 }
 
 func presenceDiff(e *entry, layerA, layerB int, inA bool) fileDiff {
@@ -286,6 +297,12 @@ func presenceDiff(e *entry, layerA, layerB int, inA bool) fileDiff {
 		d.A, d.B = d.B, d.A
 	}
 	return fileDiff{Path: e.name, Layer: layerA, LayerB: layerB, Fields: []Difference{d}}
+}
+
+// readCloser reads from Reader and closes Closer.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // readAhead reads its source in a goroutine, a few chunks ahead, so that

@@ -104,7 +104,7 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 	compare := func(ra io.Reader, j job) error {
 		s := sides[j.o]
 		p := s.pairs[j.k]
-		rb, err := openLayer(layerAt(s.lb, p.b))
+		rb, err := openLayer(gctx, layerAt(s.lb, p.b))
 		if err != nil {
 			return fmt.Errorf("comparing layer %s of A with layer %s of B: image B: %w", layerName(p.a), layerName(p.b), err)
 		}
@@ -122,7 +122,7 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			ra, err := openLayer(layerAt(la, u.a))
+			ra, err := openLayer(gctx, layerAt(la, u.a))
 			if err != nil {
 				first := sides[u.jobs[0].o].pairs[u.jobs[0].k]
 				return fmt.Errorf("comparing layer %s of A with layer %s of B: image A: %w", layerName(first.a), layerName(first.b), err)
@@ -139,7 +139,7 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 	}
 	out := make([]*deepResult, len(others))
 	for o, s := range sides {
-		s.res.files = collectFiles(s.pairs, s.results, s.bud)
+		s.res.files, s.res.omitted = collectFiles(s.pairs, s.results, s.bud)
 		out[o] = s.res
 	}
 	return out, nil

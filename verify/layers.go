@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // The sample sizes bound what the tar differ keeps of differing files: the
@@ -69,21 +71,8 @@ type entry struct {
 }
 
 // maxSparse is the largest logical size of a sparse file whose content is
-// read: archive/tar expands holes into zeros, and a hostile archive can
-// declare terabytes in a few bytes.
-var maxSparse int64 = 256 << 20
-
-func isSparse(h *tar.Header) bool {
-	if h.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range h.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
-}
+// read: image.DefaultMaxSparse (the fuzz test lowers it).
+var maxSparse = image.DefaultMaxSparse
 
 // contentOf is the reader of an entry's content, empty for a skipped one.
 func contentOf(s *side, e *entry) io.Reader {
@@ -117,7 +106,8 @@ type fileDiff struct {
 // tarDiff is the outcome of walking one layer pair.
 type tarDiff struct {
 	files        []fileDiff
-	onlyA, onlyB []*entry // for matching across layer pairs
+	omitted      omittedSet // differing files past the pair's quota
+	onlyA, onlyB []*entry   // for matching across layer pairs
 }
 
 // tarDiffer walks two tar streams together.
@@ -225,7 +215,7 @@ func (d *tarDiffer) stepAlone(s *side, mine, other map[string]*entry, out *tarDi
 			a, b = e, o
 		}
 		if fd := d.compareEntries(a, b); fd != nil {
-			out.files = append(out.files, *fd)
+			d.emit(out, fd)
 		}
 		d.release(o)
 		d.release(e)
@@ -275,7 +265,7 @@ func newEntry(s *side) *entry {
 		name: s.name, index: s.index, typeflag: tf, mode: h.Mode & 0o7777,
 		uid: h.Uid, gid: h.Gid, uname: h.Uname, gname: h.Gname,
 		mtime: h.ModTime.UTC(), size: h.Size, linkname: h.Linkname, pax: paxOf(h),
-		skip: isSparse(h) && h.Size > maxSparse,
+		skip: image.IsSparse(h) && h.Size > maxSparse,
 	}
 }
 
@@ -332,7 +322,7 @@ func (d *tarDiffer) compareLive(ta, tb *side, out *tarDiff) error {
 		if s != nil {
 			fd.SampleA, fd.SampleB, fd.Offset, fd.Whole = s.a, s.b, s.offset, s.whole
 		}
-		out.files = append(out.files, fd)
+		d.emit(out, &fd)
 	} else if s != nil {
 		d.budget.give(len(s.a) + len(s.b))
 	}

@@ -369,17 +369,23 @@ func Images(ctx context.Context, a, b *image.Image, opts Options) (*Report, erro
 		return nil, err
 	}
 	at := newAttribution(opts.Records, opts)
-	at.lookupNix(ctx, opts.Nix, storePathsOf(res.files))
+	at.lookupNix(ctx, opts.Nix, storePathsOf(res.files, res.omitted))
 	rep.addDeep([]pairDiff{{res: res}}, at, opts)
 	rep.Verdict = differsVerdict(rep, names)
 	return rep, nil
 }
 
-func storePathsOf(files []fileDiff) []string {
+func storePathsOf(files []fileDiff, omitted omittedSet) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range files {
 		if sp := storepath.Of(f.Path); sp != "" && !seen[sp] {
+			seen[sp] = true
+			out = append(out, sp)
+		}
+	}
+	for _, sp := range sortedKeys(omitted) {
+		if sp != "" && !seen[sp] {
 			seen[sp] = true
 			out = append(out, sp)
 		}
@@ -470,7 +476,9 @@ type pairDiff struct {
 // addDeep adds the deep diffs' differences and culprits to the report.
 func (rep *Report) addDeep(pairs []pairDiff, at *attribution, opts Options) {
 	var diffs []Difference
+	omittedFields := 0
 	for _, p := range pairs {
+		omittedFields += p.res.omitted.fieldCount() + p.res.config.omitted
 		n := len(diffs)
 		diffs = append(diffs, p.res.config.diffs...)
 		diffs = append(diffs, p.res.layers...)
@@ -493,5 +501,7 @@ func (rep *Report) addDeep(pairs []pairDiff, at *attribution, opts Options) {
 		rep.Truncated = len(rep.Differences) - opts.MaxDifferences
 		rep.Differences = rep.Differences[:opts.MaxDifferences]
 	}
+	// Differences not kept in full were counted only (retain.go).
+	rep.Truncated += omittedFields
 	rep.Culprits = at.culprits(pairs)
 }

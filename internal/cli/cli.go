@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -17,7 +19,34 @@ const (
 	ExitDiffers = 1
 	ExitUsage   = 2
 	ExitFailure = 3
+	// ExitInterrupted is the exit code after SIGINT (128+2, the shell's
+	// convention); after SIGTERM it is 143 (128+15).
+	ExitInterrupted = 130
 )
+
+// Interrupted is the cause of a context that a signal cancelled (see
+// cmd/nixdock): Main then says "interrupted" and exits 128+signal.
+type Interrupted struct{ Signal os.Signal }
+
+func (i Interrupted) Error() string { return "interrupted by " + i.Signal.String() }
+
+// exitCode is 128+signal for a signal nixdock stops on.
+func (i Interrupted) exitCode() int {
+	if s, ok := i.Signal.(syscall.Signal); ok && s > 0 && s < 128 {
+		return 128 + int(s)
+	}
+	return ExitInterrupted
+}
+
+// interrupted is the Interrupted cause of ctx, if a signal cancelled it.
+func interrupted(ctx context.Context) (Interrupted, bool) {
+	var in Interrupted
+	if ctx.Err() == nil {
+		return in, false
+	}
+	ok := errors.As(context.Cause(ctx), &in)
+	return in, ok
+}
 
 // exitError carries an exit code through cobra.
 type exitError struct {
@@ -57,6 +86,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if in, ok := interrupted(ctx); ok && err != nil {
+		// Whatever failed (a killed Nix, a cancelled copy) failed because
+		// of the signal: one line, not the child's error.
+		a.ui.Errorf("interrupted")
+		return in.exitCode()
+	}
 	if err == nil {
 		return ExitOK
 	}

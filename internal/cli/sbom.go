@@ -226,7 +226,8 @@ func (a *app) evalSBOMMeta(ctx context.Context, nix build.Nix, inst build.Instal
 // the record schema; ok is false for anything else (an image).
 func readRecordIfAny(src string) (*build.Record, bool, error) {
 	fi, err := os.Stat(src)
-	if err != nil || fi.IsDir() {
+	if err != nil || !fi.Mode().IsRegular() {
+		// image.Open says what else it is (and refuses a FIFO).
 		return nil, false, nil
 	}
 	fh, err := os.Open(src)
