@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -29,8 +27,7 @@ PREFIX.pub. The stock cosign CLI reads both.`,
 				return failure(err)
 			}
 			a.ui.Infof("private key written to %s\npublic key written to %s", files.Private, files.Public)
-			fmt.Fprintln(a.ui.Out, files.Public)
-			return nil
+			return a.printResult(files.Public)
 		},
 	}
 	cmd.Flags().StringVar(&prefix, "output-key-prefix", "cosign", "write PREFIX.key and PREFIX.pub")

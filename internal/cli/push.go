@@ -137,7 +137,9 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 		return failure(err)
 	}
 	a.ui.Infof("pushed %s (%d layers, %s)", res.Ref, len(digests.Layers), digests.Compressor.Name)
-	fmt.Fprintln(a.ui.Out, res.Ref.String())
+	if err := a.printResult(res.Ref.String()); err != nil {
+		return err
+	}
 	return nil
 }
 

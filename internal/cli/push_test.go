@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,5 +78,22 @@ func TestPushRegistryDies(t *testing.T) {
 	third := pubRun(t, "push", archive, fmt.Sprintf("%s/nixdock-test/dies:v2", reg.addr), "--compression", "gzip")
 	if third.lastLine() != second.lastLine() {
 		t.Errorf("digests differ between pushes: %s vs %s", second.lastLine(), third.lastLine())
+	}
+}
+
+// failingWriter fails every write, as stdout does when its pipe is closed.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestResultWriteFailure: a command whose result line cannot be written
+// (a closed pipe) fails, never exits 0 as if the caller had read it.
+func TestResultWriteFailure(t *testing.T) {
+	t.Setenv("COSIGN_PASSWORD", "x")
+	var stderr bytes.Buffer
+	prefix := filepath.Join(t.TempDir(), "k")
+	code := Main(context.Background(), []string{"keygen", "--output-key-prefix", prefix}, failingWriter{}, &stderr)
+	if code != ExitFailure || !strings.Contains(stderr.String(), "writing the result to stdout") {
+		t.Errorf("keygen with a broken stdout: exit %d, %q", code, stderr.String())
 	}
 }

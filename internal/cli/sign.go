@@ -153,7 +153,9 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 		a.ui.Infof("verify with:\n  cosign verify --key %s%s %s\n  nixdock verify-signature --key %s%s --min-builders %d %s",
 			pub, tlog, sr.Ref, pub, tlog, f.minBuilders, sr.Ref)
 	}
-	fmt.Fprintln(a.ui.Out, sr.Ref.String())
+	if err := a.printResult(sr.Ref.String()); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -154,3 +154,13 @@ func (l *uiLog) Write(p []byte) (int, error) {
 	l.u.endProgress()
 	return l.u.Err.Write(p)
 }
+
+// printResult writes a command's result line (a pushed reference, a key
+// file) to stdout. A script reads it from there, so a failed write (a
+// closed pipe, a full disk) is the command's failure, never exit 0.
+func (a *app) printResult(line string) error {
+	if _, err := fmt.Fprintln(a.ui.Out, line); err != nil {
+		return failure(fmt.Errorf("writing the result to stdout: %w", err))
+	}
+	return nil
+}
