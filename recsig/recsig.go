@@ -218,4 +218,3 @@ func LoadRoots(pemBytes []byte) (*x509.CertPool, error) {
 	}
 	return pool, nil
 }
-
