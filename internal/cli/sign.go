@@ -33,6 +33,7 @@ type signFlags struct {
 	tlogUpload      bool
 	rekorURL        string
 	fulcioURL       string
+	recordSig       recordSigFlags
 }
 
 func newSignCmd(a *app) *cobra.Command {
@@ -83,6 +84,7 @@ GitHub Actions OIDC token (permissions: id-token: write) and logs to Rekor.`,
 	fl.BoolVar(&f.tlogUpload, "tlog-upload", false, "with --key: also log to Rekor (keyless always does)")
 	fl.StringVar(&f.rekorURL, "rekor-url", sign.DefaultRekorURL, "Rekor transparency log")
 	fl.StringVar(&f.fulcioURL, "fulcio-url", sign.DefaultFulcioURL, "Fulcio certificate authority (--keyless)")
+	f.recordSig.bind(fl)
 	return cmd
 }
 
@@ -112,13 +114,18 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 		return usageError("--provenance needs --records (the installable and Nix version come from them)")
 	}
 	reg.AuthRegistry = digest.RegistryStr()
-	records, err := readRecords(f.records)
+	sigOpts, err := f.recordSig.options()
+	if err != nil {
+		return err
+	}
+	records, ids, err := readSignedRecords(f.records, sigOpts)
 	if err != nil {
 		return failure(err)
 	}
 	req := publish.SignRequest{
 		Ref: digest, Records: records, Registry: reg,
-		Policy: sign.RecordPolicy{MinBuilders: f.minBuilders, MinHosts: f.minHosts, AllowUnverified: f.allowUnverified},
+		Policy: sign.RecordPolicy{MinBuilders: f.minBuilders, MinHosts: f.minHosts, AllowUnverified: f.allowUnverified,
+			Identities: ids, RequireSigned: f.recordSig.requireSigned},
 		OnStage: func(s publish.Stage) {
 			if s.Name == publish.StageChecked && s.Reproducible.Verdict != sign.VerdictReproducible {
 				a.ui.Infof("warning: signing an unverified digest (--allow-unverified): %s", strings.Join(s.Reproducible.Reasons, "; "))
@@ -155,18 +162,6 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 	}
 	fmt.Fprintln(a.ui.Out, sr.Ref.String())
 	return nil
-}
-
-func readRecords(paths []string) ([]*build.Record, error) {
-	var out []*build.Record
-	for _, p := range paths {
-		r, err := build.ReadRecord(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 // attestOf reads what the flags attest besides the reproducibility

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+
+	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/recsig"
+	"github.com/nixdock/nixdock-action/sign"
+	"github.com/spf13/pflag"
+)
+
+// recordSigFlags say whose signatures on build records count (verify,
+// sign): each record's RECORD.sigstore.json is verified against them.
+type recordSigFlags struct {
+	identity, identityRegexp, issuer, trustRoot string
+	requireSigned                               bool
+}
+
+func (f *recordSigFlags) bind(fl *pflag.FlagSet) {
+	fl.StringVar(&f.identity, "record-identity", "", "the certificate identity (SAN) each record's signature must name (RECORD.sigstore.json)")
+	fl.StringVar(&f.identityRegexp, "record-identity-regexp", "", "a regexp the record signer's identity must match")
+	fl.StringVar(&f.issuer, "record-oidc-issuer", "", "the OIDC issuer the record signer's certificate must name")
+	fl.StringVar(&f.trustRoot, "record-trust-root", "", "PEM file of the Fulcio root certificates record signatures chain to")
+	fl.BoolVar(&f.requireSigned, "record-require-signed", false, "count only records whose signature verifies")
+}
+
+// options are the verification options; nil when no record identity is
+// expected (signatures are then not read).
+func (f *recordSigFlags) options() (*recsig.Options, error) {
+	if f.identity == "" && f.identityRegexp == "" && f.issuer == "" && f.trustRoot == "" {
+		if f.requireSigned {
+			return nil, usageError("--record-require-signed needs --record-identity (or --record-identity-regexp) and --record-oidc-issuer")
+		}
+		return nil, nil
+	}
+	if (f.identity == "") == (f.identityRegexp == "") || f.issuer == "" {
+		return nil, usageError("record signatures are verified against one of --record-identity or --record-identity-regexp, and --record-oidc-issuer")
+	}
+	if f.trustRoot == "" {
+		// sigstore-go embeds only TUF metadata, not Fulcio's roots:
+		// fetching them needs the network, so they are given.
+		return nil, usageError("--record-trust-root is required: give the Fulcio root certificates (PEM) record signatures chain to")
+	}
+	data, err := os.ReadFile(f.trustRoot)
+	if err != nil {
+		return nil, usageError("--record-trust-root: %s", err)
+	}
+	roots, err := recsig.LoadRoots(data)
+	if err != nil {
+		return nil, usageError("--record-trust-root %s: %s", f.trustRoot, err)
+	}
+	o := &recsig.Options{Roots: roots, Identity: f.identity, Issuer: f.issuer}
+	if f.identityRegexp != "" {
+		if o.IdentityRegexp, err = regexp.Compile(f.identityRegexp); err != nil {
+			return nil, usageError("--record-identity-regexp: %s", err)
+		}
+	}
+	return o, nil
+}
+
+// readSignedRecords reads the records and, when opts is set, verifies the
+// signature next to each (recsig.Path) over the record's exact bytes: the
+// verified identities, "" for a record without a signature. A signature
+// that does not verify is an error, not an unsigned record.
+func readSignedRecords(paths []string, opts *recsig.Options) ([]*build.Record, []string, error) {
+	recs := make([]*build.Record, len(paths))
+	var ids []string
+	if opts != nil {
+		ids = make([]string, len(paths))
+	}
+	for i, p := range paths {
+		// Stat first: reading a FIFO with no writer would block forever.
+		if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("record %s: not a regular file", p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading record: %w", err)
+		}
+		if recs[i], err = build.ParseRecord(data); err != nil {
+			return nil, nil, fmt.Errorf("record %s: %w", p, err)
+		}
+		if opts == nil {
+			continue
+		}
+		sigPath := recsig.Path(p)
+		if fi, err := os.Stat(sigPath); err == nil && !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("record signature %s: not a regular file", sigPath)
+		}
+		sig, err := os.ReadFile(sigPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("reading record signature: %w", err)
+		}
+		id, err := recsig.Verify(data, sig, *opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("record %s: its signature %s: %w", p, sigPath, err)
+		}
+		ids[i] = id.String()
+	}
+	return recs, ids, nil
+}
+
+// signRecord signs the record at path keyless and writes its signature
+// next to it.
+func signRecord(ctx context.Context, path string, opts sign.KeylessOptions) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading record: %w", err)
+	}
+	s, err := sign.KeylessSigner(ctx, opts)
+	if err != nil {
+		return "", err
+	}
+	sig, err := recsig.Sign(data, s.SV, s.Cert)
+	if err != nil {
+		return "", err
+	}
+	out := recsig.Path(path)
+	if err := os.WriteFile(out, sig, 0o644); err != nil {
+		return "", fmt.Errorf("writing record signature: %w", err)
+	}
+	return out, nil
+}
