@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	_ "embed"
 	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
@@ -210,11 +211,46 @@ func identity(cert *x509.Certificate) (Identity, error) {
 	return id, nil
 }
 
-// LoadRoots reads PEM certificates into a pool (a --record-trust-root file).
-func LoadRoots(pemBytes []byte) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
-		return nil, errors.New("no PEM certificate in the trust root")
+// publicGood are Sigstore's public Fulcio certificates: what the public
+// instance's certificates chain to (see the file's header).
+//
+//go:embed fulcio-public-good.pem
+var publicGood []byte
+
+// PublicGood returns Sigstore's public-good Fulcio roots and intermediates,
+// a snapshot embedded in nixdock (sigstore-go embeds only TUF metadata, not
+// these certificates, and fetching them needs the network).
+func PublicGood() (roots, intermediates *x509.CertPool, err error) {
+	return LoadTrust(publicGood)
+}
+
+// LoadTrust reads PEM certificates: the self-signed ones are roots, the
+// others intermediates (a Fulcio chain, or a --record-trust-root file).
+func LoadTrust(pemBytes []byte) (roots, intermediates *x509.CertPool, err error) {
+	roots, intermediates = x509.NewCertPool(), x509.NewCertPool()
+	nroots := 0
+	for rest := pemBytes; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("a trust root certificate: %w", err)
+		}
+		if bytes.Equal(cert.RawSubject, cert.RawIssuer) && cert.CheckSignatureFrom(cert) == nil {
+			roots.AddCert(cert)
+			nroots++
+		} else {
+			intermediates.AddCert(cert)
+		}
 	}
-	return pool, nil
+	if nroots == 0 {
+		return nil, nil, errors.New("no self-signed root certificate (PEM) in the trust root")
+	}
+	return roots, intermediates, nil
 }

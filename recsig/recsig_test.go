@@ -18,7 +18,7 @@ const (
 
 func TestSignVerify(t *testing.T) {
 	ca := recsigtest.NewCA()
-	roots, err := recsig.LoadRoots(ca.RootPEM)
+	roots, _, err := recsig.LoadTrust(ca.RootPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestSignVerify(t *testing.T) {
 	}
 
 	other := recsigtest.NewCA()
-	otherRoots, _ := recsig.LoadRoots(other.RootPEM)
+	otherRoots, _, _ := recsig.LoadTrust(other.RootPEM)
 	tampered := append([]byte{}, record...)
 	tampered[len(tampered)-3] = 'b'
 	var forged map[string]any
@@ -81,7 +81,7 @@ func TestSignVerify(t *testing.T) {
 
 func TestPayloadTypeBound(t *testing.T) {
 	ca := recsigtest.NewCA()
-	roots, _ := recsig.LoadRoots(ca.RootPEM)
+	roots, _, _ := recsig.LoadTrust(ca.RootPEM)
 	sv, cert := ca.Issue(recsigtest.Identity{SAN: wf, Issuer: issuer})
 	record := []byte(`{}`)
 	sig, _ := recsig.Sign(record, sv, cert)
@@ -91,5 +91,24 @@ func TestPayloadTypeBound(t *testing.T) {
 	relabelled, _ := json.Marshal(b)
 	if _, err := recsig.Verify(record, relabelled, recsig.Options{Roots: roots, Identity: wf, Issuer: issuer}); err == nil || !strings.Contains(err.Error(), "not a build record") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPublicGood: the embedded public Fulcio certificates load, with a
+// root, and a certificate of the test CA does not chain to them.
+func TestPublicGood(t *testing.T) {
+	roots, inter, err := recsig.PublicGood()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := recsigtest.NewCA()
+	sv, cert := ca.Issue(recsigtest.Identity{SAN: wf, Issuer: issuer})
+	sig, _ := recsig.Sign([]byte("{}"), sv, cert)
+	_, err = recsig.Verify([]byte("{}"), sig, recsig.Options{Roots: roots, Intermediates: inter, Identity: wf, Issuer: issuer})
+	if err == nil || !strings.Contains(err.Error(), "does not chain") {
+		t.Fatalf("a test certificate against the public roots: %v", err)
+	}
+	if _, _, err := recsig.LoadTrust([]byte("not pem")); err == nil {
+		t.Error("a trust root without certificates loaded")
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,7 +26,7 @@ func (f *recordSigFlags) bind(fl *pflag.FlagSet) {
 	fl.StringVar(&f.identity, "record-identity", "", "the certificate identity (SAN) each record's signature must name (RECORD.sigstore.json)")
 	fl.StringVar(&f.identityRegexp, "record-identity-regexp", "", "a regexp the record signer's identity must match")
 	fl.StringVar(&f.issuer, "record-oidc-issuer", "", "the OIDC issuer the record signer's certificate must name")
-	fl.StringVar(&f.trustRoot, "record-trust-root", "", "PEM file of the Fulcio root certificates record signatures chain to")
+	fl.StringVar(&f.trustRoot, "record-trust-root", "", "PEM file of the Fulcio certificates (roots and intermediates) record signatures chain to (default: Sigstore's public instance)")
 	fl.BoolVar(&f.requireSigned, "record-require-signed", false, "count only records whose signature verifies")
 }
 
@@ -41,20 +42,23 @@ func (f *recordSigFlags) options() (*recsig.Options, error) {
 	if (f.identity == "") == (f.identityRegexp == "") || f.issuer == "" {
 		return nil, usageError("record signatures are verified against one of --record-identity or --record-identity-regexp, and --record-oidc-issuer")
 	}
+	var roots, inter *x509.CertPool
+	var err error
 	if f.trustRoot == "" {
-		// sigstore-go embeds only TUF metadata, not Fulcio's roots:
-		// fetching them needs the network, so they are given.
-		return nil, usageError("--record-trust-root is required: give the Fulcio root certificates (PEM) record signatures chain to")
+		roots, inter, err = recsig.PublicGood()
+		if err != nil {
+			return nil, failure(err)
+		}
+	} else {
+		data, err := os.ReadFile(f.trustRoot)
+		if err != nil {
+			return nil, usageError("--record-trust-root: %s", err)
+		}
+		if roots, inter, err = recsig.LoadTrust(data); err != nil {
+			return nil, usageError("--record-trust-root %s: %s", f.trustRoot, err)
+		}
 	}
-	data, err := os.ReadFile(f.trustRoot)
-	if err != nil {
-		return nil, usageError("--record-trust-root: %s", err)
-	}
-	roots, err := recsig.LoadRoots(data)
-	if err != nil {
-		return nil, usageError("--record-trust-root %s: %s", f.trustRoot, err)
-	}
-	o := &recsig.Options{Roots: roots, Identity: f.identity, Issuer: f.issuer}
+	o := &recsig.Options{Roots: roots, Intermediates: inter, Identity: f.identity, Issuer: f.issuer}
 	if f.identityRegexp != "" {
 		if o.IdentityRegexp, err = regexp.Compile(f.identityRegexp); err != nil {
 			return nil, usageError("--record-identity-regexp: %s", err)
