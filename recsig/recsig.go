@@ -10,6 +10,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"regexp"
 	"strconv"
 
@@ -87,6 +89,24 @@ func Sign(record []byte, signer signature.Signer, certPEM []byte) ([]byte, error
 		Sig []byte `json:"sig"`
 	}{sig})
 	return json.Marshal(b)
+}
+
+// SignFile signs the record file at path (Sign) and writes the bundle at
+// Path(path), returning that path.
+func SignFile(path string, signer signature.Signer, certPEM []byte) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading record: %w", err)
+	}
+	sig, err := Sign(data, signer, certPEM)
+	if err != nil {
+		return "", err
+	}
+	out := Path(path)
+	if err := os.WriteFile(out, sig, 0o644); err != nil {
+		return "", fmt.Errorf("writing record signature: %w", err)
+	}
+	return out, nil
 }
 
 // Options say what a record signature must prove.
@@ -174,6 +194,30 @@ func Verify(record, sig []byte, opts Options) (Identity, error) {
 		return Identity{}, fmt.Errorf("the record's signer was vouched for by OIDC issuer %q, not %q", id.Issuer, opts.Issuer)
 	}
 	return id, nil
+}
+
+// VerifyFile verifies the signature next to the record file recordPath
+// (Path), whose bytes the caller read once and parsed: record. Without a
+// signature file it returns false and no error.
+func VerifyFile(recordPath string, record []byte, opts Options) (Identity, bool, error) {
+	sigPath := Path(recordPath)
+	fi, err := os.Stat(sigPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Identity{}, false, nil
+	}
+	if err == nil && !fi.Mode().IsRegular() {
+		// Reading a FIFO with no writer would block forever.
+		return Identity{}, false, fmt.Errorf("record signature %s: not a regular file", sigPath)
+	}
+	sig, err := os.ReadFile(sigPath)
+	if err != nil {
+		return Identity{}, false, fmt.Errorf("reading record signature: %w", err)
+	}
+	id, err := Verify(record, sig, opts)
+	if err != nil {
+		return Identity{}, false, fmt.Errorf("record %s: its signature %s: %w", recordPath, sigPath, err)
+	}
+	return id, true, nil
 }
 
 // identity reads the SAN and Fulcio's extensions.

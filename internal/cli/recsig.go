@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"regexp"
 
@@ -92,21 +90,13 @@ func readSignedRecords(paths []string, opts *recsig.Options) ([]*build.Record, [
 		if opts == nil {
 			continue
 		}
-		sigPath := recsig.Path(p)
-		if fi, err := os.Stat(sigPath); err == nil && !fi.Mode().IsRegular() {
-			return nil, nil, fmt.Errorf("record signature %s: not a regular file", sigPath)
-		}
-		sig, err := os.ReadFile(sigPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		} else if err != nil {
-			return nil, nil, fmt.Errorf("reading record signature: %w", err)
-		}
-		id, err := recsig.Verify(data, sig, *opts)
+		id, _, err := recsig.VerifyFile(p, data, *opts)
 		if err != nil {
-			return nil, nil, fmt.Errorf("record %s: its signature %s: %w", p, sigPath, err)
+			return nil, nil, err
 		}
-		ids[i] = id.String()
+		if id.Subject != "" {
+			ids[i] = id.String()
+		}
 	}
 	return recs, ids, nil
 }
@@ -114,21 +104,9 @@ func readSignedRecords(paths []string, opts *recsig.Options) ([]*build.Record, [
 // signRecord signs the record at path keyless and writes its signature
 // next to it.
 func signRecord(ctx context.Context, path string, opts sign.KeylessOptions) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("reading record: %w", err)
-	}
 	s, err := sign.KeylessSigner(ctx, opts)
 	if err != nil {
 		return "", err
 	}
-	sig, err := recsig.Sign(data, s.SV, s.Cert)
-	if err != nil {
-		return "", err
-	}
-	out := recsig.Path(path)
-	if err := os.WriteFile(out, sig, 0o644); err != nil {
-		return "", fmt.Errorf("writing record signature: %w", err)
-	}
-	return out, nil
+	return recsig.SignFile(path, s.SV, s.Cert)
 }

@@ -8,9 +8,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -44,6 +48,11 @@ type Identity struct {
 // as Fulcio issues for an OIDC token.
 func (ca *CA) Issue(id Identity) (signature.SignerVerifier, []byte) {
 	key := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	return must(signature.LoadECDSASignerVerifier(key, crypto.SHA256)), ca.certify(&key.PublicKey, id)
+}
+
+// certify is the PEM certificate of pub for id.
+func (ca *CA) certify(pub crypto.PublicKey, id Identity) []byte {
 	u := must(url.Parse(id.SAN))
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
 		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(9 * time.Minute),
@@ -56,9 +65,70 @@ func (ca *CA) Issue(id Identity) (signature.SignerVerifier, []byte) {
 	if id.RunURI != "" {
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 21}, id.RunURI))
 	}
-	der := must(x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key))
-	sv := must(signature.LoadECDSASignerVerifier(key, crypto.SHA256))
-	return sv, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	der := must(x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key))
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// Fulcio is a stand-in for Fulcio's v1 signingCert endpoint: it certifies
+// the request's public key for the identity the bearer token's claims name
+// as Fulcio does for a GitHub Actions token (SAN https://github.com/ +
+// job_workflow_ref, issuer iss, the run's URI). It does not verify the
+// token: the real Fulcio does, and tests make their own.
+func (ca *CA) Fulcio() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			PublicKey struct {
+				Content []byte `json:"content"`
+			} `json:"publicKey"`
+		}
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		parts := strings.Split(tok, ".")
+		var claims struct {
+			Iss            string `json:"iss"`
+			JobWorkflowRef string `json:"job_workflow_ref"`
+			Repository     string `json:"repository"`
+			RunID          string `json:"run_id"`
+			RunAttempt     string `json:"run_attempt"`
+		}
+		if r.URL.Path != "/api/v1/signingCert" || json.NewDecoder(r.Body).Decode(&req) != nil || len(parts) != 3 {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil || json.Unmarshal(raw, &claims) != nil || claims.JobWorkflowRef == "" {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		block, _ := pem.Decode(req.PublicKey.Content)
+		if block == nil {
+			http.Error(w, "bad key", http.StatusBadRequest)
+			return
+		}
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			http.Error(w, "bad key", http.StatusBadRequest)
+			return
+		}
+		id := Identity{SAN: "https://github.com/" + claims.JobWorkflowRef, Issuer: claims.Iss}
+		if claims.RunID != "" {
+			id.RunURI = "https://github.com/" + claims.Repository + "/actions/runs/" + claims.RunID + "/attempts/" + claims.RunAttempt
+		}
+		w.Header().Set("Content-Type", "application/pem-certificate-chain")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(append(ca.certify(pub, id), ca.RootPEM...))
+	})
+}
+
+// Token is an unsigned JWT with GitHub Actions' claims for a job of the
+// workflow jobWorkflowRef (OWNER/REPO/.github/workflows/FILE@REF) in run
+// runID of repository, for the stand-in Fulcio.
+func Token(jobWorkflowRef, repository, runID string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	claims, _ := json.Marshal(map[string]string{
+		"iss": "https://token.actions.githubusercontent.com", "aud": "sigstore",
+		"sub": "repo:" + repository + ":ref:refs/heads/main", "job_workflow_ref": jobWorkflowRef,
+		"repository": repository, "run_id": runID, "run_attempt": "1"})
+	return enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc(claims) + "." + enc([]byte("signature"))
 }
 
 func must[T any](v T, err error) T {
