@@ -14,6 +14,8 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/options"
@@ -251,6 +253,13 @@ func identity(cert *x509.Certificate) (Identity, error) {
 	}
 	if id.Issuer == "" {
 		return id, errors.New("the signing certificate names no OIDC issuer: not a Fulcio certificate")
+	}
+	// The identity is shown in reports and attestations: no control
+	// characters, whatever a CA put in.
+	for _, v := range []string{id.Subject, id.Issuer, id.RunURI} {
+		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return id, fmt.Errorf("the signing certificate's identity %q has control characters", v)
+		}
 	}
 	return id, nil
 }

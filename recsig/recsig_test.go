@@ -112,3 +112,15 @@ func TestPublicGood(t *testing.T) {
 		t.Error("a trust root without certificates loaded")
 	}
 }
+
+// TestControlCharacters: an identity that would reach a report with
+// terminal escapes is refused, even from a trusted CA.
+func TestControlCharacters(t *testing.T) {
+	ca := recsigtest.NewCA()
+	roots, _, _ := recsig.LoadTrust(ca.RootPEM)
+	sv, cert := ca.Issue(recsigtest.Identity{SAN: wf, Issuer: issuer, RunURI: run + "\x1b[2J"})
+	sig, _ := recsig.Sign([]byte("{}"), sv, cert)
+	if _, err := recsig.Verify([]byte("{}"), sig, recsig.Options{Roots: roots, Identity: wf, Issuer: issuer}); err == nil || !strings.Contains(err.Error(), "control characters") {
+		t.Fatalf("err = %v", err)
+	}
+}
