@@ -31,9 +31,12 @@ func newBuildCmd(a *app) *cobra.Command {
 		Long: `Build an image with the Nix on this machine, open the image it produced
 (docker-archive, stream script or OCI layout), digest it and query its
 closure, and write the build record that another builder's record is
-compared with (nixdock verify).`,
+compared with (nixdock verify). --sign-record signs the record keyless with
+the GitHub Actions OIDC token into RECORD.sigstore.json, which verify and
+sign check with --record-identity and --record-oidc-issuer.`,
 		Example: `  nixdock build .#image --record record.json
-  nixdock build -f default.nix -A image --store /tmp/storeB --nix-option substituters= --json`,
+  nixdock build -f default.nix -A image --store /tmp/storeB --nix-option substituters= --json
+  nixdock build .#image --record record.json --sign-record`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runBuild(cmd, args, f)

@@ -51,6 +51,10 @@ Signing is refused unless the build records (--records) prove DIGEST: at least
 downloaded it; no record a copy of another) evaluated the same .drv and
 produced DIGEST, on at least --min-hosts distinct hosts when given;
 --allow-unverified signs anyway and says so in the reproducibility attestation.
+With --record-identity (or --record-identity-regexp) and --record-oidc-issuer,
+each record's signature RECORD.sigstore.json (nixdock build --sign-record) is
+verified when present, and the attestation names the builder's identity;
+--record-require-signed counts only signed records.
 
 --key takes a cosign private key, decrypted with COSIGN_PASSWORD (the only
 place the password is read from). --keyless gets a Fulcio certificate with the
