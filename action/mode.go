@@ -57,6 +57,11 @@ type Request struct {
 	// WrapPublished, when set, wraps the image the publish mode opened
 	// (tests count how often its layers are read).
 	WrapPublished func(v1.Image) v1.Image
+	// FulcioURL and RecordTrust, when set (tests: a stand-in Fulcio and
+	// its CA, PEM), replace Sigstore's public Fulcio for signing build
+	// records and its certificates for verifying them.
+	FulcioURL   string
+	RecordTrust []byte
 }
 
 // run is one run of the Action: the request and the summary the mode
@@ -71,6 +76,9 @@ type run struct {
 	file string
 	// lint is the image's lint result, when an image was at hand.
 	lint *lint.Result
+	// identities are the verified signers of the records readRecords
+	// read, in order ("" unsigned); nil when not checked.
+	identities []string
 }
 
 // Run runs the mode the inputs name, then writes the summary (also after
@@ -225,12 +233,22 @@ func (x *run) readRecords(min int) ([]*build.Record, []string, error) {
 		return nil, nil, err
 	}
 	recs := make([]*build.Record, 0, len(files))
-	for _, f := range files {
-		rec, err := build.ReadRecord(f)
+	sigOpts, err := x.recordSigOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	if sigOpts != nil {
+		x.identities = make([]string, len(files))
+	}
+	for i, f := range files {
+		rec, id, err := readSignedRecord(f, sigOpts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("input records: %w", err)
 		}
 		recs = append(recs, rec)
+		if sigOpts != nil {
+			x.identities[i] = id
+		}
 	}
 	if len(recs) < min {
 		return nil, nil, fmt.Errorf("input min-builders: found %d build record(s) in %s, want at least %d independent builds",

@@ -51,6 +51,15 @@ func (x *run) build(ctx context.Context) error {
 	x.sum.Verdict, x.sum.Installable, x.sum.Digest = VerdictBuilt, rec.Installable.String(), rec.Image.ManifestDigest
 	x.sum.Builders = []Builder{builderRow(rec)}
 	x.sum.Files["record"] = recordPath
+	if x.signsRecords() {
+		end := x.r.Group("signing the build record keyless")
+		sigPath, err := x.signRecord(ctx, recordPath)
+		end()
+		if err != nil {
+			return err
+		}
+		x.sum.Files["record signature"] = sigPath
+	}
 	if err := x.setOutputs(OutputRecord, recordPath, OutputDigest, rec.Image.ManifestDigest); err != nil {
 		return err
 	}

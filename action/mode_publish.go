@@ -66,7 +66,8 @@ func (x *run) publish(ctx context.Context) error {
 	}
 	req := publish.Request{
 		Records: recs, Image: pub, ImageRecord: recs[i], Destination: ref, Signer: x.signer(),
-		Policy:   sign.RecordPolicy{MinBuilders: x.in.MinBuilders, AllowUnverified: x.in.AllowUnverified},
+		Policy: sign.RecordPolicy{MinBuilders: x.in.MinBuilders, AllowUnverified: x.in.AllowUnverified,
+			Identities: x.identities},
 		Registry: sign.Registry{GitHubToken: x.githubToken(), GitHubActor: x.r.Getenv("GITHUB_ACTOR")},
 		Attest:   publish.Attest{SBOM: sbomData, SBOMName: filepath.Base(sbomFile), Provenance: prov},
 		Progress: x.pushProgress(x.in.Image),

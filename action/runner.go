@@ -3,6 +3,7 @@ package action
 import (
 	"errors"
 	"fmt"
+	"github.com/nixdock/nixdock-action/recsig"
 	"io"
 	"os"
 	"path/filepath"
@@ -227,7 +228,13 @@ func FindRecords(pattern string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input %s: %q is not a valid glob: %w", InputRecords, pattern, err)
 		}
-		files = m
+		// A glob such as records/*.json also matches the records'
+		// signatures (recsig.Path), which are not records.
+		for _, f := range m {
+			if !strings.HasSuffix(f, recsig.Suffix) {
+				files = append(files, f)
+			}
+		}
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("input %s: %w in %s", InputRecords, ErrNoRecords, pattern)

@@ -17,6 +17,13 @@ type Policy struct {
 	// Digest, when set, is the manifest digest to be proven (signing): a
 	// counted builder must have produced exactly it.
 	Digest string
+	// Identities are the verified signers of the records, in their order
+	// ("" for an unsigned record; nil: none signed). The caller verifies
+	// the signatures (recsig.Verify); Decide only counts them.
+	Identities []string `json:"-"`
+	// RequireSigned counts only records with a verified signer: an
+	// unsigned record is a claim anyone in the run could have made.
+	RequireSigned bool `json:",omitempty"`
 }
 
 // Decision is the outcome of Decide. It is data: every renderer shows it.
@@ -64,7 +71,8 @@ type Builder struct {
 	// ones: "separate host" or "separate store on one host".
 	Isolation string `json:"isolation,omitempty"`
 	// Identity says how the builder is known: "self-reported" (an unsigned
-	// record) until records are signed by the builder's CI identity.
+	// record) or "signed by <identity>" (a record whose signature by the
+	// builder's own CI identity was verified).
 	Identity string `json:"identity"`
 	// Counts is true when the builder counts towards agreement; Why says
 	// why it does or does not, in words.
@@ -78,6 +86,10 @@ type Builder struct {
 // IdentitySelfReported is a builder known only from its own unsigned record.
 const IdentitySelfReported = "self-reported"
 
+// IdentitySignedBy prefixes the verified identity of a signed record's
+// builder.
+const IdentitySignedBy = "signed by "
+
 // Decide decides whether recs prove one image under policy.
 func Decide(recs []*build.Record, policy Policy) Decision {
 	d := Decision{Policy: policy, Builders: []Builder{}, Groups: [][]int{}}
@@ -88,6 +100,11 @@ func Decide(recs []*build.Record, policy Policy) Decision {
 	if len(recs) == 0 {
 		d.Reasons = []string{"no build records were given"}
 		return d
+	}
+	if n := len(policy.Identities); n != 0 && n != len(recs) {
+		// Identities of other records: none is known to be whose.
+		d.Reasons = []string{fmt.Sprintf("%d signer identities were given for %d records", n, len(recs))}
+		d.Policy.Identities = nil
 	}
 	eligible := d.admit(recs)
 	d.Groups = groupImages(recs)
@@ -113,10 +130,16 @@ func (d *Decision) admit(recs []*build.Record) []bool {
 	for i, r := range recs {
 		b := Builder{ID: r.Builder.ID, Store: r.Store, Origin: "unknown", Identity: IdentitySelfReported,
 			DrvPath: r.DrvPath, ManifestDigest: r.Image.ManifestDigest}
+		signed := len(d.Policy.Identities) > 0 && d.Policy.Identities[i] != ""
+		if signed {
+			b.Identity = IdentitySignedBy + d.Policy.Identities[i]
+		}
 		if r.Origin != nil {
 			b.Host, b.Origin = r.Origin.Host, r.Origin.How
 		}
 		switch first, dup := seen[r.BuildKey()]; {
+		case d.Policy.RequireSigned && !signed:
+			b.Why = "the record is not signed by its builder's identity, and the policy counts only signed records"
 		case r.Origin == nil:
 			b.Why = "the record does not say how the image came to be (written by an older nixdock): rebuild with this one"
 		case !r.Origin.Counts():

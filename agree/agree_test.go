@@ -77,6 +77,18 @@ func TestOneDecision(t *testing.T) {
 		{"a substituted third builder with other bytes", []*build.Record{a, rec("runner-b", "host-2", 'a'),
 			with(rec("runner-c", "host-3", '5'), func(r *build.Record) { r.Origin.How = build.OriginSubstituted })},
 			agree.Policy{MinBuilders: 2}, true, 2, ""},
+		{"two signed builders", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+			agree.Policy{MinBuilders: 2, RequireSigned: true, Identities: []string{wfA, wfB}}, true, 2, ""},
+		{"signed required, one unsigned", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+			agree.Policy{MinBuilders: 2, RequireSigned: true, Identities: []string{wfA, ""}}, false, 1, "1 builder(s) that count agreed"},
+		{"signed required, none signed", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+			agree.Policy{MinBuilders: 1, RequireSigned: true}, false, 0, "0 builder(s) that count agreed"},
+		{"signed not required, one unsigned", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+			agree.Policy{MinBuilders: 2, Identities: []string{wfA, ""}}, true, 2, ""},
+		{"a signed copy of a record is still one build", []*build.Record{a, with(a, func(r *build.Record) { r.Builder.ID = "runner-b" })},
+			agree.Policy{MinBuilders: 2, RequireSigned: true, Identities: []string{wfA, wfB}}, false, 1, "1 builder(s) that count agreed"},
+		{"identities for other records", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+			agree.Policy{MinBuilders: 2, Identities: []string{wfA}}, false, 2, "1 signer identities were given for 2 records"},
 		{"one builder, policy one", []*build.Record{a, with(a, func(r *build.Record) { r.Builder.ID = "copy" })}, agree.Policy{MinBuilders: 1}, true, 1, ""},
 	}
 	for _, c := range cases {
@@ -98,11 +110,34 @@ func TestOneDecision(t *testing.T) {
 				t.Errorf("verify says reproducible=%v (%s), the decision %v", rep.Reproducible, rep.Verdict, c.agreed)
 			}
 			_, err = sign.CheckRecords(c.recs, c.recs[0].Image.ManifestDigest,
-				sign.RecordPolicy{MinBuilders: c.policy.MinBuilders, MinHosts: c.policy.MinHosts})
+				sign.RecordPolicy{MinBuilders: c.policy.MinBuilders, MinHosts: c.policy.MinHosts,
+					Identities: c.policy.Identities, RequireSigned: c.policy.RequireSigned})
 			if (err == nil) != c.agreed {
 				t.Errorf("sign: %v; the decision %v", err, c.agreed)
 			}
 		})
+	}
+}
+
+const (
+	wfA = "https://github.com/o/r/.github/workflows/nixdock.yml@refs/tags/v1 (run https://github.com/o/r/actions/runs/1/attempts/1)"
+	wfB = "https://github.com/o/r/.github/workflows/nixdock.yml@refs/tags/v1 (run https://github.com/o/r/actions/runs/2/attempts/1)"
+)
+
+// TestSignedIdentity: a signed builder is known by its verified identity,
+// an unsigned one as self-reported, and with RequireSigned it says why it
+// does not count.
+func TestSignedIdentity(t *testing.T) {
+	recs := []*build.Record{rec("a", "h1", 'a'), rec("b", "h2", 'a')}
+	d := agree.Decide(recs, agree.Policy{MinBuilders: 1, RequireSigned: true, Identities: []string{wfA, ""}})
+	if !d.Agreed || d.Counted != 1 {
+		t.Fatalf("decision %+v", d)
+	}
+	if got := d.Builders[0].Identity; got != "signed by "+wfA {
+		t.Errorf("signed builder's identity %q", got)
+	}
+	if b := d.Builders[1]; b.Identity != agree.IdentitySelfReported || b.Counts || !strings.Contains(b.Why, "not signed") {
+		t.Errorf("unsigned builder %+v", b)
 	}
 }
 

@@ -176,6 +176,10 @@ type RecordPolicy struct {
 	// AllowUnverified signs an unproven digest anyway, saying so in the
 	// predicate.
 	AllowUnverified bool
+	// Identities and RequireSigned are agree.Policy's: the verified
+	// signers of the records, and whether only signed records count.
+	Identities    []string
+	RequireSigned bool
 }
 
 // CheckRecords decides (agree.Decide) whether the records prove digest,
@@ -187,7 +191,8 @@ func CheckRecords(records []*build.Record, digest string, policy RecordPolicy) (
 		// Zero would call an image signed by nobody "reproducible".
 		return nil, fmt.Errorf("a policy of %d builders: want at least 1", policy.MinBuilders)
 	}
-	d := agree.Decide(records, agree.Policy{MinBuilders: policy.MinBuilders, MinHosts: policy.MinHosts, Digest: digest})
+	d := agree.Decide(records, agree.Policy{MinBuilders: policy.MinBuilders, MinHosts: policy.MinHosts, Digest: digest,
+		Identities: policy.Identities, RequireSigned: policy.RequireSigned})
 	p := &Reproducible{Verdict: VerdictReproducible, AllowUnverified: policy.AllowUnverified,
 		MinBuilders: policy.MinBuilders, MinHosts: policy.MinHosts,
 		AgreedBuilders: d.Counted, AgreedHosts: d.Hosts, DrvPath: d.DrvPath,

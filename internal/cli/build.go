@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
 
@@ -16,6 +18,9 @@ type buildFlags struct {
 	record      string
 	json        bool
 	compression string
+	signRecord  bool
+	fulcioURL   string
+	rekorURL    string
 }
 
 func newBuildCmd(a *app) *cobra.Command {
@@ -26,9 +31,12 @@ func newBuildCmd(a *app) *cobra.Command {
 		Long: `Build an image with the Nix on this machine, open the image it produced
 (docker-archive, stream script or OCI layout), digest it and query its
 closure, and write the build record that another builder's record is
-compared with (nixdock verify).`,
+compared with (nixdock verify). --sign-record signs the record keyless with
+the GitHub Actions OIDC token into RECORD.sigstore.json, which verify and
+sign check with --record-identity and --record-oidc-issuer.`,
 		Example: `  nixdock build .#image --record record.json
-  nixdock build -f default.nix -A image --store /tmp/storeB --nix-option substituters= --json`,
+  nixdock build -f default.nix -A image --store /tmp/storeB --nix-option substituters= --json
+  nixdock build .#image --record record.json --sign-record`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runBuild(cmd, args, f)
@@ -38,10 +46,16 @@ compared with (nixdock verify).`,
 	cmd.Flags().StringVar(&f.record, "record", "", "write the build record to FILE")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the build record as JSON on stdout")
 	cmd.Flags().StringVar(&f.compression, "compression", "gzip", "layer compression for the manifest digest: gzip, zstd or none")
+	cmd.Flags().BoolVar(&f.signRecord, "sign-record", false, "sign the record keyless (the GitHub Actions OIDC token) into RECORD.sigstore.json (needs --record)")
+	cmd.Flags().StringVar(&f.fulcioURL, "fulcio-url", sign.DefaultFulcioURL, "Fulcio certificate authority (--sign-record)")
+	cmd.Flags().StringVar(&f.rekorURL, "rekor-url", sign.DefaultRekorURL, "Rekor transparency log (--sign-record)")
 	return cmd
 }
 
 func (a *app) runBuild(cmd *cobra.Command, args []string, f buildFlags) error {
+	if f.signRecord && f.record == "" {
+		return usageError("--sign-record needs --record FILE (the signature is written next to it)")
+	}
 	opts, err := a.buildOptions(args, f)
 	if err != nil {
 		return err
@@ -52,6 +66,13 @@ func (a *app) runBuild(cmd *cobra.Command, args []string, f buildFlags) error {
 	}
 	defer res.Image.Close()
 	rec := res.Record
+	if f.signRecord {
+		out, err := signRecord(cmd.Context(), f.record, sign.KeylessOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, Mask: a.ui.Mask})
+		if err != nil {
+			return failure(fmt.Errorf("signing the record: %w", err))
+		}
+		a.ui.Infof("signed the record: %s", out)
+	}
 	if f.json {
 		data, err := rec.Marshal()
 		if err != nil {

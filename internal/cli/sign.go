@@ -33,6 +33,7 @@ type signFlags struct {
 	tlogUpload      bool
 	rekorURL        string
 	fulcioURL       string
+	recordSig       recordSigFlags
 }
 
 func newSignCmd(a *app) *cobra.Command {
@@ -50,6 +51,10 @@ Signing is refused unless the build records (--records) prove DIGEST: at least
 downloaded it; no record a copy of another) evaluated the same .drv and
 produced DIGEST, on at least --min-hosts distinct hosts when given;
 --allow-unverified signs anyway and says so in the reproducibility attestation.
+With --record-identity (or --record-identity-regexp) and --record-oidc-issuer,
+each record's signature RECORD.sigstore.json (nixdock build --sign-record) is
+verified when present, and the attestation names the builder's identity;
+--record-require-signed counts only signed records.
 
 --key takes a cosign private key, decrypted with COSIGN_PASSWORD (the only
 place the password is read from). --keyless gets a Fulcio certificate with the
@@ -83,6 +88,7 @@ GitHub Actions OIDC token (permissions: id-token: write) and logs to Rekor.`,
 	fl.BoolVar(&f.tlogUpload, "tlog-upload", false, "with --key: also log to Rekor (keyless always does)")
 	fl.StringVar(&f.rekorURL, "rekor-url", sign.DefaultRekorURL, "Rekor transparency log")
 	fl.StringVar(&f.fulcioURL, "fulcio-url", sign.DefaultFulcioURL, "Fulcio certificate authority (--keyless)")
+	f.recordSig.bind(fl)
 	return cmd
 }
 
@@ -112,13 +118,18 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 		return usageError("--provenance needs --records (the installable and Nix version come from them)")
 	}
 	reg.AuthRegistry = digest.RegistryStr()
-	records, err := readRecords(f.records)
+	sigOpts, err := f.recordSig.options()
+	if err != nil {
+		return err
+	}
+	records, ids, err := readSignedRecords(f.records, sigOpts)
 	if err != nil {
 		return failure(err)
 	}
 	req := publish.SignRequest{
 		Ref: digest, Records: records, Registry: reg,
-		Policy: sign.RecordPolicy{MinBuilders: f.minBuilders, MinHosts: f.minHosts, AllowUnverified: f.allowUnverified},
+		Policy: sign.RecordPolicy{MinBuilders: f.minBuilders, MinHosts: f.minHosts, AllowUnverified: f.allowUnverified,
+			Identities: ids, RequireSigned: f.recordSig.requireSigned},
 		OnStage: func(s publish.Stage) {
 			if s.Name == publish.StageChecked && s.Reproducible.Verdict != sign.VerdictReproducible {
 				a.ui.Infof("warning: signing an unverified digest (--allow-unverified): %s", strings.Join(s.Reproducible.Reasons, "; "))
@@ -157,18 +168,6 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 		return err
 	}
 	return nil
-}
-
-func readRecords(paths []string) ([]*build.Record, error) {
-	var out []*build.Record
-	for _, p := range paths {
-		r, err := build.ReadRecord(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 // attestOf reads what the flags attest besides the reproducibility

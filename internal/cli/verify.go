@@ -82,6 +82,7 @@ type verifyFlags struct {
 	images      []string
 	minBuilders int
 	minHosts    int
+	recordSig   recordSigFlags
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -105,6 +106,13 @@ another), on at least --min-hosts hosts when given, and none that counts
 disagrees: the same decision sign makes. The report lists each builder and
 why it counts.
 
+With --record-identity (or --record-identity-regexp), --record-oidc-issuer
+and --record-trust-root, each record's signature RECORD.sigstore.json
+(nixdock build --sign-record) is verified when present: a builder whose
+signature verifies is known by its CI identity ("signed by ..."), one without
+is self-reported, and a signature that does not verify is an error. With
+--record-require-signed only signed records count.
+
 Exit codes: 0 reproducible, 1 differ or not proven, 2 usage, 3 failure.`,
 		Example: `  nixdock verify a.json b.json
   nixdock verify a.json b.json --image a.tar --image b.tar --markdown >> "$GITHUB_STEP_SUMMARY"`,
@@ -117,6 +125,7 @@ Exit codes: 0 reproducible, 1 differ or not proven, 2 usage, 3 failure.`,
 	cmd.Flags().StringArrayVar(&f.images, "image", nil, "the image of each record, in order (any form nixdock diff opens; repeatable)")
 	cmd.Flags().IntVar(&f.minBuilders, "min-builders", 2, "builders that count that must agree (at least 1)")
 	cmd.Flags().IntVar(&f.minHosts, "min-hosts", 0, "distinct hosts the agreeing builders must span (0: any)")
+	f.recordSig.bind(cmd.Flags())
 	return cmd
 }
 
@@ -130,17 +139,18 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 	if len(f.images) > 0 && len(f.images) != len(args) {
 		return usageError("--image given %d times for %d records: give one per record, in order", len(f.images), len(args))
 	}
-	recs := make([]*build.Record, len(args))
-	for i, p := range args {
-		r, err := build.ReadRecord(p)
-		if err != nil {
-			return failure(err)
-		}
-		recs[i] = r
+	sigOpts, err := f.recordSig.options()
+	if err != nil {
+		return err
+	}
+	recs, ids, err := readSignedRecords(args, sigOpts)
+	if err != nil {
+		return failure(err)
 	}
 	imgs := a.recordImages(recs, f.images)
 	defer imgs.Close()
-	rep, err := a.compareRecords(ctx, recs, imgs, agree.Policy{MinBuilders: f.minBuilders, MinHosts: f.minHosts})
+	rep, err := a.compareRecords(ctx, recs, imgs, agree.Policy{MinBuilders: f.minBuilders, MinHosts: f.minHosts,
+		Identities: ids, RequireSigned: f.recordSig.requireSigned})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,139 @@
+package recsigtest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// CA is a root certificate authority.
+type CA struct {
+	Cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	// RootPEM is the root certificate, the trust root to pass.
+	RootPEM []byte
+}
+
+// NewCA makes a CA; it panics on failure (tests only, crypto/rand).
+func NewCA() *CA {
+	key := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test fulcio"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der := must(x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key))
+	return &CA{Cert: must(x509.ParseCertificate(der)), key: key,
+		RootPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// Identity is what a certificate says of its holder.
+type Identity struct {
+	SAN, Issuer, RunURI string
+}
+
+// Issue returns an ephemeral key and its ten-minute certificate (PEM) for id,
+// as Fulcio issues for an OIDC token.
+func (ca *CA) Issue(id Identity) (signature.SignerVerifier, []byte) {
+	key := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	return must(signature.LoadECDSASignerVerifier(key, crypto.SHA256)), ca.certify(&key.PublicKey, id)
+}
+
+// certify is the PEM certificate of pub for id.
+func (ca *CA) certify(pub crypto.PublicKey, id Identity) []byte {
+	u := must(url.Parse(id.SAN))
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(9 * time.Minute),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		URIs: []*url.URL{u}}
+	ext := func(oid asn1.ObjectIdentifier, v string) pkix.Extension {
+		return pkix.Extension{Id: oid, Value: must(asn1.Marshal(v))}
+	}
+	tmpl.ExtraExtensions = []pkix.Extension{ext(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, id.Issuer)}
+	if id.RunURI != "" {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 21}, id.RunURI))
+	}
+	der := must(x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key))
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// Fulcio is a stand-in for Fulcio's v1 signingCert endpoint: it certifies
+// the request's public key for the identity the bearer token's claims name
+// as Fulcio does for a GitHub Actions token (SAN https://github.com/ +
+// job_workflow_ref, issuer iss, the run's URI). It does not verify the
+// token: the real Fulcio does, and tests make their own.
+func (ca *CA) Fulcio() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			PublicKey struct {
+				Content []byte `json:"content"`
+			} `json:"publicKey"`
+		}
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		parts := strings.Split(tok, ".")
+		var claims struct {
+			Iss            string `json:"iss"`
+			JobWorkflowRef string `json:"job_workflow_ref"`
+			Repository     string `json:"repository"`
+			RunID          string `json:"run_id"`
+			RunAttempt     string `json:"run_attempt"`
+		}
+		if r.URL.Path != "/api/v1/signingCert" || json.NewDecoder(r.Body).Decode(&req) != nil || len(parts) != 3 {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil || json.Unmarshal(raw, &claims) != nil || claims.JobWorkflowRef == "" {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		block, _ := pem.Decode(req.PublicKey.Content)
+		if block == nil {
+			http.Error(w, "bad key", http.StatusBadRequest)
+			return
+		}
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			http.Error(w, "bad key", http.StatusBadRequest)
+			return
+		}
+		id := Identity{SAN: "https://github.com/" + claims.JobWorkflowRef, Issuer: claims.Iss}
+		if claims.RunID != "" {
+			id.RunURI = "https://github.com/" + claims.Repository + "/actions/runs/" + claims.RunID + "/attempts/" + claims.RunAttempt
+		}
+		w.Header().Set("Content-Type", "application/pem-certificate-chain")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(append(ca.certify(pub, id), ca.RootPEM...))
+	})
+}
+
+// Token is an unsigned JWT with GitHub Actions' claims for a job of the
+// workflow jobWorkflowRef (OWNER/REPO/.github/workflows/FILE@REF) in run
+// runID of repository, for the stand-in Fulcio.
+func Token(jobWorkflowRef, repository, runID string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	claims, _ := json.Marshal(map[string]string{
+		"iss": "https://token.actions.githubusercontent.com", "aud": "sigstore",
+		"sub": "repo:" + repository + ":ref:refs/heads/main", "job_workflow_ref": jobWorkflowRef,
+		"repository": repository, "run_id": runID, "run_attempt": "1"})
+	return enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc(claims) + "." + enc([]byte("signature"))
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
