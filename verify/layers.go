@@ -123,7 +123,8 @@ type tarDiffer struct {
 
 // diffTars compares two tar streams entry by entry. Both are read once, in
 // step when their entries come in the same order (the usual case for sorted
-// Nix layers); entries out of step wait, digested, in a map.
+// Nix layers); entries out of step wait, digested, in a pendingStore on
+// disk.
 func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 	opts = opts.withDefaults()
 	if b == nil {
@@ -133,7 +134,9 @@ func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 		bufA: make([]byte, chunkSize), bufB: make([]byte, chunkSize),
 		headA: make([]byte, 0, opts.HeadCap), headB: make([]byte, 0, opts.HeadCap)}
 	ta, tb := newSide(ra), newSide(rb)
-	pendA, pendB := map[string]*entry{}, map[string]*entry{}
+	pendA, pendB := newPendingStore(), newPendingStore()
+	defer pendA.close()
+	defer pendB.close()
 	out := &tarDiff{}
 	if err := ta.next(); err != nil {
 		return nil, fmt.Errorf("image A: %w", err)
@@ -155,17 +158,14 @@ func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 			return nil, err
 		}
 	}
-	out.onlyA, out.onlyB = sortedEntries(pendA), sortedEntries(pendB)
-	return out, nil
-}
-
-func sortedEntries(m map[string]*entry) []*entry {
-	es := make([]*entry, 0, len(m))
-	for _, e := range m {
-		es = append(es, e)
+	var err error
+	if out.onlyA, err = pendA.all(); err != nil {
+		return nil, err
 	}
-	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
-	return es
+	if out.onlyB, err = pendB.all(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // side is one tar stream and its current entry.
@@ -203,13 +203,16 @@ func entryName(name string) string {
 
 // stepAlone consumes the current entry of s, which the other side has not
 // reached: it matches an entry waiting in other, or waits in mine.
-func (d *tarDiffer) stepAlone(s *side, mine, other map[string]*entry, out *tarDiff, isB bool) error {
+func (d *tarDiffer) stepAlone(s *side, mine, other *pendingStore, out *tarDiff, isB bool) error {
 	e, err := d.readEntry(s)
 	if err != nil {
 		return err
 	}
-	if o, ok := other[e.name]; ok {
-		delete(other, e.name)
+	o, err := other.take(e.name)
+	if err != nil {
+		return err
+	}
+	if o != nil {
 		a, b := o, e
 		if !isB {
 			a, b = e, o
@@ -220,10 +223,13 @@ func (d *tarDiffer) stepAlone(s *side, mine, other map[string]*entry, out *tarDi
 		d.release(o)
 		d.release(e)
 	} else {
-		if prev, dup := mine[e.name]; dup {
+		prev, err := mine.put(e)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
 			d.release(prev)
 		}
-		mine[e.name] = e
 	}
 	return s.next()
 }

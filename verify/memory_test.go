@@ -53,12 +53,17 @@ func peakHeap(f func()) uint64 {
 // benchDiffMemory diffs two generated archives and reports the peak heap;
 // it fails past limit bytes.
 func benchDiffMemory(b *testing.B, gen func(path string, seed int64) error, limit uint64) {
+	benchDiffMemoryPair(b, gen, gen, limit)
+}
+
+// benchDiffMemoryPair is benchDiffMemory with A and B from two generators.
+func benchDiffMemoryPair(b *testing.B, genA, genB func(path string, seed int64) error, limit uint64) {
 	dir := b.TempDir()
 	a, c := filepath.Join(dir, "a.tar.gz"), filepath.Join(dir, "b.tar.gz")
-	if err := gen(a, 1); err != nil {
+	if err := genA(a, 1); err != nil {
 		b.Fatal(err)
 	}
-	if err := gen(c, 2); err != nil {
+	if err := genB(c, 2); err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
@@ -97,6 +102,19 @@ func benchDiffMemory(b *testing.B, gen func(path string, seed int64) error, limi
 //	go test -run '^$' -bench DiffMillionEntries -benchtime 1x ./verify/
 func BenchmarkDiffMillionEntries(b *testing.B) {
 	benchDiffMemory(b, func(p string, seed int64) error { return hostile.WriteManyArchive(p, 1000000, seed) }, 300<<20)
+}
+
+// BenchmarkDiffMillionReversed: the million entries of A listed in B
+// backwards, so that every entry waits for its match (in the pending store
+// on disk), in at most 300 MB (before: proportional to the entries in
+// memory).
+//
+//	go test -run '^$' -bench DiffMillionReversed -benchtime 1x ./verify/
+func BenchmarkDiffMillionReversed(b *testing.B) {
+	benchDiffMemoryPair(b,
+		func(p string, seed int64) error { return hostile.WriteManyArchive(p, 1000000, seed) },
+		func(p string, seed int64) error { return hostile.WriteReversedArchive(p, 1000000, seed) },
+		300<<20)
 }
 
 // BenchmarkDiffMillionLabels: two configs of a million labels each, every

@@ -170,6 +170,26 @@ func ManyEntries(n int, mtime int64) Layer {
 	}
 }
 
+// ManyEntriesReversed is ManyEntries listed backwards (the files from the
+// last to the first, then their directory): against ManyEntries, no entry
+// of one layer comes in step with the other.
+func ManyEntriesReversed(n int, mtime int64) Layer {
+	return func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		dir := "nix/store/00000000000000000000000000000000-many/"
+		for i := n - 1; i >= 0; i-- {
+			h := &tar.Header{Name: fmt.Sprintf("%sf%07d", dir, i), Mode: 0o444, Typeflag: tar.TypeReg, ModTime: unix(mtime), Format: tar.FormatGNU}
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: dir, Mode: 0o555, Typeflag: tar.TypeDir, ModTime: unix(mtime), Format: tar.FormatGNU}); err != nil {
+			return err
+		}
+		return tw.Close()
+	}
+}
+
 // Archive writes a docker-archive (manifest.json, the config, one
 // layer.tar per layer) to w. config is the config's extra top-level
 // fields (such as "config": {"Labels": ...}); rootfs is filled in.
@@ -260,6 +280,12 @@ func (zeros) Read(p []byte) (int, error) {
 // is ManyEntries(n, mtime).
 func WriteManyArchive(path string, n int, mtime int64) error {
 	return writeGz(path, nil, ManyEntries(n, mtime))
+}
+
+// WriteReversedArchive writes a gzipped docker-archive to path whose one
+// layer is ManyEntriesReversed(n, mtime).
+func WriteReversedArchive(path string, n int, mtime int64) error {
+	return writeGz(path, nil, ManyEntriesReversed(n, mtime))
 }
 
 // WriteLabelsArchive writes a gzipped docker-archive to path whose config
