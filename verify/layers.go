@@ -105,9 +105,21 @@ type fileDiff struct {
 
 // tarDiff is the outcome of walking one layer pair.
 type tarDiff struct {
-	files        []fileDiff
-	omitted      omittedSet // differing files past the pair's quota
-	onlyA, onlyB []*entry   // for matching across layer pairs
+	files   []fileDiff
+	omitted omittedSet // differing files past the pair's quota
+	// onlyA and onlyB are the entries left unmatched, sorted by name, for
+	// matching across layer pairs: names in memory, entries in storeA and
+	// storeB (see close).
+	onlyA, onlyB   []leftover
+	storeA, storeB *pendingStore
+}
+
+// close frees the stores of the unmatched entries.
+func (td *tarDiff) close() {
+	if td != nil {
+		td.storeA.close()
+		td.storeB.close()
+	}
 }
 
 // tarDiffer walks two tar streams together.
@@ -135,9 +147,13 @@ func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 		headA: make([]byte, 0, opts.HeadCap), headB: make([]byte, 0, opts.HeadCap)}
 	ta, tb := newSide(ra), newSide(rb)
 	pendA, pendB := newPendingStore(), newPendingStore()
-	defer pendA.close()
-	defer pendB.close()
-	out := &tarDiff{}
+	out := &tarDiff{storeA: pendA, storeB: pendB}
+	ok := false
+	defer func() {
+		if !ok {
+			out.close()
+		}
+	}()
 	if err := ta.next(); err != nil {
 		return nil, fmt.Errorf("image A: %w", err)
 	}
@@ -159,12 +175,13 @@ func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 		}
 	}
 	var err error
-	if out.onlyA, err = pendA.all(); err != nil {
+	if out.onlyA, err = pendA.leftovers(); err != nil {
 		return nil, err
 	}
-	if out.onlyB, err = pendB.all(); err != nil {
+	if out.onlyB, err = pendB.leftovers(); err != nil {
 		return nil, err
 	}
+	ok = true
 	return out, nil
 }
 

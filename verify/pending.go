@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -29,6 +30,7 @@ type pendingStore struct {
 	coll  map[string]int64
 	seed  maphash.Seed
 	buf   []byte
+	rbuf  []byte
 	// hash is the name's hash (a test makes every name collide).
 	hash func(string) uint64
 }
@@ -43,7 +45,7 @@ func (p *pendingStore) len() int { return len(p.idx) + len(p.coll) }
 
 // close removes the file (already unlinked: closing frees it).
 func (p *pendingStore) close() {
-	if p.f != nil {
+	if p != nil && p.f != nil {
 		p.f.Close()
 		p.f = nil
 	}
@@ -88,29 +90,80 @@ func (p *pendingStore) put(e *entry) (*entry, error) {
 	return prev, nil
 }
 
-// all returns the entries still waiting, sorted by name, and empties the
-// store.
-func (p *pendingStore) all() ([]*entry, error) {
-	es := make([]*entry, 0, p.len())
+// leftover is an entry left in a store: its name and where it is.
+type leftover struct {
+	name string
+	off  int64
+}
+
+// leftovers lists the entries still waiting, sorted by name, and empties
+// the index; the entries stay readable (get) until close.
+func (p *pendingStore) leftovers() ([]leftover, error) {
+	ls := make([]leftover, 0, p.len())
 	for _, off := range p.idx {
 		e, err := p.read(off)
 		if err != nil {
 			return nil, err
 		}
-		es = append(es, e)
+		ls = append(ls, leftover{e.name, off})
 	}
-	for _, off := range p.coll {
-		e, err := p.read(off)
-		if err != nil {
-			return nil, err
-		}
-		es = append(es, e)
+	for name, off := range p.coll {
+		ls = append(ls, leftover{name, off})
 	}
 	clear(p.idx)
 	clear(p.coll)
-	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
-	return es, nil
+	sort.Slice(ls, func(i, j int) bool { return ls[i].name < ls[j].name })
+	return ls, nil
 }
+
+// leftoverMerge walks the unmatched entries of every layer pair, A's and
+// B's, in name order (each pair's list is sorted by leftovers).
+type leftoverMerge struct {
+	lists [2][][]leftover // by side, then pair
+	pos   [2][]int
+}
+
+func newLeftoverMerge(results []*tarDiff) *leftoverMerge {
+	m := &leftoverMerge{}
+	for _, td := range results {
+		m.lists[0] = append(m.lists[0], td.onlyA)
+		m.lists[1] = append(m.lists[1], td.onlyB)
+	}
+	m.pos[0], m.pos[1] = make([]int, len(results)), make([]int, len(results))
+	return m
+}
+
+// next returns the smallest name not yet returned: the pair whose A entry
+// has it and the entry's offset, and the same for B (-1 for a side without
+// it; both -1 at the end). A name in several pairs of one side is the last
+// pair's entry; the others are passed over.
+func (m *leftoverMerge) next() (ka int, offA int64, kb int, offB int64) {
+	var name string
+	found := false
+	for s := range m.lists {
+		for k, l := range m.lists[s] {
+			if i := m.pos[s][k]; i < len(l) && (!found || l[i].name < name) {
+				name, found = l[i].name, true
+			}
+		}
+	}
+	ks, offs := [2]int{-1, -1}, [2]int64{}
+	if !found {
+		return -1, 0, -1, 0
+	}
+	for s := range m.lists {
+		for k, l := range m.lists[s] {
+			if i := m.pos[s][k]; i < len(l) && l[i].name == name {
+				ks[s], offs[s] = k, l[i].off
+				m.pos[s][k]++
+			}
+		}
+	}
+	return ks[0], offs[0], ks[1], offs[1]
+}
+
+// get reads back the entry at off (from leftovers).
+func (p *pendingStore) get(off int64) (*entry, error) { return p.read(off) }
 
 func (p *pendingStore) write(e *entry) (int64, error) {
 	if p.f == nil {
@@ -147,7 +200,9 @@ func (p *pendingStore) read(off int64) (*entry, error) {
 	if _, err := p.f.ReadAt(n[:], off); err != nil {
 		return nil, fmt.Errorf("keeping entries listed out of step: %w", err)
 	}
-	rec := make([]byte, binary.LittleEndian.Uint32(n[:]))
+	// decodeEntry copies what it keeps, so one buffer serves every read.
+	p.rbuf = slices.Grow(p.rbuf[:0], int(binary.LittleEndian.Uint32(n[:])))
+	rec := p.rbuf[:binary.LittleEndian.Uint32(n[:])]
 	if _, err := p.f.ReadAt(rec, off+4); err != nil {
 		return nil, fmt.Errorf("keeping entries listed out of step: %w", err)
 	}

@@ -61,12 +61,17 @@ func TestPendingCollisions(t *testing.T) {
 	if e, err := p.take("/b"); err != nil || e == nil || e.index != 3 {
 		t.Errorf("take /b: %+v, %v; want the later entry (index 3)", e, err)
 	}
-	rest, err := p.all()
+	rest, err := p.leftovers()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rest) != 2 || rest[0].name != "/a" || rest[1].name != "/c" {
-		t.Errorf("left %+v, want /a and /c in order", rest)
+		t.Fatalf("left %+v, want /a and /c in order", rest)
+	}
+	for i, want := range []int{0, 2} {
+		if e, err := p.get(rest[i].off); err != nil || e.name != rest[i].name || e.index != want {
+			t.Errorf("get %+v: %+v, %v; want index %d", rest[i], e, err, want)
+		}
 	}
 }
 
@@ -85,6 +90,7 @@ func TestDiffReversed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer td.close()
 	if len(td.onlyA)+len(td.onlyB) != 0 {
 		t.Errorf("unmatched %d + %d, want every entry matched", len(td.onlyA), len(td.onlyB))
 	}
