@@ -232,7 +232,7 @@ func checkCommand(m *model, cfg map[string]json.RawMessage) []Finding {
 			Location: fileLocation(e),
 		}}
 	}
-	if e.head == "" {
+	if e.head() == "" {
 		return nil
 	}
 	return checkInterpreter(m, key, p, e, search)
@@ -278,7 +278,7 @@ func findProgram(m *model, prog, search string) (string, *entry, string) {
 }
 
 func checkInterpreter(m *model, key, p string, e *entry, search string) []Finding {
-	fields := strings.Fields(e.head)
+	fields := strings.Fields(e.head())
 	if len(fields) == 0 {
 		return nil
 	}
@@ -296,7 +296,7 @@ func checkInterpreter(m *model, key, p string, e *entry, search string) []Findin
 	return []Finding{{
 		ID: "config-exec-interpreter", Severity: SeverityError,
 		Title:    fmt.Sprintf("The interpreter of %s, %s, is not in the image", key, interp),
-		Evidence: []string{fmt.Sprintf("%s starts with #!%s", p, e.head)},
+		Evidence: []string{fmt.Sprintf("%s starts with #!%s", p, e.head())},
 		Fix: "Write the #! line with a store path so the interpreter is in the closure: build the script with " +
 			"pkgs.writeShellScript or pkgs.writeShellApplication (they use ${pkgs.runtimeShell}), or run patchShebangs " +
 			"in its derivation; or add the interpreter (pkgs.bashInteractive, pkgs.busybox) to the image.",

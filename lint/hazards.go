@@ -155,11 +155,17 @@ func checkOwners(m *model) []Finding {
 		first *entry
 	}
 	by := map[[2]int]*agg{}
-	for _, p := range sortedKeys(m.final) {
-		e := m.final[p]
-		if storepath.Of(p) != "" || p == "/" || (e.uid == 0 && e.gid == 0) {
-			continue
+	// Filtered before sorting: most files of a large image are in the
+	// store, and sorting every path costs a slice as long as the image.
+	var owned []string
+	for p, e := range m.final {
+		if storepath.Of(p) == "" && p != "/" && (e.uid != 0 || e.gid != 0) {
+			owned = append(owned, p)
 		}
+	}
+	slices.Sort(owned)
+	for _, p := range owned {
+		e := m.final[p]
 		if users[itoa(int(e.uid))] && groups[itoa(int(e.gid))] {
 			continue
 		}

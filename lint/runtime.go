@@ -16,11 +16,16 @@ type programs map[need][]*entry
 
 func findPrograms(m *model) programs {
 	ps := programs{}
-	for _, p := range sortedKeys(m.final) {
-		e := m.final[p]
-		if !e.regular() || e.markers == 0 || isLibrary(p) {
-			continue
+	// Filtered before sorting, as in checkOwners.
+	var progs []string
+	for p, e := range m.final {
+		if e.regular() && e.markers != 0 && !isLibrary(p) {
+			progs = append(progs, p)
 		}
+	}
+	slices.Sort(progs)
+	for _, p := range progs {
+		e := m.final[p]
 		n := e.markers.needs()
 		for _, bit := range []need{needTLS, needNet, needNSS, needGlibc} {
 			if n&bit != 0 {

@@ -19,15 +19,17 @@ import (
 // only their digest, the marker strings found in them and, for scripts, the
 // #! line.
 type entry struct {
-	path    string // absolute and clean: "/nix/store/...-x/bin/x"
-	link    string // symlink target, or hard link target (absolute)
-	head    string // the #! line of an executable script
+	path string // absolute and clean: "/nix/store/...-x/bin/x"
+	// link is a symlink's target or a hard link's (absolute) target; for
+	// a regular file it holds the #! line of an executable script (see
+	// head): one string for both keeps the struct within 112 bytes.
+	link    string
 	size    int64
 	mtime   int64 // seconds since the epoch
 	markers markerSet
 	digest  [sha256.Size]byte
 	// The narrow fields last: an image of millions of files holds one
-	// entry each, so the struct is kept to 128 bytes.
+	// entry each, so the struct is kept to 112 bytes (a Go size class).
 	nsec  int32  // sub-second part of the mtime (PAX headers only)
 	mode  uint32 // permission bits, with setuid/setgid/sticky
 	uid   int32
@@ -37,6 +39,14 @@ type entry struct {
 }
 
 func (e *entry) regular() bool { return e.typ == tar.TypeReg }
+
+// head is the #! line of an executable script, "" for anything else.
+func (e *entry) head() string {
+	if e.regular() {
+		return e.link
+	}
+	return ""
+}
 
 // layerInfo summarizes one layer.
 type layerInfo struct {
@@ -113,7 +123,10 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 	// An interrupt stops the read within one buffer, even in one file.
 	r := image.ContextReader(s.ctx, rc)
 	tr := tar.NewReader(r)
-	var added []*entry
+	// The layer's entries go to m.entries as read, and into the merged
+	// filesystem once its whiteouts (which hide only the layers below)
+	// are applied.
+	start := len(s.m.entries)
 	var whiteouts []string
 	for {
 		hdr, err := tr.Next()
@@ -169,12 +182,10 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 			e.typ = 0
 		}
 		info.Files++
-		added = append(added, e)
+		s.m.entries = append(s.m.entries, e)
 	}
 	s.m.applyWhiteouts(whiteouts)
-	for _, e := range added {
-		s.m.add(e)
-	}
+	s.m.merge(s.m.entries[start:])
 	s.m.layers = append(s.m.layers, info)
 	return nil
 }
@@ -194,7 +205,7 @@ func (s *scanner) file(r io.Reader, e *entry) error {
 			first = false
 			scan = isProgram(chunk, e)
 			if e.mode&0o111 != 0 && bytes.HasPrefix(chunk, []byte("#!")) {
-				e.head = shebang(chunk)
+				e.link = shebang(chunk)
 			}
 		}
 		h.Write(chunk)
@@ -239,11 +250,28 @@ func cleanPath(name string) string {
 	return path.Clean("/" + name)
 }
 
+// add adds one entry as the last of the image.
 func (m *model) add(e *entry) {
 	m.entries = append(m.entries, e)
-	m.final[e.path] = e
-	for d := path.Dir(e.path); d != "/" && !m.dirs[d]; d = path.Dir(d) {
-		m.dirs[d] = true
+	m.merge(m.entries[len(m.entries)-1:])
+}
+
+// merge adds a layer's entries to the merged filesystem. The map is made
+// with room for them first: growing it entry by entry would allocate it
+// about twice over, and lint holds one slot per file of the image.
+func (m *model) merge(es []*entry) {
+	if need := len(m.final) + len(es); need > 2*len(m.final) {
+		final := make(map[string]*entry, need)
+		for p, e := range m.final {
+			final[p] = e
+		}
+		m.final = final
+	}
+	for _, e := range es {
+		m.final[e.path] = e
+		for d := path.Dir(e.path); d != "/" && !m.dirs[d]; d = path.Dir(d) {
+			m.dirs[d] = true
+		}
 	}
 }
 

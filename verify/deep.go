@@ -177,10 +177,10 @@ func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts 
 		})
 	}
 	if err := g.Wait(); err != nil {
+		closeResults(results)
 		return nil, nil, err
 	}
-	files, omitted := collectFiles(pairs, results, bud)
-	return files, omitted, nil
+	return collectFiles(pairs, results, bud)
 }
 
 func layerAt(ls []v1.Layer, i int) v1.Layer {
@@ -230,7 +230,12 @@ func openLayer(ctx context.Context, l v1.Layer) (io.ReadCloser, error) {
 // matches entries missing from one pair with entries of another pair (a
 // file that moved between layers). At most maxKeptFiles are kept in full;
 // the rest, and the pairs' own omitted files, are counted.
-func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) ([]fileDiff, omittedSet) {
+//
+// The unmatched entries stay in their pairs' stores on disk: memory holds
+// their names and offsets, and each entry is read back when compared. The
+// stores are closed on return.
+func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) ([]fileDiff, omittedSet, error) {
+	defer closeResults(results)
 	var files []fileDiff
 	omitted := omittedSet{}
 	keep := func(fd fileDiff) {
@@ -241,12 +246,6 @@ func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) ([]fileDif
 		omitted.add(&fd, fd.Layer)
 		bud.give(len(fd.SampleA) + len(fd.SampleB))
 	}
-	type located struct {
-		e     *entry
-		layer int
-	}
-	onlyA, onlyB := map[string]located{}, map[string]located{}
-	var namesA, namesB []string
 	for k, td := range results {
 		p := pairs[k]
 		for _, fd := range td.files {
@@ -254,41 +253,53 @@ func collectFiles(pairs []layerPair, results []*tarDiff, bud *budget) ([]fileDif
 			keep(fd)
 		}
 		omitted.merge(td.omitted, p.a)
-		for _, e := range td.onlyA {
-			if _, dup := onlyA[e.name]; !dup {
-				namesA = append(namesA, e.name)
-			}
-			onlyA[e.name] = located{e, p.a}
-		}
-		for _, e := range td.onlyB {
-			if _, dup := onlyB[e.name]; !dup {
-				namesB = append(namesB, e.name)
-			}
-			onlyB[e.name] = located{e, p.b}
-		}
 	}
+	// The unmatched entries of every pair, A's and B's, are merged by
+	// name (each pair's list is sorted): no map of names, and an entry is
+	// read back from its store only when its turn comes. A name left in
+	// several pairs of one side is the last pair's entry, as in the
+	// merged filesystem.
 	d := &tarDiffer{budget: bud}
-	for _, name := range namesA {
-		ea := onlyA[name]
-		eb, ok := onlyB[name]
-		if !ok {
-			keep(presenceDiff(ea.e, ea.layer, -1, true))
-			continue
+	m := newLeftoverMerge(results)
+	for {
+		ka, offA, kb, offB := m.next()
+		if ka < 0 && kb < 0 {
+			break
 		}
-		delete(onlyB, name)
-		// Positions in different layers say nothing; compare the rest.
-		eb.e.index = ea.e.index
-		if fd := d.compareEntries(ea.e, eb.e); fd != nil {
-			fd.Layer, fd.LayerB = ea.layer, eb.layer
-			keep(*fd)
+		var ea, eb *entry
+		var err error
+		if ka >= 0 {
+			if ea, err = results[ka].storeA.get(offA); err != nil {
+				return nil, nil, err
+			}
+		}
+		if kb >= 0 {
+			if eb, err = results[kb].storeB.get(offB); err != nil {
+				return nil, nil, err
+			}
+		}
+		switch {
+		case eb == nil:
+			keep(presenceDiff(ea, pairs[ka].a, -1, true))
+		case ea == nil:
+			keep(presenceDiff(eb, -1, pairs[kb].b, false))
+		default:
+			// Positions in different layers say nothing; compare the rest.
+			eb.index = ea.index
+			if fd := d.compareEntries(ea, eb); fd != nil {
+				fd.Layer, fd.LayerB = pairs[ka].a, pairs[kb].b
+				keep(*fd)
+			}
 		}
 	}
-	for _, name := range namesB {
-		if eb, ok := onlyB[name]; ok {
-			keep(presenceDiff(eb.e, -1, eb.layer, false))
-		}
+	return files, omitted, nil
+}
+
+// closeResults frees the stores of the layer pairs' unmatched entries.
+func closeResults(results []*tarDiff) {
+	for _, td := range results {
+		td.close()
 	}
-	return files, omitted
 }
 
 func presenceDiff(e *entry, layerA, layerB int, inA bool) fileDiff {

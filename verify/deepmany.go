@@ -135,11 +135,20 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 		})
 	}
 	if err := g.Wait(); err != nil {
+		for _, s := range sides {
+			closeResults(s.results)
+		}
 		return nil, err
 	}
 	out := make([]*deepResult, len(others))
 	for o, s := range sides {
-		s.res.files, s.res.omitted = collectFiles(s.pairs, s.results, s.bud)
+		var err error
+		if s.res.files, s.res.omitted, err = collectFiles(s.pairs, s.results, s.bud); err != nil {
+			for _, s := range sides[o+1:] {
+				closeResults(s.results)
+			}
+			return nil, err
+		}
 		out[o] = s.res
 	}
 	return out, nil

@@ -17,6 +17,7 @@ func FuzzTarDiff(f *testing.F) {
 		opts := tarOptions{HeadCap: 64, Budget: 4096}
 		td, err := diffTars(bytes.NewReader(a), bytes.NewReader(b), opts, nil)
 		if err == nil {
+			td.close()
 			for i := range td.files {
 				fieldCauses(&td.files[i])
 			}
@@ -25,6 +26,7 @@ func FuzzTarDiff(f *testing.F) {
 		if err != nil {
 			return
 		}
+		defer self.close()
 		if len(self.files) != 0 || len(self.onlyA) != 0 || len(self.onlyB) != 0 {
 			t.Fatalf("a stream differs from itself: %+v", self.files)
 		}

@@ -105,9 +105,21 @@ type fileDiff struct {
 
 // tarDiff is the outcome of walking one layer pair.
 type tarDiff struct {
-	files        []fileDiff
-	omitted      omittedSet // differing files past the pair's quota
-	onlyA, onlyB []*entry   // for matching across layer pairs
+	files   []fileDiff
+	omitted omittedSet // differing files past the pair's quota
+	// onlyA and onlyB are the entries left unmatched, sorted by name, for
+	// matching across layer pairs: names in memory, entries in storeA and
+	// storeB (see close).
+	onlyA, onlyB   []leftover
+	storeA, storeB *pendingStore
+}
+
+// close frees the stores of the unmatched entries.
+func (td *tarDiff) close() {
+	if td != nil {
+		td.storeA.close()
+		td.storeB.close()
+	}
 }
 
 // tarDiffer walks two tar streams together.
@@ -123,7 +135,8 @@ type tarDiffer struct {
 
 // diffTars compares two tar streams entry by entry. Both are read once, in
 // step when their entries come in the same order (the usual case for sorted
-// Nix layers); entries out of step wait, digested, in a map.
+// Nix layers); entries out of step wait, digested, in a pendingStore on
+// disk.
 func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 	opts = opts.withDefaults()
 	if b == nil {
@@ -133,8 +146,14 @@ func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 		bufA: make([]byte, chunkSize), bufB: make([]byte, chunkSize),
 		headA: make([]byte, 0, opts.HeadCap), headB: make([]byte, 0, opts.HeadCap)}
 	ta, tb := newSide(ra), newSide(rb)
-	pendA, pendB := map[string]*entry{}, map[string]*entry{}
-	out := &tarDiff{}
+	pendA, pendB := newPendingStore(), newPendingStore()
+	out := &tarDiff{storeA: pendA, storeB: pendB}
+	ok := false
+	defer func() {
+		if !ok {
+			out.close()
+		}
+	}()
 	if err := ta.next(); err != nil {
 		return nil, fmt.Errorf("image A: %w", err)
 	}
@@ -155,17 +174,15 @@ func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 			return nil, err
 		}
 	}
-	out.onlyA, out.onlyB = sortedEntries(pendA), sortedEntries(pendB)
-	return out, nil
-}
-
-func sortedEntries(m map[string]*entry) []*entry {
-	es := make([]*entry, 0, len(m))
-	for _, e := range m {
-		es = append(es, e)
+	var err error
+	if out.onlyA, err = pendA.leftovers(); err != nil {
+		return nil, err
 	}
-	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
-	return es
+	if out.onlyB, err = pendB.leftovers(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return out, nil
 }
 
 // side is one tar stream and its current entry.
@@ -203,13 +220,16 @@ func entryName(name string) string {
 
 // stepAlone consumes the current entry of s, which the other side has not
 // reached: it matches an entry waiting in other, or waits in mine.
-func (d *tarDiffer) stepAlone(s *side, mine, other map[string]*entry, out *tarDiff, isB bool) error {
+func (d *tarDiffer) stepAlone(s *side, mine, other *pendingStore, out *tarDiff, isB bool) error {
 	e, err := d.readEntry(s)
 	if err != nil {
 		return err
 	}
-	if o, ok := other[e.name]; ok {
-		delete(other, e.name)
+	o, err := other.take(e.name)
+	if err != nil {
+		return err
+	}
+	if o != nil {
 		a, b := o, e
 		if !isB {
 			a, b = e, o
@@ -220,10 +240,13 @@ func (d *tarDiffer) stepAlone(s *side, mine, other map[string]*entry, out *tarDi
 		d.release(o)
 		d.release(e)
 	} else {
-		if prev, dup := mine[e.name]; dup {
+		prev, err := mine.put(e)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
 			d.release(prev)
 		}
-		mine[e.name] = e
 	}
 	return s.next()
 }

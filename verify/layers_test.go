@@ -37,6 +37,7 @@ func TestOutOfStepBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer td.close()
 	kept := 0
 	for _, f := range td.files {
 		kept += len(f.SampleA) + len(f.SampleB)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,12 +54,17 @@ func peakHeap(f func()) uint64 {
 // benchDiffMemory diffs two generated archives and reports the peak heap;
 // it fails past limit bytes.
 func benchDiffMemory(b *testing.B, gen func(path string, seed int64) error, limit uint64) {
+	benchDiffMemoryPair(b, gen, gen, limit)
+}
+
+// benchDiffMemoryPair is benchDiffMemory with A and B from two generators.
+func benchDiffMemoryPair(b *testing.B, genA, genB func(path string, seed int64) error, limit uint64) {
 	dir := b.TempDir()
 	a, c := filepath.Join(dir, "a.tar.gz"), filepath.Join(dir, "b.tar.gz")
-	if err := gen(a, 1); err != nil {
+	if err := genA(a, 1); err != nil {
 		b.Fatal(err)
 	}
-	if err := gen(c, 2); err != nil {
+	if err := genB(c, 2); err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
@@ -97,6 +103,31 @@ func benchDiffMemory(b *testing.B, gen func(path string, seed int64) error, limi
 //	go test -run '^$' -bench DiffMillionEntries -benchtime 1x ./verify/
 func BenchmarkDiffMillionEntries(b *testing.B) {
 	benchDiffMemory(b, func(p string, seed int64) error { return hostile.WriteManyArchive(p, 1000000, seed) }, 300<<20)
+}
+
+// BenchmarkDiffMillionReversed: the million entries of A listed in B
+// backwards, so that every entry waits for its match (in the pending store
+// on disk), in at most 300 MB (before: proportional to the entries in
+// memory).
+//
+//	go test -run '^$' -bench DiffMillionReversed -benchtime 1x ./verify/
+func BenchmarkDiffMillionReversed(b *testing.B) {
+	benchDiffMemoryPair(b,
+		func(p string, seed int64) error { return hostile.WriteManyArchive(p, 1000000, seed) },
+		func(p string, seed int64) error { return hostile.WriteReversedArchive(p, 1000000, seed) },
+		300<<20)
+}
+
+// BenchmarkDiffMillionMoved: B holds A's million entries in two layers,
+// so half of them moved to a layer of their own and are matched across
+// layer pairs.
+//
+//	go test -run '^$' -bench DiffMillionMoved -benchtime 1x ./verify/
+func BenchmarkDiffMillionMoved(b *testing.B) {
+	benchDiffMemoryPair(b,
+		func(p string, seed int64) error { return hostile.WriteManyArchive(p, 1000000, seed) },
+		func(p string, seed int64) error { return hostile.WriteSplitArchive(p, 1000000, seed) },
+		300<<20)
 }
 
 // BenchmarkDiffMillionLabels: two configs of a million labels each, every
@@ -146,5 +177,55 @@ func TestDiffManyEntriesCounts(t *testing.T) {
 	}
 	if len(c.Causes) == 0 || c.Causes[0] != verify.CauseTimestamp {
 		t.Errorf("causes %v, want timestamp", c.Causes)
+	}
+}
+
+// TestDiffMovedEntries: half the files of A's one layer are in a second
+// layer of B. They are matched across the layer pairs (from the pairs'
+// stores on disk): every file differs in its mtime only, none is reported
+// missing.
+func TestDiffMovedEntries(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3000
+	paths := [2]string{filepath.Join(dir, "a.tar.gz"), filepath.Join(dir, "b.tar.gz")}
+	if err := hostile.WriteManyArchive(paths[0], n, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := hostile.WriteSplitArchive(paths[1], n, 2); err != nil {
+		t.Fatal(err)
+	}
+	var imgs [2]*image.Image
+	for i, p := range paths {
+		img, err := image.Open(context.Background(), p, image.Options{TempDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer img.Close()
+		imgs[i] = img
+	}
+	rep, err := verify.Images(context.Background(), imgs[0], imgs[1], verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]int{}
+	for _, d := range rep.Differences {
+		if d.Kind == "entry" {
+			fields[d.Field]++
+		}
+	}
+	if fields["mtime"]+rep.Truncated != n+1 || len(fields) != 1 {
+		t.Errorf("entry differences by field %v (+%d truncated), want %d mtime differences only", fields, rep.Truncated, n+1)
+	}
+	var moved int
+	for _, c := range rep.Culprits {
+		for _, f := range c.FileDiffs {
+			if strings.HasPrefix(f.Path, "/nix/store/") {
+				moved++
+			}
+		}
+		moved += c.MoreFiles
+	}
+	if moved != n+1 {
+		t.Errorf("%d files in the culprits, want %d", moved, n+1)
 	}
 }

@@ -170,6 +170,47 @@ func ManyEntries(n int, mtime int64) Layer {
 	}
 }
 
+// ManyEntriesPart is the files lo to hi-1 of ManyEntries (with their
+// directory when lo is 0).
+func ManyEntriesPart(lo, hi int, mtime int64) Layer {
+	return func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		dir := "nix/store/00000000000000000000000000000000-many/"
+		if lo == 0 {
+			if err := tw.WriteHeader(&tar.Header{Name: dir, Mode: 0o555, Typeflag: tar.TypeDir, ModTime: unix(mtime), Format: tar.FormatGNU}); err != nil {
+				return err
+			}
+		}
+		for i := lo; i < hi; i++ {
+			h := &tar.Header{Name: fmt.Sprintf("%sf%07d", dir, i), Mode: 0o444, Typeflag: tar.TypeReg, ModTime: unix(mtime), Format: tar.FormatGNU}
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+		}
+		return tw.Close()
+	}
+}
+
+// ManyEntriesReversed is ManyEntries listed backwards (the files from the
+// last to the first, then their directory): against ManyEntries, no entry
+// of one layer comes in step with the other.
+func ManyEntriesReversed(n int, mtime int64) Layer {
+	return func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		dir := "nix/store/00000000000000000000000000000000-many/"
+		for i := n - 1; i >= 0; i-- {
+			h := &tar.Header{Name: fmt.Sprintf("%sf%07d", dir, i), Mode: 0o444, Typeflag: tar.TypeReg, ModTime: unix(mtime), Format: tar.FormatGNU}
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: dir, Mode: 0o555, Typeflag: tar.TypeDir, ModTime: unix(mtime), Format: tar.FormatGNU}); err != nil {
+			return err
+		}
+		return tw.Close()
+	}
+}
+
 // Archive writes a docker-archive (manifest.json, the config, one
 // layer.tar per layer) to w. config is the config's extra top-level
 // fields (such as "config": {"Labels": ...}); rootfs is filled in.
@@ -260,6 +301,19 @@ func (zeros) Read(p []byte) (int, error) {
 // is ManyEntries(n, mtime).
 func WriteManyArchive(path string, n int, mtime int64) error {
 	return writeGz(path, nil, ManyEntries(n, mtime))
+}
+
+// WriteReversedArchive writes a gzipped docker-archive to path whose one
+// layer is ManyEntriesReversed(n, mtime).
+func WriteReversedArchive(path string, n int, mtime int64) error {
+	return writeGz(path, nil, ManyEntriesReversed(n, mtime))
+}
+
+// WriteSplitArchive writes a gzipped docker-archive to path with the
+// entries of ManyEntries(n, mtime) in two layers, the first half and the
+// second: against WriteManyArchive, half the files moved to another layer.
+func WriteSplitArchive(path string, n int, mtime int64) error {
+	return writeGz(path, nil, ManyEntriesPart(0, n/2, mtime), ManyEntriesPart(n/2, n, mtime))
 }
 
 // WriteLabelsArchive writes a gzipped docker-archive to path whose config

@@ -12,6 +12,7 @@ const Dir = "/nix/store"
 // "" when p is not in the store. p may be absolute or an archive member name
 // ("nix/store/...", "./nix/store/...").
 func Of(p string) string {
+	p0 := p
 	p = strings.TrimPrefix(strings.TrimPrefix(p, "./"), "/")
 	rest, ok := strings.CutPrefix(p, "nix/store/")
 	if !ok {
@@ -21,6 +22,11 @@ func Of(p string) string {
 	// A store path's base name is a 32-character hash, a dash and a name.
 	if len(top) < 34 || top[32] != '-' {
 		return ""
+	}
+	// An absolute p holds the answer: share its bytes (lint calls this for
+	// every entry of images of millions of files).
+	if n := len(Dir) + 1 + len(top); strings.HasPrefix(p0, Dir+"/") && len(p0) >= n {
+		return p0[:n]
 	}
 	return Dir + "/" + top
 }
