@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/storepath"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // markConsequences sets ConsequenceOf on culprits that differ because
@@ -152,7 +152,7 @@ func (at *attribution) buildDeps(drv string) map[string]bool {
 // that depends at build time (per the records' derivation graph) on
 // another culprit is a consequence of it, never a root cause. The
 // verdict's root causes are counted again.
-func (r *Report) ApplyChecks(recs []*build.Record) {
+func (r *Report) ApplyChecks(recs []*record.Record) {
 	at := newAttribution(recs, Options{})
 	before := differsVerdict(r, nil)
 	changed := false
