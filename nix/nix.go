@@ -85,21 +85,13 @@ func (n *Nix) storeArgs() []string {
 // run runs `nix SUBCOMMAND... ARGS` and returns its stdout. Stderr goes to
 // n.Log and is kept for the error message.
 func (n *Nix) run(ctx context.Context, sub []string, args ...string) ([]byte, error) {
-	return n.exec(ctx, append(append(append([]string{}, sub...), n.baseArgs()...), args...))
+	return n.exec(ctx, n.command("", append(append(append([]string{}, sub...), n.baseArgs()...), args...)))
 }
 
-// runPlain runs n.Bin with the store and options but without nix-command
-// features (for nix-store and nix-build).
-func (n *Nix) runPlain(ctx context.Context, args []string) ([]byte, error) {
-	return n.exec(ctx, append(n.storeArgs(), args...))
-}
-
-func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {
-	bin := n.Bin
-	if bin == "" {
-		bin = "nix"
-	}
-	cmd := exec.CommandContext(ctx, bin, argv...)
+// exec runs c and returns its stdout. Stderr goes to n.Log and is kept for
+// the error message.
+func (n *Nix) exec(ctx context.Context, c Command) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	// Cancelled (an interrupt), Nix gets SIGTERM, on which it stops its
 	// builders and removes its build directories; SIGKILL only if it has
 	// not exited within WaitDelay.
@@ -118,7 +110,7 @@ func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, fmt.Errorf("nix is not installed or not on PATH: install Nix (on Debian: apt-get install nix-bin) and retry")
 		}
-		return nil, &Error{Args: append([]string{bin}, argv...), Stderr: tail.String(), Err: err}
+		return nil, &Error{Command: c, Stderr: tail.String(), Err: err}
 	}
 	return stdout.Bytes(), nil
 }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/internal/escape"
 	"github.com/nixdock/nixdock-action/internal/storepath"
 	"github.com/nixdock/nixdock-action/nix"
 	"github.com/nixdock/nixdock-action/record"
@@ -234,21 +233,23 @@ func (at *attribution) deriver(sp string) string {
 	return at.closure[sp].Deriver
 }
 
-// hint is the command that rebuilds the culprit's derivation and compares.
+// hint is the command that rebuilds the culprit's derivation and compares:
+// the one reproduce runs to confirm a culprit (nix.Nix.CheckCommand).
 func (at *attribution) hint(c Culprit) string {
-	store := ""
+	n := &nix.Nix{}
 	// A store on another builder (a record from another runner) means
 	// nothing here: name it only when it exists on this machine.
 	if root := nix.StoreRoot(at.store); root != "" && !at.noStore && dirExists(root) {
-		store = " --store " + escape.Shell(at.store)
+		n.Store = at.store
 	}
 	// Paths come from images and records: quoted, pasting the hint runs
 	// nothing but Nix.
 	switch {
 	case c.DrvPath != "":
-		return "nix-build --check" + store + " " + escape.Shell(c.DrvPath)
+		return n.CheckCommand(c.DrvPath).String()
 	case c.StorePath != "":
-		return "nix-build --check" + store + " $(nix-store" + store + " --query --deriver " + escape.Shell(c.StorePath) + ")"
+		check := n.CheckCommand("").Args
+		return nix.Command{Args: check[:len(check)-1]}.String() + " \"$(" + n.DeriverCommand(c.StorePath).String() + ")\""
 	}
 	return "rebuild the image and compare: nixdock reproduce"
 }
