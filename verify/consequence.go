@@ -98,7 +98,7 @@ func (at *attribution) copyOrigin(cs []Culprit, groups map[string]*group, i, j i
 		}
 	}
 	if !copiesOf(groups[cs[j].StorePath], groups[cs[i].StorePath]) {
-		return "its differing files are byte-for-byte copies of " + storepath.Name(cs[j].StorePath) + "'s: one root cause (nix-build --check of both would confirm)", true
+		return "its differing files are byte-for-byte copies of " + storepath.Name(cs[j].StorePath) + "'s: one root cause (nix-store --realise --check of both would confirm)", true
 	}
 	ni, nj := nameInPaths(cs[i]), nameInPaths(cs[j])
 	if ni == nj && cs[i].StorePath < cs[j].StorePath || ni && !nj {
@@ -108,7 +108,7 @@ func (at *attribution) copyOrigin(cs []Culprit, groups map[string]*group, i, j i
 	if nj {
 		how = "its name is in the files' path"
 	}
-	return fmt.Sprintf("its differing files are byte-for-byte copies of %s's: one root cause, whose likelier origin is %s (%s); nix-build --check of both would confirm",
+	return fmt.Sprintf("its differing files are byte-for-byte copies of %s's: one root cause, whose likelier origin is %s (%s); nix-store --realise --check of both would confirm",
 		storepath.Name(cs[j].StorePath), storepath.Name(cs[j].StorePath), how), true
 }
 

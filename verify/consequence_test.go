@@ -92,7 +92,7 @@ func TestCopiedFilesAreOneRootCause(t *testing.T) {
 	}
 	c := culpritAt(t, rep, copyPath)
 	if c.ConsequenceOf != stampPath || !strings.Contains(c.ConsequenceWhy, "likelier origin is stamp-1.0") ||
-		!strings.Contains(c.ConsequenceWhy, "nix-build --check") {
+		!strings.Contains(c.ConsequenceWhy, "nix-store --realise --check") {
 		t.Errorf("copy: consequence of %q, %q", c.ConsequenceOf, c.ConsequenceWhy)
 	}
 	if !strings.HasPrefix(rep.Verdict, "not reproducible: root cause "+stampPath) || !strings.Contains(rep.Verdict, "1 consequence") {
