@@ -15,8 +15,9 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/lint"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // ErrDiffers ends a run that completed and found differences (or lint
@@ -145,9 +146,9 @@ func chdir(dir string) (func(), error) {
 
 // nixInputs are the installable and the Nix options the inputs name, as
 // the library's values; a bad value is an error naming its input.
-func (x *run) nixInputs() (build.Installable, []build.NixOption, error) {
+func (x *run) nixInputs() (record.Installable, []nix.Option, error) {
 	in := x.in
-	inst := build.Installable{Flake: in.Installable, File: in.File, Attr: in.Attr}
+	inst := record.Installable{Flake: in.Installable, File: in.File, Attr: in.Attr}
 	for _, kv := range in.ArgStr {
 		k, v, _ := strings.Cut(kv, "=") // ParseInputs checked NAME=VALUE
 		if inst.ArgStr == nil {
@@ -158,9 +159,9 @@ func (x *run) nixInputs() (build.Installable, []build.NixOption, error) {
 	if err := inst.Validate(); err != nil {
 		return inst, nil, usage(inputErr(InputInstallable, "%s", err))
 	}
-	var opts []build.NixOption
+	var opts []nix.Option
 	for _, s := range in.NixOptions {
-		o, err := build.ParseNixOption(s)
+		o, err := nix.ParseOption(s)
 		if err != nil {
 			return inst, nil, usage(inputErr(InputNixOptions, "%s", err))
 		}
@@ -219,7 +220,7 @@ func (x *run) freshDir(name string) (string, error) {
 
 // readRecords reads the records the records input names (by default the
 // artifacts that action.yml downloaded) and checks there are enough.
-func (x *run) readRecords(min int) ([]*build.Record, []string, error) {
+func (x *run) readRecords(min int) ([]*record.Record, []string, error) {
 	pattern := x.in.Records
 	if pattern == "" {
 		dir, err := x.r.TempDir("artifacts")
@@ -232,7 +233,7 @@ func (x *run) readRecords(min int) ([]*build.Record, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	recs := make([]*build.Record, 0, len(files))
+	recs := make([]*record.Record, 0, len(files))
 	sigOpts, err := x.recordSigOptions()
 	if err != nil {
 		return nil, nil, err
@@ -259,7 +260,7 @@ func (x *run) readRecords(min int) ([]*build.Record, []string, error) {
 
 // summarizeBuilders puts the records' installable and one row per builder
 // in the summary.
-func (x *run) summarizeBuilders(recs []*build.Record) {
+func (x *run) summarizeBuilders(recs []*record.Record) {
 	if len(recs) > 0 {
 		x.sum.Installable = recs[0].Installable.String()
 	}
@@ -268,7 +269,7 @@ func (x *run) summarizeBuilders(recs []*build.Record) {
 	}
 }
 
-func builderRow(rec *build.Record) Builder {
+func builderRow(rec *record.Record) Builder {
 	id := rec.Builder.ID
 	if id == "" {
 		id = rec.Builder.RunnerName
@@ -282,7 +283,7 @@ func builderRow(rec *build.Record) Builder {
 // recordFile is where annotations point in verify and publish, which have
 // no installable input: the Nix file (or flake.nix) the record was built
 // from, under working-directory.
-func (x *run) recordFile(rec *build.Record) string {
+func (x *run) recordFile(rec *record.Record) string {
 	in := Inputs{File: rec.Installable.File, Installable: rec.Installable.Flake, WorkingDirectory: x.in.WorkingDirectory}
 	return in.ManifestFile(x.r.Workspace())
 }

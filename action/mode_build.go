@@ -11,6 +11,8 @@ import (
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // build is the build mode: one builder of several. It runs build.Run with
@@ -30,7 +32,7 @@ func (x *run) build(ctx context.Context) error {
 		return usage(inputErr(InputCompression, "%s", err))
 	}
 	opts := build.Options{Installable: inst, Compression: comp,
-		Nix:            build.Nix{Store: x.in.Store, Options: nixOpts, Log: x.log.Writer(), PassEnv: x.in.NixEnv},
+		Nix:            nix.Nix{Store: x.in.Store, Options: nixOpts, Log: x.log.Writer(), PassEnv: x.in.NixEnv},
 		NixdockVersion: version.Get().String(),
 		Progress:       func(s string) { x.log.Progress("%s", s) },
 	}
@@ -38,7 +40,7 @@ func (x *run) build(ctx context.Context) error {
 	end := x.r.Group("nix build " + installableText(x.in))
 	res, err := build.Run(ctx, opts)
 	if err == nil {
-		if err = build.WriteRecord(recordPath, res.Record); err != nil {
+		if err = record.Write(recordPath, res.Record); err != nil {
 			res.Image.Close()
 		}
 	}

@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"github.com/nixdock/nixdock-action/agree"
+	"github.com/nixdock/nixdock-action/record"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
 	"github.com/nixdock/nixdock-action/reproduce"
@@ -87,7 +87,7 @@ func (x *run) reproduce(ctx context.Context) error {
 
 // reproduceBuilds runs reproduce.Run (its options filled from the inputs)
 // with the two records written to dir.
-func (x *run) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*build.Record, error) {
+func (x *run) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*record.Record, error) {
 	inst, nixOpts, err := x.nixInputs()
 	if err != nil {
 		return nil, nil, err
@@ -112,14 +112,14 @@ func (x *run) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*
 		return nil, nil, err
 	}
 	for i, name := range []string{"a.json", "b.json"} {
-		if err := build.WriteRecord(filepath.Join(dir, name), res.Records[i]); err != nil {
+		if err := record.Write(filepath.Join(dir, name), res.Records[i]); err != nil {
 			return nil, nil, err
 		}
 	}
 	if lintErr != nil {
 		return nil, nil, lintErr
 	}
-	recs := []*build.Record{res.Records[0], res.Records[1]}
+	recs := []*record.Record{res.Records[0], res.Records[1]}
 	cmp, err := comparisonOf(res.Report.Report, res.Report, recs)
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +130,7 @@ func (x *run) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*
 // report writes the comparison: report file, outputs, summary and one
 // annotation per culprit. Unreproducible builds end with ErrDiffers (exit
 // code 1), so the step (and the pull request check) fails.
-func (x *run) report(cmp *comparison, recs []*build.Record) error {
+func (x *run) report(cmp *comparison, recs []*record.Record) error {
 	dir, err := x.r.TempDir()
 	if err != nil {
 		return err
@@ -179,7 +179,7 @@ type reportWriter interface {
 
 // comparisonOf turns a verifier's report into what the Action renders,
 // with the report file and the summary's details rendered by out.
-func comparisonOf(rep *verify.Report, out reportWriter, recs []*build.Record) (*comparison, error) {
+func comparisonOf(rep *verify.Report, out reportWriter, recs []*record.Record) (*comparison, error) {
 	var js bytes.Buffer
 	if err := out.WriteJSON(&js); err != nil {
 		return nil, err
@@ -226,7 +226,7 @@ func uploadedImage(recordFile string) (string, bool) {
 
 // recordImages opens the uploaded layouts (paths, one per record), or else
 // the records' out paths on this machine, on demand and once.
-func (x *run) recordImages(recs []*build.Record, paths []string) *verify.RecordImages {
+func (x *run) recordImages(recs []*record.Record, paths []string) *verify.RecordImages {
 	return &verify.RecordImages{
 		Records: recs, Paths: paths, Stderr: x.log.Writer(),
 		OnOpen: func(src string) { x.log.Progress("opening %s", src) },

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sbom"
 )
 
@@ -15,7 +15,7 @@ import (
 // sbom.FromRecord, and returns the file and its bytes (sbomOutput then
 // names it); sbom-format none skips it. digest, when set, is the manifest
 // digest the SBOM describes.
-func (x *run) sbom(rec *build.Record, dir, digest string) (string, []byte, error) {
+func (x *run) sbom(rec *record.Record, dir, digest string) (string, []byte, error) {
 	if x.in.SBOMFormat == "none" {
 		return "", nil, nil
 	}
@@ -50,7 +50,7 @@ func (x *run) sbomOutput(path string) error {
 }
 
 // encodeSBOM writes rec's SBOM to path and returns its bytes.
-func (x *run) encodeSBOM(rec *build.Record, opts sbom.Options, format sbom.Format, path string) ([]byte, error) {
+func (x *run) encodeSBOM(rec *record.Record, opts sbom.Options, format sbom.Format, path string) ([]byte, error) {
 	doc, err := sbom.FromRecord(rec, opts)
 	if err != nil {
 		return nil, err

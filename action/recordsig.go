@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/nixdock/nixdock-action/sign"
 )
@@ -66,9 +66,9 @@ func (x *run) recordSigOptions() (*recsig.Options, error) {
 // readSignedRecord reads the record at path once and, when opts is set,
 // verifies its signature: the verified identity, "" when unsigned. A
 // signature that does not verify is an error.
-func readSignedRecord(path string, opts *recsig.Options) (*build.Record, string, error) {
+func readSignedRecord(path string, opts *recsig.Options) (*record.Record, string, error) {
 	if opts == nil {
-		rec, err := build.ReadRecord(path)
+		rec, err := record.Read(path)
 		return rec, "", err
 	}
 	// Stat first: reading a FIFO with no writer would block forever.
@@ -79,7 +79,7 @@ func readSignedRecord(path string, opts *recsig.Options) (*build.Record, string,
 	if err != nil {
 		return nil, "", fmt.Errorf("reading record: %w", err)
 	}
-	rec, err := build.ParseRecord(data)
+	rec, err := record.Parse(data)
 	if err != nil {
 		return nil, "", fmt.Errorf("record %s: %w", path, err)
 	}

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // Policy is what agreement requires.
@@ -64,7 +64,7 @@ type Builder struct {
 	// machine's own).
 	Host  string `json:"host,omitempty"`
 	Store string `json:"store,omitempty"`
-	// Origin is how the image came to be in its store (build.Origin.How),
+	// Origin is how the image came to be in its store (record.Origin.How),
 	// "unknown" for records without it.
 	Origin string `json:"origin"`
 	// Isolation says what set this build apart from the other counted
@@ -91,7 +91,7 @@ const IdentitySelfReported = "self-reported"
 const IdentitySignedBy = "signed by "
 
 // Decide decides whether recs prove one image under policy.
-func Decide(recs []*build.Record, policy Policy) Decision {
+func Decide(recs []*record.Record, policy Policy) Decision {
 	d := Decision{Policy: policy, Builders: []Builder{}, Groups: [][]int{}}
 	if policy.MinBuilders < 1 {
 		d.Reasons = []string{fmt.Sprintf("the policy asks for %d builders: at least 1 must agree", policy.MinBuilders)}
@@ -124,7 +124,7 @@ func Decide(recs []*build.Record, policy Policy) Decision {
 
 // admit fills Builders and returns which records may count: built or
 // rebuilt here, and not a second record of a build already admitted.
-func (d *Decision) admit(recs []*build.Record) []bool {
+func (d *Decision) admit(recs []*record.Record) []bool {
 	eligible := make([]bool, len(recs))
 	seen := map[string]int{}
 	for i, r := range recs {
@@ -158,7 +158,7 @@ func (d *Decision) admit(recs []*build.Record) []bool {
 // groupImages groups the records by the image they describe: derivation,
 // config and diff_ids always; compressed digests when every record used the
 // same compressor (they depend on it). The largest group comes first.
-func groupImages(recs []*build.Record) [][]int {
+func groupImages(recs []*record.Record) [][]int {
 	sameComp := true
 	for _, r := range recs[1:] {
 		sameComp = sameComp && r.Image.Compressor == recs[0].Image.Compressor
@@ -179,7 +179,7 @@ func groupImages(recs []*build.Record) [][]int {
 	return groups
 }
 
-func imageKey(r *build.Record, sameComp bool) string {
+func imageKey(r *record.Record, sameComp bool) string {
 	var b strings.Builder
 	b.WriteString(r.DrvPath + "\n" + r.Image.ConfigDigest + "\n")
 	for _, l := range r.Image.Layers {
@@ -197,7 +197,7 @@ func imageKey(r *build.Record, sameComp bool) string {
 // reference picks the group the decision is about: with a digest to prove,
 // the group in which a counted builder produced that digest; otherwise the
 // group with the most eligible builders (the first on a tie). -1: none.
-func (d *Decision) reference(recs []*build.Record, eligible []bool) int {
+func (d *Decision) reference(recs []*record.Record, eligible []bool) int {
 	best, bestN := -1, 0
 	for gi, g := range d.Groups {
 		n := 0
@@ -215,7 +215,7 @@ func (d *Decision) reference(recs []*build.Record, eligible []bool) int {
 
 // countGroup counts the eligible builders of the reference group, and
 // within it those whose compressor matches the signed digest's builder.
-func (d *Decision) countGroup(recs []*build.Record, eligible []bool, g []int) {
+func (d *Decision) countGroup(recs []*record.Record, eligible []bool, g []int) {
 	first := -1
 	for _, i := range g {
 		if eligible[i] && (d.Policy.Digest == "" || recs[i].Image.ManifestDigest == d.Policy.Digest) {
@@ -239,7 +239,7 @@ func (d *Decision) countGroup(recs []*build.Record, eligible []bool, g []int) {
 		d.Counted++
 		hosts[b.Host] = true
 		b.Why = fmt.Sprintf("%s the image in its own store", b.Origin)
-		if b.Origin == build.OriginRebuilt {
+		if b.Origin == record.OriginRebuilt {
 			b.Why = "rebuilt the image Nix had substituted, and got the cache's bytes"
 		}
 	}
@@ -266,7 +266,7 @@ func sharesHost(bs []Builder, g []int, i int) bool {
 
 // disagreements explains, for each eligible builder outside the reference
 // group, what it disagrees on.
-func (d *Decision) disagreements(recs []*build.Record, eligible []bool) {
+func (d *Decision) disagreements(recs []*record.Record, eligible []bool) {
 	if d.DrvPath == "" {
 		return
 	}
@@ -287,7 +287,7 @@ func (d *Decision) disagreements(recs []*build.Record, eligible []bool) {
 	}
 }
 
-func sameDiffIDs(r *build.Record, ids []string) bool {
+func sameDiffIDs(r *record.Record, ids []string) bool {
 	if len(r.Image.Layers) != len(ids) {
 		return false
 	}

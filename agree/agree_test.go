@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/nixdock/nixdock-action/agree"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/nixdock/nixdock-action/verify"
 )
@@ -20,18 +20,18 @@ var registered int64
 
 // rec is a record of a build of its own by builder id on host, of the image
 // whose bytes are named by c (config, layer and manifest digests).
-func rec(id, host string, c byte) *build.Record {
+func rec(id, host string, c byte) *record.Record {
 	registered++
-	return &build.Record{
-		Schema: build.RecordSchema, Builder: build.Builder{ID: id}, DrvPath: drv,
+	return &record.Record{
+		Schema: record.Schema, Builder: record.Builder{ID: id}, DrvPath: drv,
 		OutPath: "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-image.tar",
-		Origin:  &build.Origin{How: build.OriginBuilt, Host: host, RegistrationTime: 1700000000 + registered},
+		Origin:  &record.Origin{How: record.OriginBuilt, Host: host, RegistrationTime: 1700000000 + registered},
 		Image: image.Digests{ConfigDigest: digest(c), ManifestDigest: digest(c + 1), Compressor: image.Compressor{Name: "gzip"},
 			Layers: []image.Layer{{DiffID: digest(c + 2), Digest: digest(c + 3)}}},
 	}
 }
 
-func with(r *build.Record, f func(*build.Record)) *build.Record {
+func with(r *record.Record, f func(*record.Record)) *record.Record {
 	c := *r
 	o := *r.Origin
 	c.Origin = &o
@@ -47,49 +47,49 @@ func TestOneDecision(t *testing.T) {
 	a := rec("runner-a", "host-1", 'a')
 	cases := []struct {
 		name    string
-		recs    []*build.Record
+		recs    []*record.Record
 		policy  agree.Policy
 		agreed  bool
 		counted int
 		reason  string
 	}{
-		{"two hosts agree", []*build.Record{a, rec("runner-b", "host-2", 'a')}, agree.Policy{MinBuilders: 2}, true, 2, ""},
-		{"two stores on one host", []*build.Record{a, with(rec("b", "host-1", 'a'), func(r *build.Record) { r.Store = "/tmp/b" })},
+		{"two hosts agree", []*record.Record{a, rec("runner-b", "host-2", 'a')}, agree.Policy{MinBuilders: 2}, true, 2, ""},
+		{"two stores on one host", []*record.Record{a, with(rec("b", "host-1", 'a'), func(r *record.Record) { r.Store = "/tmp/b" })},
 			agree.Policy{MinBuilders: 2}, true, 2, ""},
-		{"two stores on one host, two hosts required", []*build.Record{a, with(rec("b", "host-1", 'a'), func(r *build.Record) { r.Store = "/tmp/b" })},
+		{"two stores on one host, two hosts required", []*record.Record{a, with(rec("b", "host-1", 'a'), func(r *record.Record) { r.Store = "/tmp/b" })},
 			agree.Policy{MinBuilders: 2, MinHosts: 2}, false, 2, "1 host(s), fewer than the 2 required"},
-		{"a copied record with another builder id", []*build.Record{a, with(a, func(r *build.Record) { r.Builder.ID = "runner-b" })},
+		{"a copied record with another builder id", []*record.Record{a, with(a, func(r *record.Record) { r.Builder.ID = "runner-b" })},
 			agree.Policy{MinBuilders: 2}, false, 1, "1 builder(s) that count agreed"},
-		{"a substituted image", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Origin.How = build.OriginSubstituted })},
+		{"a substituted image", []*record.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *record.Record) { r.Origin.How = record.OriginSubstituted })},
 			agree.Policy{MinBuilders: 2}, false, 1, "1 builder(s) that count agreed"},
-		{"a rebuilt image counts", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Origin.How = build.OriginRebuilt })},
+		{"a rebuilt image counts", []*record.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *record.Record) { r.Origin.How = record.OriginRebuilt })},
 			agree.Policy{MinBuilders: 2}, true, 2, ""},
-		{"a record without origin", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Origin = nil })},
+		{"a record without origin", []*record.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *record.Record) { r.Origin = nil })},
 			agree.Policy{MinBuilders: 2}, false, 1, "1 builder(s) that count agreed"},
-		{"other bytes", []*build.Record{a, rec("runner-b", "host-2", '5')}, agree.Policy{MinBuilders: 2}, false, 1, "built other bytes"},
-		{"another derivation", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) {
+		{"other bytes", []*record.Record{a, rec("runner-b", "host-2", '5')}, agree.Policy{MinBuilders: 2}, false, 1, "built other bytes"},
+		{"another derivation", []*record.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *record.Record) {
 			r.DrvPath = "/nix/store/cccccccccccccccccccccccccccccccc-image.tar.drv"
 		})}, agree.Policy{MinBuilders: 2}, false, 1, "evaluated another derivation"},
-		{"other compressed bytes", []*build.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *build.Record) { r.Image.ManifestDigest = digest('f') })},
+		{"other compressed bytes", []*record.Record{a, with(rec("runner-b", "host-2", 'a'), func(r *record.Record) { r.Image.ManifestDigest = digest('f') })},
 			agree.Policy{MinBuilders: 2}, false, 1, "other compressed bytes"},
-		{"a dissenting third builder", []*build.Record{a, rec("runner-b", "host-2", 'a'), rec("runner-c", "host-3", '5')},
+		{"a dissenting third builder", []*record.Record{a, rec("runner-b", "host-2", 'a'), rec("runner-c", "host-3", '5')},
 			agree.Policy{MinBuilders: 2}, false, 2, "builder runner-c disagrees"},
-		{"a substituted third builder with other bytes", []*build.Record{a, rec("runner-b", "host-2", 'a'),
-			with(rec("runner-c", "host-3", '5'), func(r *build.Record) { r.Origin.How = build.OriginSubstituted })},
+		{"a substituted third builder with other bytes", []*record.Record{a, rec("runner-b", "host-2", 'a'),
+			with(rec("runner-c", "host-3", '5'), func(r *record.Record) { r.Origin.How = record.OriginSubstituted })},
 			agree.Policy{MinBuilders: 2}, true, 2, ""},
-		{"two signed builders", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+		{"two signed builders", []*record.Record{a, rec("runner-b", "host-2", 'a')},
 			agree.Policy{MinBuilders: 2, RequireSigned: true, Identities: []string{wfA, wfB}}, true, 2, ""},
-		{"signed required, one unsigned", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+		{"signed required, one unsigned", []*record.Record{a, rec("runner-b", "host-2", 'a')},
 			agree.Policy{MinBuilders: 2, RequireSigned: true, Identities: []string{wfA, ""}}, false, 1, "1 builder(s) that count agreed"},
-		{"signed required, none signed", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+		{"signed required, none signed", []*record.Record{a, rec("runner-b", "host-2", 'a')},
 			agree.Policy{MinBuilders: 1, RequireSigned: true}, false, 0, "0 builder(s) that count agreed"},
-		{"signed not required, one unsigned", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+		{"signed not required, one unsigned", []*record.Record{a, rec("runner-b", "host-2", 'a')},
 			agree.Policy{MinBuilders: 2, Identities: []string{wfA, ""}}, true, 2, ""},
-		{"a signed copy of a record is still one build", []*build.Record{a, with(a, func(r *build.Record) { r.Builder.ID = "runner-b" })},
+		{"a signed copy of a record is still one build", []*record.Record{a, with(a, func(r *record.Record) { r.Builder.ID = "runner-b" })},
 			agree.Policy{MinBuilders: 2, RequireSigned: true, Identities: []string{wfA, wfB}}, false, 1, "1 builder(s) that count agreed"},
-		{"identities for other records", []*build.Record{a, rec("runner-b", "host-2", 'a')},
+		{"identities for other records", []*record.Record{a, rec("runner-b", "host-2", 'a')},
 			agree.Policy{MinBuilders: 2, Identities: []string{wfA}}, false, 2, "1 signer identities were given for 2 records"},
-		{"one builder, policy one", []*build.Record{a, with(a, func(r *build.Record) { r.Builder.ID = "copy" })}, agree.Policy{MinBuilders: 1}, true, 1, ""},
+		{"one builder, policy one", []*record.Record{a, with(a, func(r *record.Record) { r.Builder.ID = "copy" })}, agree.Policy{MinBuilders: 1}, true, 1, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,7 +128,7 @@ const (
 // an unsigned one as self-reported, and with RequireSigned it says why it
 // does not count.
 func TestSignedIdentity(t *testing.T) {
-	recs := []*build.Record{rec("a", "h1", 'a'), rec("b", "h2", 'a')}
+	recs := []*record.Record{rec("a", "h1", 'a'), rec("b", "h2", 'a')}
 	d := agree.Decide(recs, agree.Policy{MinBuilders: 1, RequireSigned: true, Identities: []string{wfA, ""}})
 	if !d.Agreed || d.Counted != 1 {
 		t.Fatalf("decision %+v", d)
@@ -143,7 +143,7 @@ func TestSignedIdentity(t *testing.T) {
 
 // TestIsolation: each counted builder says how it was set apart.
 func TestIsolation(t *testing.T) {
-	recs := []*build.Record{rec("a", "h1", 'a'), with(rec("b", "h1", 'a'), func(r *build.Record) { r.Store = "/tmp/s" }), rec("c", "h2", 'a')}
+	recs := []*record.Record{rec("a", "h1", 'a'), with(rec("b", "h1", 'a'), func(r *record.Record) { r.Store = "/tmp/s" }), rec("c", "h2", 'a')}
 	d := agree.Decide(recs, agree.Policy{MinBuilders: 3, MinHosts: 2})
 	if !d.Agreed || d.Hosts != 2 {
 		t.Fatalf("decision %+v", d)
@@ -158,7 +158,7 @@ func TestIsolation(t *testing.T) {
 
 func TestPolicyBelowOne(t *testing.T) {
 	for _, n := range []int{0, -5} {
-		if d := agree.Decide([]*build.Record{rec("a", "h", 'a')}, agree.Policy{MinBuilders: n}); d.Agreed {
+		if d := agree.Decide([]*record.Record{rec("a", "h", 'a')}, agree.Policy{MinBuilders: n}); d.Agreed {
 			t.Errorf("MinBuilders %d agreed", n)
 		}
 	}

@@ -8,12 +8,14 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // Options say what to build and how.
 type Options struct {
-	Installable Installable
-	Nix         Nix
+	Installable record.Installable
+	Nix         nix.Nix
 	// Compression of layers for the manifest digest (default gzip).
 	Compression image.Compression
 	// ExtraArgs go to `nix build` after nixdock's own (reproduce uses them
@@ -33,7 +35,7 @@ type Options struct {
 // Result is a finished build: its record and the opened image, which the
 // caller closes.
 type Result struct {
-	Record *Record
+	Record *record.Record
 	Image  *image.Image
 	// Published is the image as it would be pushed (layers compressed as
 	// the record's manifest digest says), for callers that write or push it
@@ -48,27 +50,27 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	nix := &opts.Nix
-	nixVersion, err := nix.Version(ctx)
+	nx := &opts.Nix
+	nixVersion, err := nx.Version(ctx)
 	if err != nil {
 		return nil, err
 	}
-	system, err := nix.System(ctx)
+	system, err := nx.System(ctx)
 	if err != nil {
 		return nil, err
 	}
 	progress("building " + opts.Installable.String())
 	started := time.Now()
-	res, err := nix.Build(ctx, opts.Installable, opts.ExtraArgs...)
+	res, err := nx.Build(ctx, opts.Installable, opts.ExtraArgs...)
 	if err != nil {
 		return nil, err
 	}
-	origin, err := nix.origin(ctx, res.DrvPath, res.OutPath, started)
+	origin, err := nx.Origin(ctx, res.DrvPath, res.OutPath, started)
 	if err != nil {
 		return nil, err
 	}
 	progress("opening " + res.OutPath)
-	img, err := image.Open(ctx, nix.RealPath(res.OutPath), image.Options{StoreRoot: StoreRoot(nix.Store), Stderr: nix.Log})
+	img, err := image.Open(ctx, nx.RealPath(res.OutPath), image.Options{StoreRoot: nix.StoreRoot(nx.Store), Stderr: nx.Log})
 	if err != nil {
 		return nil, fmt.Errorf("opening the image %s built: %w", res.OutPath, err)
 	}
@@ -81,14 +83,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return &Result{Record: rec, Image: img, Published: pub}, nil
 }
 
-func describe(ctx context.Context, opts Options, img *image.Image, res BuildResult) (*Record, v1.Image, error) {
-	nix := &opts.Nix
+func describe(ctx context.Context, opts Options, img *image.Image, res nix.BuildResult) (*record.Record, v1.Image, error) {
+	nx := &opts.Nix
 	progress := opts.Progress
 	if progress == nil {
 		progress = func(string) {}
 	}
 	progress("querying the closure of " + res.OutPath)
-	closure, err := nix.PathInfo(ctx, true, res.OutPath)
+	closure, err := nx.PathInfo(ctx, true, res.OutPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("querying the closure of %s: %w", res.OutPath, err)
 	}
@@ -110,20 +112,20 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 		return nil, nil, err
 	}
 	if storePaths != nil {
-		if closure, err = contentsClosure(ctx, nix, *storePaths, closure); err != nil {
+		if closure, err = contentsClosure(ctx, nx, *storePaths, closure); err != nil {
 			return nil, nil, err
 		}
 	}
-	drvs, err := nix.Derivations(ctx, true, res.DrvPath)
+	drvs, err := nx.Derivations(ctx, true, res.DrvPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading derivation %s: %w", res.DrvPath, err)
 	}
-	return &Record{
-		Schema:      RecordSchema,
+	return &record.Record{
+		Schema:      record.Schema,
 		Nixdock:     opts.NixdockVersion,
-		Builder:     ThisBuilder(builderLabel(opts)),
+		Builder:     record.ThisBuilder(builderLabel(opts)),
 		Installable: opts.Installable,
-		Store:       nix.Store,
+		Store:       nx.Store,
 		DrvPath:     res.DrvPath,
 		OutPath:     res.OutPath,
 		Variation:   opts.Variation,
@@ -135,25 +137,25 @@ func describe(ctx context.Context, opts Options, img *image.Image, res BuildResu
 
 // contentsClosure adds the closure of paths (those valid in the store),
 // the store paths an image's layers hold, to closure.
-func contentsClosure(ctx context.Context, nix *Nix, paths []string, closure []PathInfo) ([]PathInfo, error) {
+func contentsClosure(ctx context.Context, nx *nix.Nix, paths []string, closure []record.PathInfo) ([]record.PathInfo, error) {
 	var valid []string
 	for _, p := range paths {
-		if exists(nix.RealPath(p)) {
+		if nix.Exists(nx.RealPath(p)) {
 			valid = append(valid, p)
 		}
 	}
 	if len(valid) == 0 {
 		return closure, nil
 	}
-	more, err := nix.PathInfo(ctx, true, valid...)
+	more, err := nx.PathInfo(ctx, true, valid...)
 	if err != nil {
 		return nil, fmt.Errorf("querying the closure of the image's contents: %w", err)
 	}
-	byPath := map[string]PathInfo{}
+	byPath := map[string]record.PathInfo{}
 	for _, pi := range append(closure, more...) {
 		byPath[pi.Path] = pi
 	}
-	out := make([]PathInfo, 0, len(byPath))
+	out := make([]record.PathInfo, 0, len(byPath))
 	for _, pi := range byPath {
 		out = append(out, pi)
 	}

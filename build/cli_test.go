@@ -15,9 +15,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/cli"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // nixdock runs the CLI in-process and returns its exit code and output.
@@ -38,7 +38,7 @@ func offline() []string {
 }
 
 // buildRecord runs `nixdock build ARGS --record FILE` and reads the record.
-func buildRecord(t *testing.T, args ...string) *build.Record {
+func buildRecord(t *testing.T, args ...string) *record.Record {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "r.json")
 	args = append(append(append([]string{"build"}, args...), offline()...), "--record", path)
@@ -46,7 +46,7 @@ func buildRecord(t *testing.T, args ...string) *build.Record {
 	if code != 0 {
 		t.Fatalf("nixdock %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
 	}
-	rec, err := build.ReadRecord(path)
+	rec, err := record.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func layerDigests(t *testing.T, archive string) []string {
 	return out
 }
 
-func diffIDs(r *build.Record) []string {
+func diffIDs(r *record.Record) []string {
 	var ids []string
 	for _, l := range r.Image.Layers {
 		ids = append(ids, l.DiffID)
@@ -106,7 +106,7 @@ func diffIDs(r *build.Record) []string {
 func TestBuildRecord(t *testing.T) {
 	nixtest.Require(t)
 	rec := buildRecord(t, "-f", nixtest.File("hello.nix"), "-A", "image")
-	if rec.Schema != build.RecordSchema || !strings.HasSuffix(rec.DrvPath, ".drv") || rec.NixVersion == "" || rec.System == "" {
+	if rec.Schema != record.Schema || !strings.HasSuffix(rec.DrvPath, ".drv") || rec.NixVersion == "" || rec.System == "" {
 		t.Errorf("record header: schema %q drv %q nix %q system %q", rec.Schema, rec.DrvPath, rec.NixVersion, rec.System)
 	}
 	want := layerDigests(t, rec.OutPath)
@@ -138,7 +138,7 @@ func TestBuildRecord(t *testing.T) {
 // manifest, config and diff_ids; an image with a build date does not.
 func TestBuildTwoStores(t *testing.T) {
 	nixtest.Require(t)
-	build2 := func(file, attr string) (*build.Record, *build.Record) {
+	build2 := func(file, attr string) (*record.Record, *record.Record) {
 		a := buildRecord(t, "-f", nixtest.File(file), "-A", attr, "--store", nixtest.NewStore(t))
 		b := buildRecord(t, "-f", nixtest.File(file), "-A", attr, "--store", nixtest.NewStore(t))
 		if a.DrvPath != b.DrvPath {

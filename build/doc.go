@@ -1,8 +1,7 @@
-// Package build runs Nix to build a container image, queries the image's
-// runtime closure and derivation, and writes the build record that a second
-// builder's record is compared with (package verify).
+// Package build runs one build: Run has Nix build the installable, opens
+// and digests the image it produced, queries its closure and derivations and
+// returns the build record (package record) that a second builder's record
+// is compared with (package verify).
 //
-// It speaks to the nix CLI only through Nix, which knows the store, the
-// options to pass (--store, --option) and the JSON shapes of Nix 2.8 through
-// 2.18 and later.
+// It speaks to Nix only through package nix and writes no record itself.
 package build

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/nixdock/nixdock-action/agree"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // TestSubstitutedImageIsRebuilt: a builder whose store got the image from
@@ -20,7 +20,7 @@ func TestSubstitutedImageIsRebuilt(t *testing.T) {
 	nixtest.Require(t)
 	storeA, storeB := nixtest.NewStore(t), nixtest.NewStore(t)
 	a := buildRecord(t, "-f", nixtest.File("hello.nix"), "-A", "image", "--store", storeA)
-	if a.Origin == nil || a.Origin.How != build.OriginBuilt || a.Origin.Host != build.HostFingerprint() || a.Origin.RegistrationTime == 0 {
+	if a.Origin == nil || a.Origin.How != record.OriginBuilt || a.Origin.Host != record.HostFingerprint() || a.Origin.RegistrationTime == 0 {
 		t.Fatalf("store A's record: origin %+v, want built here", a.Origin)
 	}
 	out, err := exec.Command("nix", "--extra-experimental-features", "nix-command", "copy", "--no-check-sigs",
@@ -29,10 +29,10 @@ func TestSubstitutedImageIsRebuilt(t *testing.T) {
 		t.Fatalf("nix copy: %v\n%s", err, out)
 	}
 	b := buildRecord(t, "-f", nixtest.File("hello.nix"), "-A", "image", "--store", storeB)
-	if b.Origin == nil || b.Origin.How != build.OriginRebuilt {
+	if b.Origin == nil || b.Origin.How != record.OriginRebuilt {
 		t.Fatalf("store B's record: origin %+v, want rebuilt (the image was copied in, not built)", b.Origin)
 	}
-	d := agree.Decide([]*build.Record{a, b}, agree.Policy{MinBuilders: 2})
+	d := agree.Decide([]*record.Record{a, b}, agree.Policy{MinBuilders: 2})
 	if !d.Agreed || d.Hosts != 1 || d.Builders[1].Isolation != "separate store on one host" {
 		t.Errorf("decision %+v", d)
 	}
@@ -40,9 +40,9 @@ func TestSubstitutedImageIsRebuilt(t *testing.T) {
 	// not count.
 	sub := *b
 	o := *b.Origin
-	o.How = build.OriginSubstituted
+	o.How = record.OriginSubstituted
 	sub.Origin = &o
-	d = agree.Decide([]*build.Record{a, &sub}, agree.Policy{MinBuilders: 2})
+	d = agree.Decide([]*record.Record{a, &sub}, agree.Policy{MinBuilders: 2})
 	if d.Agreed || d.Builders[1].Counts || !strings.Contains(d.Builders[1].Why, "substituted") {
 		t.Errorf("a substituted builder counted: %+v", d)
 	}
@@ -57,13 +57,13 @@ func TestCopiedRecord(t *testing.T) {
 	if code, _, stderr := nixdock(t, args...); code != 0 {
 		t.Fatalf("build: exit %d\n%s", code, stderr)
 	}
-	rec, err := build.ReadRecord(path)
+	rec, err := record.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec.Builder.ID = "another-runner"
 	copied := t.TempDir() + "/b.json"
-	if err := build.WriteRecord(copied, rec); err != nil {
+	if err := record.Write(copied, rec); err != nil {
 		t.Fatal(err)
 	}
 	code, out, _ := nixdock(t, "verify", path, copied)

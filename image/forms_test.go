@@ -15,9 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/nix"
 )
 
 // built builds attr of hello.nix in the machine's store and returns the
@@ -108,7 +108,7 @@ func TestStreamFromChrootStore(t *testing.T) {
 	if !strings.HasPrefix(script, store) {
 		t.Fatalf("stream script %s is not under the chroot store %s", script, store)
 	}
-	img, _, d := describe(t, script, image.Options{StoreRoot: build.StoreRoot(store)}, image.None)
+	img, _, d := describe(t, script, image.Options{StoreRoot: nix.StoreRoot(store)}, image.None)
 	if img.Form != image.FormStream {
 		t.Errorf("form %s, want stream", img.Form)
 	}

@@ -10,10 +10,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/golden"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -80,7 +80,7 @@ func TestNixImages(t *testing.T) {
 func buildImage(t *testing.T, attr string) *image.Image {
 	t.Helper()
 	nix := nixtest.Nix(t, "")
-	out, err := nix.Build(context.Background(), build.Installable{File: nixtest.File("lint.nix"), Attr: attr})
+	out, err := nix.Build(context.Background(), record.Installable{File: nixtest.File("lint.nix"), Attr: attr})
 	if err != nil {
 		t.Fatalf("building lint.nix -A %s: %v", attr, err)
 	}

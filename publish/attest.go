@@ -6,14 +6,14 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 )
 
 // signAndAttest signs ref and attaches the attestations: the SBOM (pushed
 // as an artifact first when too large to inline), the reproducibility
 // decision, and the provenance.
-func signAndAttest(ctx context.Context, ref name.Digest, signer *sign.Signer, repro *sign.Reproducible, records []*build.Record, reg sign.Registry, at Attest) (*sign.Result, *sign.SBOMRef, error) {
+func signAndAttest(ctx context.Context, ref name.Digest, signer *sign.Signer, repro *sign.Reproducible, records []*record.Record, reg sign.Registry, at Attest) (*sign.Result, *sign.SBOMRef, error) {
 	var atts []sign.Attestation
 	var sbomRef *sign.SBOMRef
 	if at.SBOM != nil {
@@ -51,7 +51,7 @@ func signAndAttest(ctx context.Context, ref name.Digest, signer *sign.Signer, re
 // come from the build records.
 var ErrProvenanceNeedsRecords = errors.New("provenance needs the build records (the installable and Nix version come from them)")
 
-func (p *Provenance) predicate(records []*build.Record, signer *sign.Signer) (*sign.Provenance, error) {
+func (p *Provenance) predicate(records []*record.Record, signer *sign.Signer) (*sign.Provenance, error) {
 	if len(records) == 0 {
 		return nil, ErrProvenanceNeedsRecords
 	}

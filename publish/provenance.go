@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // ProvenanceOf is the provenance's input besides the records: the
 // flake.lock (flakeLock, else the local flake's own when the first record
 // was built from one, read when it exists), nixdock's version, and the
 // GitHub Actions run getenv describes.
-func ProvenanceOf(records []*build.Record, flakeLock, version string, getenv func(string) string) (*Provenance, error) {
+func ProvenanceOf(records []*record.Record, flakeLock, version string, getenv func(string) string) (*Provenance, error) {
 	p := &Provenance{NixdockVersion: version, Run: ActionsRunFrom(getenv)}
 	lockPath := flakeLock
 	if lockPath == "" && len(records) > 0 {
@@ -30,7 +30,7 @@ func ProvenanceOf(records []*build.Record, flakeLock, version string, getenv fun
 
 // flakeLockOf is the flake.lock of a local flake installable (".#image",
 // "path:./x#image", "./x#image"), or "".
-func flakeLockOf(inst build.Installable) string {
+func flakeLockOf(inst record.Installable) string {
 	if inst.Flake == "" {
 		return ""
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 )
 
@@ -16,14 +16,14 @@ import (
 type Request struct {
 	// Records are the build records that must prove the image; Policy is
 	// what they must show (sign.CheckRecords).
-	Records []*build.Record
+	Records []*record.Record
 	Policy  sign.RecordPolicy
 	// Image is the image to push, as published: its manifest digest is
 	// what the records must prove and what is signed.
 	Image v1.Image
 	// ImageRecord, when set, is the record Image came with; an image that
 	// is not that record's image is refused (ErrNotRecordImage).
-	ImageRecord *build.Record
+	ImageRecord *record.Record
 	// Destination is where the image goes (a tag, or a digest that must
 	// be Image's).
 	Destination name.Reference
@@ -137,7 +137,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 // SignRequest is the signing of an image already in the registry.
 type SignRequest struct {
 	Ref      name.Digest
-	Records  []*build.Record
+	Records  []*record.Record
 	Policy   sign.RecordPolicy
 	Registry sign.Registry
 	Signer   Signer
@@ -167,7 +167,7 @@ func Sign(ctx context.Context, req SignRequest) (*Result, error) {
 
 // check is the one record check of a publication. An unproven digest is a
 // *sign.UnverifiedError unless the policy allows it.
-func check(records []*build.Record, digest string, policy sign.RecordPolicy, on func(Stage)) (*sign.Reproducible, error) {
+func check(records []*record.Record, digest string, policy sign.RecordPolicy, on func(Stage)) (*sign.Reproducible, error) {
 	repro, err := sign.CheckRecords(records, digest, policy)
 	if err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ type PushRequest struct {
 	Destination name.Reference
 	Registry    sign.Registry
 	// Record, when set, must describe Image (ErrNotRecordImage).
-	Record   *build.Record
+	Record   *record.Record
 	Progress func(done, total int64)
 }
 

@@ -16,8 +16,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 )
 
@@ -58,18 +58,18 @@ func newFixture(t *testing.T) *fixture {
 var registered int64
 
 // record is builder id's record of a build of its own producing manifest.
-func record(id, manifest string) *build.Record {
+func testRecord(id, manifest string) *record.Record {
 	registered++
-	return &build.Record{
-		Origin: &build.Origin{How: build.OriginBuilt, Host: "host-" + id, RegistrationTime: 1700000000 + registered,
+	return &record.Record{
+		Origin: &record.Origin{How: record.OriginBuilt, Host: "host-" + id, RegistrationTime: 1700000000 + registered,
 			StartedAt: "2026-01-02T03:04:05Z", FinishedAt: "2026-01-02T03:09:00Z"},
-		Schema: build.RecordSchema, Builder: build.Builder{ID: id}, System: "x86_64-linux", NixVersion: "2.8.0",
-		Installable: build.Installable{Flake: ".#image"}, DrvPath: drv,
+		Schema: record.Schema, Builder: record.Builder{ID: id}, System: "x86_64-linux", NixVersion: "2.8.0",
+		Installable: record.Installable{Flake: ".#image"}, DrvPath: drv,
 		Image: image.Digests{ManifestDigest: manifest, Compressor: image.Compressor{Name: "gzip"}},
 	}
 }
 
-func (f *fixture) request(t *testing.T, records []*build.Record, stages *[]StageName) Request {
+func (f *fixture) request(t *testing.T, records []*record.Record, stages *[]StageName) Request {
 	t.Helper()
 	dst, err := name.ParseReference(f.host + "/octo/hello:v1")
 	if err != nil {
@@ -104,7 +104,7 @@ func (f *fixture) pushed(t *testing.T) bool {
 func TestRun(t *testing.T) {
 	f := newFixture(t)
 	var stages []StageName
-	res, err := Run(context.Background(), f.request(t, []*build.Record{record("a", f.digest), record("b", f.digest)}, &stages))
+	res, err := Run(context.Background(), f.request(t, []*record.Record{testRecord("a", f.digest), testRecord("b", f.digest)}, &stages))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestRunRefusesBeforePush(t *testing.T) {
 	f := newFixture(t)
 	var stages []StageName
 	other := "sha256:" + strings.Repeat("b", 64)
-	req := f.request(t, []*build.Record{record("a", other), record("b", other)}, &stages)
+	req := f.request(t, []*record.Record{testRecord("a", other), testRecord("b", other)}, &stages)
 	req.Signer = Signer{KeyFile: filepath.Join(t.TempDir(), "missing.key")}
 	_, err := Run(context.Background(), req)
 	var ue *sign.UnverifiedError
@@ -154,7 +154,7 @@ func TestRunRefusesBeforePush(t *testing.T) {
 func TestRunSignerFirst(t *testing.T) {
 	f := newFixture(t)
 	var stages []StageName
-	req := f.request(t, []*build.Record{record("a", f.digest), record("b", f.digest)}, &stages)
+	req := f.request(t, []*record.Record{testRecord("a", f.digest), testRecord("b", f.digest)}, &stages)
 	req.Signer.Password = []byte("wrong")
 	_, err := Run(context.Background(), req)
 	if err == nil || !strings.Contains(err.Error(), "cosign.key") || !strings.Contains(err.Error(), "is the password value right?") {
@@ -170,9 +170,9 @@ func TestRunSignerFirst(t *testing.T) {
 func TestRunNotRecordImage(t *testing.T) {
 	f := newFixture(t)
 	var stages []StageName
-	req := f.request(t, []*build.Record{record("a", f.digest)}, &stages)
+	req := f.request(t, []*record.Record{testRecord("a", f.digest)}, &stages)
 	req.Policy.AllowUnverified = true
-	req.ImageRecord = record("c", "sha256:"+strings.Repeat("c", 64))
+	req.ImageRecord = testRecord("c", "sha256:"+strings.Repeat("c", 64))
 	_, err := Run(context.Background(), req)
 	var mm *RecordMismatchError
 	if !errors.Is(err, ErrNotRecordImage) || !errors.As(err, &mm) || mm.Digest != f.digest {
@@ -188,7 +188,7 @@ func TestRunNotRecordImage(t *testing.T) {
 func TestRunAllowUnverified(t *testing.T) {
 	f := newFixture(t)
 	var stages []StageName
-	req := f.request(t, []*build.Record{record("a", f.digest)}, &stages)
+	req := f.request(t, []*record.Record{testRecord("a", f.digest)}, &stages)
 	req.Policy.AllowUnverified = true
 	req.Attest = Attest{}
 	res, err := Run(context.Background(), req)

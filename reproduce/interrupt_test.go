@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/reproduce"
 )
 
@@ -24,7 +24,7 @@ func TestInterruptRemovesBuildDirs(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		_, err := reproduce.Run(ctx, reproduce.Options{
-			Installable: build.Installable{File: nixtest.File("slow.nix"), Attr: "slow"},
+			Installable: record.Installable{File: nixtest.File("slow.nix"), Attr: "slow"},
 			NixOptions:  nixtest.Options,
 			Log:         testLog{t},
 		})

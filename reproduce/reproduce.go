@@ -11,16 +11,18 @@ import (
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/verify"
 )
 
 // Options say what to reproduce and how to vary the two builds.
 type Options struct {
-	Installable build.Installable
+	Installable record.Installable
 	// NixOptions go to both builds (after nixdock's sandbox=true).
-	NixOptions []build.NixOption
+	NixOptions []nix.Option
 	// NixEnv names variables Nix gets although they look like secrets
-	// (build.Nix.PassEnv).
+	// (nix.Nix.PassEnv).
 	NixEnv []string
 	// StoreA and StoreB override the fresh chroot stores.
 	StoreA, StoreB string
@@ -64,7 +66,7 @@ type Info struct {
 
 // Result is a finished reproduce: the two records and the report.
 type Result struct {
-	Records [2]*build.Record
+	Records [2]*record.Record
 	Report  *Report
 }
 
@@ -121,7 +123,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		opts.InspectImage(ctx, results[0].Image)
 	}
 	progress("comparing the two builds")
-	recs := []*build.Record{results[0].Record, results[1].Record}
+	recs := []*record.Record{results[0].Record, results[1].Record}
 	rep, err := verify.Records(ctx, recs, verify.Options{
 		Images: []*image.Image{results[0].Image, results[1].Image},
 		// The stores are about to go unless kept: hint at commands for
@@ -146,7 +148,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		rep.ApplyChecks(recs)
 	}
 	return &Result{
-		Records: [2]*build.Record{results[0].Record, results[1].Record},
+		Records: [2]*record.Record{results[0].Record, results[1].Record},
 		Report:  &Report{Report: rep, Reproduce: info},
 	}, nil
 }

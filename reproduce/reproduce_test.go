@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/reproduce"
 )
 
@@ -16,7 +16,7 @@ func run(t *testing.T, file, attr string, mod func(*reproduce.Options)) *reprodu
 	t.Helper()
 	nixtest.Require(t)
 	opts := reproduce.Options{
-		Installable: build.Installable{File: nixtest.File(file), Attr: attr},
+		Installable: record.Installable{File: nixtest.File(file), Attr: attr},
 		NixOptions:  nixtest.Options,
 		Log:         testLog{t},
 	}

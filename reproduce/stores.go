@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/childenv"
+	"github.com/nixdock/nixdock-action/nix"
 )
 
 // Variation is one thing the two builds deliberately do differently.
@@ -28,15 +28,15 @@ type Variation struct {
 type side struct {
 	label   string // "A" or "B"
 	store   string
-	options []build.NixOption
+	options []nix.Option
 	passEnv []string // variables Nix gets although they look like secrets
 	tmpDir  string   // TMPDIR for Nix (where build directories are made)
 	vary    map[string]string
 }
 
 // nix is the Nix runner of side s, logging to log.
-func (s *side) nix(log io.Writer) build.Nix {
-	nix := build.Nix{Store: s.store, Options: s.options, Log: log, PassEnv: s.passEnv}
+func (s *side) nix(log io.Writer) nix.Nix {
+	nix := nix.Nix{Store: s.store, Options: s.options, Log: log, PassEnv: s.passEnv}
 	if s.tmpDir != "" {
 		nix.Env = []string{"TMPDIR=" + s.tmpDir}
 	}
@@ -54,14 +54,14 @@ func plan(opts Options, work string) ([2]*side, []Variation) {
 		b.store = filepath.Join(work, "store-b")
 	}
 	a.tmpDir, b.tmpDir = filepath.Join(work, "tmp-a"), filepath.Join(work, "tmp-b")
-	base := append([]build.NixOption{{Name: "sandbox", Value: "true"}}, opts.NixOptions...)
-	a.options = append([]build.NixOption{}, base...)
-	b.options = append([]build.NixOption{}, base...)
+	base := append([]nix.Option{{Name: "sandbox", Value: "true"}}, opts.NixOptions...)
+	a.options = append([]nix.Option{}, base...)
+	b.options = append([]nix.Option{}, base...)
 	a.passEnv, b.passEnv = opts.NixEnv, opts.NixEnv
 	var vars []Variation
 	add := func(name, va, vb string) {
-		a.options = append(a.options, build.NixOption{Name: name, Value: va})
-		b.options = append(b.options, build.NixOption{Name: name, Value: vb})
+		a.options = append(a.options, nix.Option{Name: name, Value: va})
+		b.options = append(b.options, nix.Option{Name: name, Value: vb})
 		a.vary[name], b.vary[name] = va, vb
 		vars = append(vars, Variation{Name: name, A: va, B: vb})
 	}

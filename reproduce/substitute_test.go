@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/reproduce"
 )
 
@@ -18,20 +19,20 @@ import (
 func TestReportsWhatWasSubstituted(t *testing.T) {
 	nixtest.Require(t)
 	ctx := context.Background()
-	nix := nixtest.Nix(t, nixtest.NewStore(t))
-	data, err := nix.Build(ctx, build.Installable{File: nixtest.File("hello.nix"), Attr: "greetingData"})
+	nx := nixtest.Nix(t, nixtest.NewStore(t))
+	data, err := nx.Build(ctx, record.Installable{File: nixtest.File("hello.nix"), Attr: "greetingData"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cache := "file://" + filepath.Join(t.TempDir(), "cache")
 	cp := exec.Command("nix", "--extra-experimental-features", "nix-command", "copy",
-		"--store", nix.Store, "--to", cache, data.OutPath)
+		"--store", nx.Store, "--to", cache, data.OutPath)
 	if out, err := cp.CombinedOutput(); err != nil {
 		t.Fatalf("nix copy to %s: %v: %s", cache, err, out)
 	}
 
 	res := run(t, "hello.nix", "image", func(o *reproduce.Options) {
-		o.NixOptions = []build.NixOption{
+		o.NixOptions = []nix.Option{
 			{Name: "substituters", Value: cache},
 			{Name: "require-sigs", Value: "false"},
 			{Name: "sandbox-paths", Value: "/bin /usr /lib /lib64"},

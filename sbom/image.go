@@ -7,8 +7,8 @@ import (
 	"runtime"
 	"sort"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/nix"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -121,11 +121,11 @@ func merge(d *Document, results []*layerResult) {
 	for base := range paths {
 		var k [hashLen]byte
 		copy(k[:], base)
-		byHash[k] = build.StoreDir + "/" + base
+		byHash[k] = nix.StoreDir + "/" + base
 	}
 	for _, base := range sortedKeys(paths) {
 		loc := paths[base]
-		p := build.StoreDir + "/" + base
+		p := nix.StoreDir + "/" + base
 		hash, _, _ := SplitStorePath(p)
 		c := Component{Path: p, Hash: hash,
 			NarHash: "sha256:" + hex.EncodeToString(loc.res.narHash[:]), NarSize: loc.res.narSize}

@@ -6,14 +6,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // FromRecord describes the image of a build record: its runtime closure
 // (without the image's own out path), with names from the derivations, Nix's
 // narHash, and references as edges. With opts.Image it also reads the
 // layers' tar headers to say which layers hold each path.
-func FromRecord(rec *build.Record, opts Options) (*Document, error) {
+func FromRecord(rec *record.Record, opts Options) (*Document, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("no build record")
 	}
@@ -60,7 +61,7 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 		}
 		var where []int
 		if layers != nil {
-			base := p.Path[len(build.StoreDir)+1:]
+			base := p.Path[len(nix.StoreDir)+1:]
 			if where = layers[base]; len(where) == 0 {
 				continue // in the closure of the stream script, not in a layer
 			}
@@ -119,12 +120,12 @@ func FromRecord(rec *build.Record, opts Options) (*Document, error) {
 // recordView is a record with its derivations indexed, built once for
 // every step of FromRecord.
 type recordView struct {
-	rec   *build.Record
+	rec   *record.Record
 	drvs  map[string]drvInfo
 	byOut map[string]string // output path -> drv
 }
 
-func newRecordView(rec *build.Record) *recordView {
+func newRecordView(rec *record.Record) *recordView {
 	rv := &recordView{rec: rec, drvs: make(map[string]drvInfo, len(rec.Derivations)), byOut: map[string]string{}}
 	for p, drv := range rec.Derivations {
 		rv.drvs[p] = drvInfo{pname: drv.Env["pname"], version: drv.Env["version"], system: drv.System, outputs: drv.Outputs}
@@ -140,7 +141,7 @@ func newRecordView(rec *build.Record) *recordView {
 // dependencies; paths not in the image become build-only components.
 func addBuildTime(d *Document, rv *recordView) {
 	rec, byOut := rv.rec, rv.byOut
-	narOf := map[string]build.PathInfo{}
+	narOf := map[string]record.PathInfo{}
 	for _, p := range rec.Closure {
 		narOf[p.Path] = p
 	}
@@ -188,7 +189,7 @@ func addBuildTime(d *Document, rv *recordView) {
 	}
 }
 
-func addBuildOnly(d *Document, index map[string]int, p, deriver string, narOf map[string]build.PathInfo, drvs map[string]drvInfo) {
+func addBuildOnly(d *Document, index map[string]int, p, deriver string, narOf map[string]record.PathInfo, drvs map[string]drvInfo) {
 	hash, _, err := SplitStorePath(p)
 	if err != nil {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("build-time input %q is not a store path", p))
@@ -211,7 +212,7 @@ func addBuildOnly(d *Document, index map[string]int, p, deriver string, narOf ma
 func addLayerOnly(d *Document, opts Options, layers map[string][]int, inImage map[string]bool, refs map[string][]string, rv *recordView) error {
 	missing := 0
 	for base := range layers { // store path base names (layerPaths checked them)
-		if !inImage[build.StoreDir+"/"+base] {
+		if !inImage[nix.StoreDir+"/"+base] {
 			missing++
 		}
 	}
@@ -242,7 +243,7 @@ func addLayerOnly(d *Document, opts Options, layers map[string][]int, inImage ma
 // (dockerTools and nix2container set imageName and imageTag), looking
 // through input derivations, nearest first, for an image built from
 // another (a customisation layer added to an image).
-func imageNameOf(rec *build.Record) []string {
+func imageNameOf(rec *record.Record) []string {
 	queue, seen := []string{rec.DrvPath}, map[string]bool{rec.DrvPath: true}
 	for len(queue) > 0 {
 		p := queue[0]

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/agree"
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // Predicate types nixdock attests; every field is in docs/attestations.md.
@@ -186,7 +186,7 @@ type RecordPolicy struct {
 // the manifest digest being signed, and returns the reproducibility
 // predicate. Unless policy.AllowUnverified, an unproven digest is an
 // *UnverifiedError.
-func CheckRecords(records []*build.Record, digest string, policy RecordPolicy) (*Reproducible, error) {
+func CheckRecords(records []*record.Record, digest string, policy RecordPolicy) (*Reproducible, error) {
 	if policy.MinBuilders < 1 {
 		// Zero would call an image signed by nobody "reproducible".
 		return nil, fmt.Errorf("a policy of %d builders: want at least 1", policy.MinBuilders)
@@ -218,7 +218,7 @@ func CheckRecords(records []*build.Record, digest string, policy RecordPolicy) (
 	return p, nil
 }
 
-func brief(r *build.Record, b agree.Builder) BuilderBrief {
+func brief(r *record.Record, b agree.Builder) BuilderBrief {
 	out := BuilderBrief{
 		ID: r.Builder.ID, System: r.System, OS: r.Builder.OS, Kernel: r.Builder.Kernel,
 		RunnerName: r.Builder.RunnerName, ImageOS: r.Builder.ImageOS, WorkflowRun: r.Builder.Workflow,
@@ -248,7 +248,7 @@ type BuildDefinition struct {
 
 // ExternalParameters are what the user chose: the installable.
 type ExternalParameters struct {
-	Installable build.Installable `json:"installable"`
+	Installable record.Installable `json:"installable"`
 	// Command is the installable as typed on the command line.
 	Command string `json:"command"`
 }
@@ -291,7 +291,7 @@ type SLSAMetadata struct {
 
 // ProvenanceInput is what Provenance is made from.
 type ProvenanceInput struct {
-	Records []*build.Record
+	Records []*record.Record
 	// FlakeLock is the flake.lock's content, when the image is a flake.
 	FlakeLock []byte
 	// BuilderID and InvocationID name what ran the build and the run
@@ -319,8 +319,8 @@ func NewProvenance(in ProvenanceInput) (*Provenance, error) {
 	p.BuildDefinition.ExternalParameters = ExternalParameters{Installable: r.Installable, Command: r.Installable.String()}
 	ip := &p.BuildDefinition.InternalParameters
 	ip.DrvPath, ip.Compressor = r.DrvPath, r.Image.Compressor.Name
-	ip.NixVersions = uniqueSorted(in.Records, func(r *build.Record) string { return r.NixVersion })
-	ip.Systems = uniqueSorted(in.Records, func(r *build.Record) string { return r.System })
+	ip.NixVersions = uniqueSorted(in.Records, func(r *record.Record) string { return r.NixVersion })
+	ip.Systems = uniqueSorted(in.Records, func(r *record.Record) string { return r.System })
 	if in.Source != nil {
 		p.BuildDefinition.ResolvedDependencies = append(p.BuildDefinition.ResolvedDependencies, *in.Source)
 	}
@@ -345,7 +345,7 @@ func NewProvenance(in ProvenanceInput) (*Provenance, error) {
 
 // buildTimes are the earliest start and the latest finish among the
 // records' builds (RFC 3339 in UTC sorts as time).
-func buildTimes(records []*build.Record) (started, finished string) {
+func buildTimes(records []*record.Record) (started, finished string) {
 	for _, r := range records {
 		if r.Origin == nil {
 			continue
@@ -360,7 +360,7 @@ func buildTimes(records []*build.Record) (started, finished string) {
 	return started, finished
 }
 
-func uniqueSorted(records []*build.Record, f func(*build.Record) string) []string {
+func uniqueSorted(records []*record.Record, f func(*record.Record) string) []string {
 	seen := map[string]bool{}
 	out := []string{}
 	for _, r := range records {

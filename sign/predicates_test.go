@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 const (
@@ -21,13 +21,13 @@ const (
 var registered int64
 
 // record is builder id's record: a build of its own on host-id.
-func record(id, drv, manifest string) *build.Record {
+func testRecord(id, drv, manifest string) *record.Record {
 	registered++
-	return &build.Record{
-		Origin: &build.Origin{How: build.OriginBuilt, Host: "host-" + id, RegistrationTime: 1700000000 + registered,
+	return &record.Record{
+		Origin: &record.Origin{How: record.OriginBuilt, Host: "host-" + id, RegistrationTime: 1700000000 + registered,
 			StartedAt: "2026-01-02T03:04:05Z", FinishedAt: "2026-01-02T03:09:00Z"},
-		Schema: build.RecordSchema, Builder: build.Builder{ID: id}, System: "x86_64-linux", NixVersion: "2.8.0",
-		Installable: build.Installable{Flake: ".#image"}, DrvPath: drv,
+		Schema: record.Schema, Builder: record.Builder{ID: id}, System: "x86_64-linux", NixVersion: "2.8.0",
+		Installable: record.Installable{Flake: ".#image"}, DrvPath: drv,
 		Image: image.Digests{ManifestDigest: manifest, ConfigDigest: digestB, Compressor: image.Compressor{Name: "gzip"},
 			Layers: []image.Layer{{DiffID: digestB, Digest: digestA}}},
 	}
@@ -37,24 +37,24 @@ func TestCheckRecords(t *testing.T) {
 	drv := "/nix/store/x-image.drv"
 	cases := []struct {
 		name    string
-		records []*build.Record
+		records []*record.Record
 		digest  string
 		min     int
 		reason  string // "" means verified
 		agreed  int
 	}{
-		{"two agree", []*build.Record{record("b", drv, digestA), record("a", drv, digestA)}, digestA, 2, "", 2},
-		{"a copied record", func() []*build.Record {
-			r := record("a", drv, digestA)
+		{"two agree", []*record.Record{testRecord("b", drv, digestA), testRecord("a", drv, digestA)}, digestA, 2, "", 2},
+		{"a copied record", func() []*record.Record {
+			r := testRecord("a", drv, digestA)
 			c := *r
 			c.Builder.ID = "b"
-			return []*build.Record{r, &c}
+			return []*record.Record{r, &c}
 		}(), digestA, 2, "fewer than the 2 required", 1},
-		{"too few", []*build.Record{record("a", drv, digestA)}, digestA, 2, "fewer than the 2 required", 1},
+		{"too few", []*record.Record{testRecord("a", drv, digestA)}, digestA, 2, "fewer than the 2 required", 1},
 		{"none", nil, digestA, 1, "no build records", 0},
-		{"drv differs", []*build.Record{record("a", drv, digestA), record("b", "/nix/store/y-image.drv", digestA)}, digestA, 2, "evaluated another derivation", 1},
-		{"digests differ", []*build.Record{record("a", drv, digestA), record("b", drv, digestB)}, digestA, 2, "other compressed bytes", 1},
-		{"not the signed digest", []*build.Record{record("a", drv, digestB), record("b", drv, digestB)}, digestA, 2, "no builder that counts produced", 0},
+		{"drv differs", []*record.Record{testRecord("a", drv, digestA), testRecord("b", "/nix/store/y-image.drv", digestA)}, digestA, 2, "evaluated another derivation", 1},
+		{"digests differ", []*record.Record{testRecord("a", drv, digestA), testRecord("b", drv, digestB)}, digestA, 2, "other compressed bytes", 1},
+		{"not the signed digest", []*record.Record{testRecord("a", drv, digestB), testRecord("b", drv, digestB)}, digestA, 2, "no builder that counts produced", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -85,9 +85,9 @@ func TestCheckRecords(t *testing.T) {
 
 func TestCheckRecordsDeterministic(t *testing.T) {
 	drv := "/nix/store/x-image.drv"
-	ra, rb := record("a", drv, digestA), record("b", drv, digestA)
-	a, _ := CheckRecords([]*build.Record{rb, ra}, digestA, RecordPolicy{MinBuilders: 2})
-	b, _ := CheckRecords([]*build.Record{ra, rb}, digestA, RecordPolicy{MinBuilders: 2})
+	ra, rb := testRecord("a", drv, digestA), testRecord("b", drv, digestA)
+	a, _ := CheckRecords([]*record.Record{rb, ra}, digestA, RecordPolicy{MinBuilders: 2})
+	b, _ := CheckRecords([]*record.Record{ra, rb}, digestA, RecordPolicy{MinBuilders: 2})
 	ja, _ := MarshalPredicate(a)
 	jb, _ := MarshalPredicate(b)
 	if string(ja) != string(jb) {
@@ -120,7 +120,7 @@ func TestProvenance(t *testing.T) {
 	}
 	drv := "/nix/store/x-image.drv"
 	p, err := NewProvenance(ProvenanceInput{
-		Records:   []*build.Record{record("b", drv, digestA), record("a", drv, digestA)},
+		Records:   []*record.Record{testRecord("b", drv, digestA), testRecord("a", drv, digestA)},
 		FlakeLock: lock, NixdockVersion: "v1.2.3",
 		Source: &ResourceDescriptor{Name: "source", URI: "git+https://github.com/me/app@refs/heads/main", Digest: map[string]string{"gitCommit": "abc"}},
 	})
@@ -150,7 +150,7 @@ func TestProvenance(t *testing.T) {
 	if _, err := NewProvenance(ProvenanceInput{}); err == nil {
 		t.Error("provenance without records was accepted")
 	}
-	if _, err := NewProvenance(ProvenanceInput{Records: []*build.Record{record("a", drv, digestA)}, FlakeLock: []byte("{")}); err == nil {
+	if _, err := NewProvenance(ProvenanceInput{Records: []*record.Record{testRecord("a", drv, digestA)}, FlakeLock: []byte("{")}); err == nil {
 		t.Error("a broken flake.lock was accepted")
 	}
 }

@@ -7,9 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-
-	"github.com/nixdock/nixdock-action/build"
 )
 
 // TestReproducibleSchema: the predicate nixdock signs, reproducible and
@@ -36,14 +35,14 @@ func TestReproducibleSchema(t *testing.T) {
 	}
 	host := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 	drv := "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-image.tar.drv"
-	a, b := record("a", drv, digestA), record("b", drv, digestA)
+	a, b := testRecord("a", drv, digestA), testRecord("b", drv, digestA)
 	a.Origin.Host, b.Origin.Host = host("a"), host("b")
 	b.Store = "/tmp/store-b"
-	ok, err := CheckRecords([]*build.Record{a, b}, digestA, RecordPolicy{MinBuilders: 2, MinHosts: 2})
+	ok, err := CheckRecords([]*record.Record{a, b}, digestA, RecordPolicy{MinBuilders: 2, MinHosts: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	unverified, err := CheckRecords([]*build.Record{a}, digestA, RecordPolicy{MinBuilders: 2, AllowUnverified: true})
+	unverified, err := CheckRecords([]*record.Record{a}, digestA, RecordPolicy{MinBuilders: 2, AllowUnverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,15 +8,15 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
-	"github.com/nixdock/nixdock-action/internal/escape"
 	"github.com/nixdock/nixdock-action/internal/storepath"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // attribution is what attribution knows about the builds: the closure
 // (store path to path info) and the image's own store path and deriver.
 type attribution struct {
-	closure map[string]build.PathInfo
+	closure map[string]record.PathInfo
 	// imagePath and imageDrv are the image's out and .drv paths, which own
 	// the config and any files outside the store.
 	imagePath, imageDrv string
@@ -27,12 +27,12 @@ type attribution struct {
 	maxFiles int
 	// drvs is the build-time graph the records carry (.drv path to
 	// derivation); empty without records.
-	drvs map[string]build.Derivation
+	drvs map[string]record.Derivation
 }
 
-func newAttribution(recs []*build.Record, opts Options) *attribution {
-	at := &attribution{closure: map[string]build.PathInfo{}, maxFiles: opts.MaxFiles, noStore: opts.NoStoreInHints,
-		drvs: map[string]build.Derivation{}}
+func newAttribution(recs []*record.Record, opts Options) *attribution {
+	at := &attribution{closure: map[string]record.PathInfo{}, maxFiles: opts.MaxFiles, noStore: opts.NoStoreInHints,
+		drvs: map[string]record.Derivation{}}
 	for _, r := range recs {
 		if r == nil {
 			continue
@@ -54,7 +54,7 @@ func newAttribution(recs []*build.Record, opts Options) *attribution {
 
 // lookupNix asks Nix for the path info of culprits the records do not
 // cover (nixdock diff without records). Errors leave the culprit unknown.
-func (at *attribution) lookupNix(ctx context.Context, nix *build.Nix, paths []string) {
+func (at *attribution) lookupNix(ctx context.Context, nix *nix.Nix, paths []string) {
 	if nix == nil {
 		return
 	}
@@ -233,21 +233,23 @@ func (at *attribution) deriver(sp string) string {
 	return at.closure[sp].Deriver
 }
 
-// hint is the command that rebuilds the culprit's derivation and compares.
+// hint is the command that rebuilds the culprit's derivation and compares:
+// the one reproduce runs to confirm a culprit (nix.Nix.CheckCommand).
 func (at *attribution) hint(c Culprit) string {
-	store := ""
+	n := &nix.Nix{}
 	// A store on another builder (a record from another runner) means
 	// nothing here: name it only when it exists on this machine.
-	if root := build.StoreRoot(at.store); root != "" && !at.noStore && dirExists(root) {
-		store = " --store " + escape.Shell(at.store)
+	if root := nix.StoreRoot(at.store); root != "" && !at.noStore && dirExists(root) {
+		n.Store = at.store
 	}
 	// Paths come from images and records: quoted, pasting the hint runs
 	// nothing but Nix.
 	switch {
 	case c.DrvPath != "":
-		return "nix-build --check" + store + " " + escape.Shell(c.DrvPath)
+		return n.CheckCommand(c.DrvPath).String()
 	case c.StorePath != "":
-		return "nix-build --check" + store + " $(nix-store" + store + " --query --deriver " + escape.Shell(c.StorePath) + ")"
+		check := n.CheckCommand("").Args
+		return nix.Command{Args: check[:len(check)-1]}.String() + " \"$(" + n.DeriverCommand(c.StorePath).String() + ")\""
 	}
 	return "rebuild the image and compare: nixdock reproduce"
 }
@@ -293,7 +295,7 @@ func (at *attribution) transitiveRefs(sp string) map[string]bool {
 }
 
 func hashPart(sp string) string {
-	base := strings.TrimPrefix(sp, build.StoreDir+"/")
+	base := strings.TrimPrefix(sp, nix.StoreDir+"/")
 	h, _, _ := strings.Cut(base, "-")
 	return h
 }

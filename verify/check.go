@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/record"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -28,7 +28,7 @@ func checkImages(ctx context.Context, imgs []*image.Image, workers int) error {
 // and that each is the image its record describes: the same config and
 // layers. A record compared with another image would explain the wrong
 // bytes.
-func checkRecordImages(ctx context.Context, recs []*build.Record, imgs []*image.Image, workers int) error {
+func checkRecordImages(ctx context.Context, recs []*record.Record, imgs []*image.Image, workers int) error {
 	if err := checkImages(ctx, imgs, workers); err != nil {
 		return err
 	}
@@ -48,14 +48,14 @@ func checkRecordImages(ctx context.Context, recs []*build.Record, imgs []*image.
 // given (Options.Images, checked already) or those opened on demand
 // (Options.OpenImage), each record's asked for at most once.
 type imageSet struct {
-	recs   []*build.Record
+	recs   []*record.Record
 	imgs   []*image.Image
 	asked  []bool
 	open   func(ctx context.Context, i int) (*image.Image, error)
 	opened []*image.Image // opened on demand and not yet checked
 }
 
-func newImageSet(recs []*build.Record, opts Options) *imageSet {
+func newImageSet(recs []*record.Record, opts Options) *imageSet {
 	ri := &imageSet{recs: recs, imgs: make([]*image.Image, len(recs)), asked: make([]bool, len(recs))}
 	if len(opts.Images) > 0 {
 		copy(ri.imgs, opts.Images)
@@ -111,7 +111,7 @@ func (ri *imageSet) check(ctx context.Context, workers int) error {
 	return checkRecordImages(ctx, ri.recs, sparse, workers)
 }
 
-func sameAsRecord(img *image.Image, r *build.Record) error {
+func sameAsRecord(img *image.Image, r *record.Record) error {
 	cfg, err := img.ConfigName()
 	if err != nil {
 		return err

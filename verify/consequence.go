@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/storepath"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // markConsequences sets ConsequenceOf on culprits that differ because
@@ -98,7 +98,7 @@ func (at *attribution) copyOrigin(cs []Culprit, groups map[string]*group, i, j i
 		}
 	}
 	if !copiesOf(groups[cs[j].StorePath], groups[cs[i].StorePath]) {
-		return "its differing files are byte-for-byte copies of " + storepath.Name(cs[j].StorePath) + "'s: one root cause (nix-build --check of both would confirm)", true
+		return "its differing files are byte-for-byte copies of " + storepath.Name(cs[j].StorePath) + "'s: one root cause (nix-store --realise --check of both would confirm)", true
 	}
 	ni, nj := nameInPaths(cs[i]), nameInPaths(cs[j])
 	if ni == nj && cs[i].StorePath < cs[j].StorePath || ni && !nj {
@@ -108,7 +108,7 @@ func (at *attribution) copyOrigin(cs []Culprit, groups map[string]*group, i, j i
 	if nj {
 		how = "its name is in the files' path"
 	}
-	return fmt.Sprintf("its differing files are byte-for-byte copies of %s's: one root cause, whose likelier origin is %s (%s); nix-build --check of both would confirm",
+	return fmt.Sprintf("its differing files are byte-for-byte copies of %s's: one root cause, whose likelier origin is %s (%s); nix-store --realise --check of both would confirm",
 		storepath.Name(cs[j].StorePath), storepath.Name(cs[j].StorePath), how), true
 }
 
@@ -152,7 +152,7 @@ func (at *attribution) buildDeps(drv string) map[string]bool {
 // that depends at build time (per the records' derivation graph) on
 // another culprit is a consequence of it, never a root cause. The
 // verdict's root causes are counted again.
-func (r *Report) ApplyChecks(recs []*build.Record) {
+func (r *Report) ApplyChecks(recs []*record.Record) {
 	at := newAttribution(recs, Options{})
 	before := differsVerdict(r, nil)
 	changed := false

@@ -9,8 +9,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/nixdock/nixdock-action/record"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/verify"
 )
@@ -50,17 +50,17 @@ func copyImage(t *testing.T, b bool) *image.Image {
 	return &image.Image{Image: img, Form: image.FormArchive, Source: map[bool]string{false: "a.tar", true: "b.tar"}[b]}
 }
 
-func copyRecord(id string, graph bool) *build.Record {
+func copyRecord(id string, graph bool) *record.Record {
 	r := syntheticRecord(id, imgDrv)
-	r.Closure = []build.PathInfo{
+	r.Closure = []record.PathInfo{
 		{Path: stampPath, NarHash: fakeDigest("s" + id), References: []string{}, Deriver: stampDrv},
 		{Path: copyPath, NarHash: fakeDigest("c" + id), References: []string{}, Deriver: copyDrv},
 	}
 	if graph {
-		drv := func(out string, inputs map[string][]string) build.Derivation {
-			return build.Derivation{System: "x86_64-linux", Builder: "/bin/sh", Outputs: map[string]string{"out": out}, InputDrvs: inputs}
+		drv := func(out string, inputs map[string][]string) record.Derivation {
+			return record.Derivation{System: "x86_64-linux", Builder: "/bin/sh", Outputs: map[string]string{"out": out}, InputDrvs: inputs}
 		}
-		r.Derivations = map[string]build.Derivation{
+		r.Derivations = map[string]record.Derivation{
 			stampDrv: drv(stampPath, map[string][]string{}),
 			copyDrv:  drv(copyPath, map[string][]string{stampDrv: {"out"}}),
 			imgDrv:   drv(imgPath, map[string][]string{stampDrv: {"out"}, copyDrv: {"out"}}),
@@ -92,7 +92,7 @@ func TestCopiedFilesAreOneRootCause(t *testing.T) {
 	}
 	c := culpritAt(t, rep, copyPath)
 	if c.ConsequenceOf != stampPath || !strings.Contains(c.ConsequenceWhy, "likelier origin is stamp-1.0") ||
-		!strings.Contains(c.ConsequenceWhy, "nix-build --check") {
+		!strings.Contains(c.ConsequenceWhy, "nix-store --realise --check") {
 		t.Errorf("copy: consequence of %q, %q", c.ConsequenceOf, c.ConsequenceWhy)
 	}
 	if !strings.HasPrefix(rep.Verdict, "not reproducible: root cause "+stampPath) || !strings.Contains(rep.Verdict, "1 consequence") {
@@ -105,7 +105,7 @@ func TestCopiedFilesAreOneRootCause(t *testing.T) {
 // other leaves two root causes.
 func TestCopiedFilesByBuildGraph(t *testing.T) {
 	imgs := []*image.Image{copyImage(t, false), copyImage(t, true)}
-	rep, err := verify.Records(context.Background(), []*build.Record{describing(t, copyRecord("a", true), imgs[0]), describing(t, copyRecord("b", true), imgs[1])}, verify.Options{Images: imgs})
+	rep, err := verify.Records(context.Background(), []*record.Record{describing(t, copyRecord("a", true), imgs[0]), describing(t, copyRecord("b", true), imgs[1])}, verify.Options{Images: imgs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +114,12 @@ func TestCopiedFilesByBuildGraph(t *testing.T) {
 		t.Errorf("copy: consequence of %q, %q; want stamp, by the build graph", c.ConsequenceOf, c.ConsequenceWhy)
 	}
 	ra, rb := describing(t, copyRecord("a", true), imgs[0]), describing(t, copyRecord("b", true), imgs[1])
-	for _, r := range []*build.Record{ra, rb} {
+	for _, r := range []*record.Record{ra, rb} {
 		d := r.Derivations[copyDrv]
 		d.InputDrvs = map[string][]string{}
 		r.Derivations[copyDrv] = d
 	}
-	rep, err = verify.Records(context.Background(), []*build.Record{ra, rb}, verify.Options{Images: imgs})
+	rep, err = verify.Records(context.Background(), []*record.Record{ra, rb}, verify.Options{Images: imgs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestCopiedFilesByBuildGraph(t *testing.T) {
 // a consequence, and the verdict counts one root cause.
 func TestApplyChecksRefuted(t *testing.T) {
 	ra, rb := copyRecord("a", true), copyRecord("b", true)
-	for _, r := range []*build.Record{ra, rb} {
+	for _, r := range []*record.Record{ra, rb} {
 		d := r.Derivations[copyDrv]
 		d.InputDrvs = map[string][]string{stampDrv: {"out"}}
 		r.Derivations[copyDrv] = d
@@ -144,7 +144,7 @@ func TestApplyChecksRefuted(t *testing.T) {
 	yes, no := true, false
 	rep.Culprits[0].Confirmed, rep.Culprits[1].Confirmed = &no, &yes
 	rep.Verdict = "not reproducible: 2 root causes: " + copyPath + " (timestamp); " + stampPath + " (timestamp)"
-	rep.ApplyChecks([]*build.Record{ra, rb})
+	rep.ApplyChecks([]*record.Record{ra, rb})
 	if roots := rootsOf(rep); len(roots) != 1 || roots[0] != stampPath {
 		t.Fatalf("roots %v, want stamp alone", roots)
 	}

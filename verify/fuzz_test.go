@@ -5,7 +5,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // FuzzTarDiff feeds the tar differ two arbitrary byte streams: it must
@@ -38,15 +38,15 @@ func FuzzTarDiff(f *testing.F) {
 func FuzzReportRecords(f *testing.F) {
 	f.Add([]byte(`{}`), []byte(`{}`))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		ra, err := build.ParseRecord(a)
+		ra, err := record.Parse(a)
 		if err != nil {
 			return
 		}
-		rb, err := build.ParseRecord(b)
+		rb, err := record.Parse(b)
 		if err != nil {
 			return
 		}
-		rep, err := Records(context.Background(), []*build.Record{ra, rb}, Options{})
+		rep, err := Records(context.Background(), []*record.Record{ra, rb}, Options{})
 		if err != nil {
 			t.Fatalf("records that parse must compare: %v", err)
 		}
@@ -54,7 +54,7 @@ func FuzzReportRecords(f *testing.F) {
 		if err := rep.WriteJSON(&j1); err != nil {
 			t.Fatal(err)
 		}
-		rep2, _ := Records(context.Background(), []*build.Record{ra, rb}, Options{})
+		rep2, _ := Records(context.Background(), []*record.Record{ra, rb}, Options{})
 		rep2.WriteJSON(&j2)
 		if !bytes.Equal(j1.Bytes(), j2.Bytes()) {
 			t.Fatal("the same records gave two different reports")

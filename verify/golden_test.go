@@ -18,8 +18,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/nixdock/nixdock-action/record"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/golden"
 	"github.com/nixdock/nixdock-action/internal/testimage"
@@ -122,7 +122,7 @@ func syntheticImage(t testing.TB, b bool) *image.Image {
 func fakeDigest(s string) string { return "sha256:" + sum(s) }
 
 // syntheticRecord is builder a's or b's record of the synthetic image.
-func syntheticRecord(id string, drv string) *build.Record {
+func syntheticRecord(id string, drv string) *record.Record {
 	layers := []image.Layer{}
 	for i := 0; i < 3; i++ {
 		d := fakeDigest(fmt.Sprint(i))
@@ -131,19 +131,19 @@ func syntheticRecord(id string, drv string) *build.Record {
 		}
 		layers = append(layers, image.Layer{DiffID: d, Digest: d, MediaType: "application/vnd.oci.image.layer.v1.tar"})
 	}
-	return &build.Record{
-		Schema: build.RecordSchema, Nixdock: "test", NixVersion: "2.8.0", System: "x86_64-linux",
-		Builder:     build.Builder{ID: id, OS: "linux", Arch: "amd64", Cores: 2},
-		Installable: build.Installable{File: "default.nix", Attr: "image"},
+	return &record.Record{
+		Schema: record.Schema, Nixdock: "test", NixVersion: "2.8.0", System: "x86_64-linux",
+		Builder:     record.Builder{ID: id, OS: "linux", Arch: "amd64", Cores: 2},
+		Installable: record.Installable{File: "default.nix", Attr: "image"},
 		DrvPath:     drv, OutPath: imgPath,
 		Image: image.Digests{Form: "docker-archive", ManifestDigest: fakeDigest("m" + id), ConfigDigest: fakeDigest("c" + id),
 			Compressor: image.Compressor{Name: "gzip"}, Layers: layers, MediaType: "application/vnd.oci.image.manifest.v1+json"},
-		Closure: []build.PathInfo{
+		Closure: []record.PathInfo{
 			{Path: basePath, NarHash: fakeDigest("base"), References: []string{}, Deriver: baseDrv},
 			{Path: appPath, NarHash: fakeDigest("app" + id), References: []string{basePath}, Deriver: appDrv},
 			{Path: sumPath, NarHash: fakeDigest("sum" + id), References: []string{appPath}, Deriver: sumDrv},
 		},
-		Derivations: map[string]build.Derivation{},
+		Derivations: map[string]record.Derivation{},
 		Origin:      newOrigin("host-" + id),
 	}
 }
@@ -152,21 +152,21 @@ func syntheticRecord(id string, drv string) *build.Record {
 // of its own (agree refuses two records of one build).
 var registrations atomic.Int64
 
-func newOrigin(host string) *build.Origin {
-	return &build.Origin{How: build.OriginBuilt, Host: host, RegistrationTime: 1700000000 + registrations.Add(1),
+func newOrigin(host string) *record.Origin {
+	return &record.Origin{How: record.OriginBuilt, Host: host, RegistrationTime: 1700000000 + registrations.Add(1),
 		StartedAt: "2026-01-01T00:00:00Z", FinishedAt: "2026-01-01T00:01:00Z"}
 }
 
 // recordFor is builder id's record of the synthetic image a (or b, when
 // b): the config digest and diff_ids are the image's own, as a builder
 // would have recorded them.
-func recordFor(t testing.TB, id, drv string, b bool) *build.Record {
+func recordFor(t testing.TB, id, drv string, b bool) *record.Record {
 	t.Helper()
 	return describing(t, syntheticRecord(id, drv), syntheticImage(t, b))
 }
 
 // describing is r with the config digest and diff_ids of img.
-func describing(t testing.TB, r *build.Record, img *image.Image) *build.Record {
+func describing(t testing.TB, r *record.Record, img *image.Image) *record.Record {
 	t.Helper()
 	cfg, err := img.ConfigName()
 	if err != nil {
@@ -190,25 +190,25 @@ func describing(t testing.TB, r *build.Record, img *image.Image) *build.Record {
 
 // inputRecords are two records whose image derivations differ because the
 // app's script changed.
-func inputRecords() (*build.Record, *build.Record) {
+func inputRecords() (*record.Record, *record.Record) {
 	a, b := syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", "/nix/store/8j8j8j8j8j8j8j8j8j8j8j8j8j8j8j8j-app.tar.drv")
 	appOutB := "/nix/store/9k9k9k9k9k9k9k9k9k9k9k9k9k9k9k9k-app-1.0"
 	appDrvB := "/nix/store/alalalalalalalalalalalalalalalal-app-1.0.drv"
-	drv := func(name, out, script string, inputs map[string][]string, env map[string]string) build.Derivation {
+	drv := func(name, out, script string, inputs map[string][]string, env map[string]string) record.Derivation {
 		e := map[string]string{"name": name, "out": out, "builder": "/bin/sh", "system": "x86_64-linux"}
 		for k, v := range env {
 			e[k] = v
 		}
-		return build.Derivation{Name: name, System: "x86_64-linux", Builder: "/bin/sh", Args: []string{"-c", script},
+		return record.Derivation{Name: name, System: "x86_64-linux", Builder: "/bin/sh", Args: []string{"-c", script},
 			Outputs: map[string]string{"out": out}, InputDrvs: inputs, InputSrcs: []string{}, Env: e}
 	}
 	base := drv("base-1.0", basePath, "mkdir $out", map[string][]string{}, nil)
-	a.Derivations = map[string]build.Derivation{
+	a.Derivations = map[string]record.Derivation{
 		baseDrv: base,
 		appDrv:  drv("app-1.0", appPath, "echo hello > $out", map[string][]string{baseDrv: {"out"}}, map[string]string{"GREETING": "hello"}),
 		imgDrv:  drv("app.tar", imgPath, "mkimage", map[string][]string{appDrv: {"out"}}, map[string]string{"contents": appPath}),
 	}
-	b.Derivations = map[string]build.Derivation{
+	b.Derivations = map[string]record.Derivation{
 		baseDrv: base,
 		appDrvB: drv("app-1.0", appOutB, "echo bonjour > $out", map[string][]string{baseDrv: {"out"}}, map[string]string{"GREETING": "bonjour"}),
 		b.DrvPath: drv("app.tar", "/nix/store/bmbmbmbmbmbmbmbmbmbmbmbmbmbmbmbm-app.tar", "mkimage",
@@ -220,17 +220,17 @@ func inputRecords() (*build.Record, *build.Record) {
 func syntheticReports(t *testing.T) map[string]*verify.Report {
 	ctx := context.Background()
 	a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
-	differs, err := verify.Records(ctx, []*build.Record{a, b},
+	differs, err := verify.Records(ctx, []*record.Record{a, b},
 		verify.Options{Images: []*image.Image{syntheticImage(t, false), syntheticImage(t, true)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ia, ib := inputRecords()
-	inputs, err := verify.Records(ctx, []*build.Record{ia, ib}, verify.Options{})
+	inputs, err := verify.Records(ctx, []*record.Record{ia, ib}, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	same, err := verify.Records(ctx, []*build.Record{a, recordFor(t, "builder-a", imgDrv, false)}, verify.Options{})
+	same, err := verify.Records(ctx, []*record.Record{a, recordFor(t, "builder-a", imgDrv, false)}, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func writeFuzzCorpus(t *testing.T) {
 	}
 	ia, ib := inputRecords()
 	a, b := syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", imgDrv)
-	for name, pair := range map[string][2]*build.Record{"differs": {a, b}, "inputs": {ia, ib}, "same": {a, a}} {
+	for name, pair := range map[string][2]*record.Record{"differs": {a, b}, "inputs": {ia, ib}, "same": {a, a}} {
 		ja, _ := pair[0].Marshal()
 		jb, _ := pair[1].Marshal()
 		seeds["FuzzReportRecords/"+name] = [2][]byte{ja, jb}
@@ -335,7 +335,7 @@ func TestHintStore(t *testing.T) {
 	for _, omit := range []bool{false, true} {
 		a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
 		a.Store, b.Store = store, store
-		rep, err := verify.Records(context.Background(), []*build.Record{a, b}, verify.Options{
+		rep, err := verify.Records(context.Background(), []*record.Record{a, b}, verify.Options{
 			Images:         []*image.Image{syntheticImage(t, false), syntheticImage(t, true)},
 			NoStoreInHints: omit,
 		})

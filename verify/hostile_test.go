@@ -14,8 +14,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/nixdock/nixdock-action/record"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/escape/escapetest"
 	"github.com/nixdock/nixdock-action/verify"
@@ -70,7 +70,7 @@ func TestHostileNames(t *testing.T) {
 	}
 	// Records with hostile builder ids compare the same images.
 	ra, rb := describing(t, syntheticRecord(escapetest.Payloads[0], imgDrv), a), describing(t, syntheticRecord(escapetest.Payloads[4], imgDrv), b)
-	recRep, err := verify.Records(ctx, []*build.Record{ra, rb}, verify.Options{Images: []*image.Image{a, b}})
+	recRep, err := verify.Records(ctx, []*record.Record{ra, rb}, verify.Options{Images: []*image.Image{a, b}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,21 +6,21 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/storepath"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // drvDiffer walks two derivation graphs from their roots, as nix-diff does:
 // inputs are paired by name, and pairs with different paths are compared
 // field by field and then recursed into.
 type drvDiffer struct {
-	a, b map[string]build.Derivation
+	a, b map[string]record.Derivation
 	seen map[[2]string]bool
 	out  []InputDifference
 }
 
 // diffInputs explains how the image derivations of two records differ.
-func diffInputs(a, b *build.Record) []InputDifference {
+func diffInputs(a, b *record.Record) []InputDifference {
 	d := &drvDiffer{a: a.Derivations, b: b.Derivations, seen: map[[2]string]bool{}}
 	d.walk(a.DrvPath, b.DrvPath)
 	if d.out == nil {
@@ -96,7 +96,7 @@ func presentOr(ok bool, v string) string {
 
 // inputDrvs pairs the input derivations by name, reports the unpaired and
 // returns the pairs that differ, adding their outputs to subst.
-func (d *drvDiffer) inputDrvs(da, db build.Derivation, subst map[string]string, add func(InputDifference)) [][2]string {
+func (d *drvDiffer) inputDrvs(da, db record.Derivation, subst map[string]string, add func(InputDifference)) [][2]string {
 	na, nb := namesOf(da.InputDrvs), namesOf(db.InputDrvs)
 	var children [][2]string
 	for _, n := range unionKeys(na, nb) {

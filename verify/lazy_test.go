@@ -13,8 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/nixdock/nixdock-action/record"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/verify"
 )
@@ -35,7 +35,7 @@ func TestOpenImageOnDemand(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	if _, err := verify.Records(ctx, []*build.Record{a, c}, verify.Options{OpenImage: opener}); err != nil {
+	if _, err := verify.Records(ctx, []*record.Record{a, c}, verify.Options{OpenImage: opener}); err != nil {
 		t.Fatal(err)
 	}
 	if len(asked) != 0 {
@@ -44,7 +44,7 @@ func TestOpenImageOnDemand(t *testing.T) {
 
 	// a (index 0) stands for the reference group {a, c}; the other group
 	// {b, d} is represented by d, b's image not being at hand.
-	recs := []*build.Record{a, b, c, d}
+	recs := []*record.Record{a, b, c, d}
 	lazy, err := verify.Records(ctx, recs, verify.Options{OpenImage: opener})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func TestOpenImageOnDemand(t *testing.T) {
 	}
 	// An image opened on demand must be its record's image.
 	swapped := func(_ context.Context, i int) (*image.Image, error) { return imgs[3-i], nil }
-	if _, err := verify.Records(ctx, []*build.Record{a, d}, verify.Options{OpenImage: swapped}); !errors.Is(err, image.ErrBadArchive) {
+	if _, err := verify.Records(ctx, []*record.Record{a, d}, verify.Options{OpenImage: swapped}); !errors.Is(err, image.ErrBadArchive) {
 		t.Errorf("swapped images: err %v, want ErrBadArchive", err)
 	}
 }
@@ -84,7 +84,7 @@ func TestOpenImageOnDemand(t *testing.T) {
 func TestRecordImages(t *testing.T) {
 	a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
 	var missing []error
-	ri := &verify.RecordImages{Records: []*build.Record{a, b}, OnMissing: func(_ int, _ string, why error) { missing = append(missing, why) }}
+	ri := &verify.RecordImages{Records: []*record.Record{a, b}, OnMissing: func(_ int, _ string, why error) { missing = append(missing, why) }}
 	defer ri.Close()
 	for range 2 {
 		img, err := ri.Open(context.Background(), 1)
@@ -95,7 +95,7 @@ func TestRecordImages(t *testing.T) {
 	if len(missing) != 1 || !errors.Is(missing[0], verify.ErrImageNotHere) {
 		t.Errorf("OnMissing heard %v, want ErrImageNotHere once", missing)
 	}
-	named := &verify.RecordImages{Records: []*build.Record{a, b}, Paths: []string{"/nonexistent/a.tar", "/nonexistent/b.tar"}}
+	named := &verify.RecordImages{Records: []*record.Record{a, b}, Paths: []string{"/nonexistent/a.tar", "/nonexistent/b.tar"}}
 	if _, err := named.Open(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "record 2") {
 		t.Errorf("a named image that does not open: err %v, want one naming record 2", err)
 	}
@@ -157,7 +157,7 @@ func TestReferenceLayersReadOnce(t *testing.T) {
 	c := &image.Image{Image: ci, Form: image.FormArchive, Source: "c.tar"}
 	b := syntheticImage(t, true)
 	counted := &image.Image{Image: countingImage{Image: a.Image, mu: &sync.Mutex{}, reads: map[int]int{}}, Form: a.Form, Source: a.Source}
-	recs := []*build.Record{
+	recs := []*record.Record{
 		describing(t, syntheticRecord("builder-a", imgDrv), a),
 		describing(t, syntheticRecord("builder-b", imgDrv), b),
 		describing(t, syntheticRecord("builder-c", imgDrv), c),

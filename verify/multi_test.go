@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/verify"
 )
 
@@ -43,7 +43,7 @@ func TestFileEvidence(t *testing.T) {
 	}
 
 	// Bounded like Files.
-	rep, err := verify.Records(context.Background(), []*build.Record{recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)},
+	rep, err := verify.Records(context.Background(), []*record.Record{recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)},
 		verify.Options{MaxFiles: 2, Images: []*image.Image{syntheticImage(t, false), syntheticImage(t, true)}})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestConfirmedFirstLine(t *testing.T) {
 
 // withID is rec as another build by builder id made it: same image, a
 // build of its own (registered at another time).
-func withID(rec *build.Record, id string) *build.Record {
+func withID(rec *record.Record, id string) *record.Record {
 	r := *rec
 	r.Builder.ID = id
 	if r.Origin != nil {
@@ -110,7 +110,7 @@ func culpritAt(t *testing.T, rep *verify.Report, storePath string) verify.Culpri
 func TestSyntheticMajority(t *testing.T) {
 	a, b := recordFor(t, "builder-a", imgDrv, false), recordFor(t, "builder-b", imgDrv, true)
 	c := withID(a, "builder-c")
-	rep, err := verify.Records(context.Background(), []*build.Record{b, a, c},
+	rep, err := verify.Records(context.Background(), []*record.Record{b, a, c},
 		verify.Options{Images: []*image.Image{syntheticImage(t, true), syntheticImage(t, false), syntheticImage(t, false)}})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestThreeStores(t *testing.T) {
 	a := shared.build(t, "a", "unreproducible.nix", "date")
 	b := shared.build(t, "b", "unreproducible.nix", "date")
 	c := shared.build(t, "c", "unreproducible.nix", "date")
-	recs := []*build.Record{withID(a.Record, "store-a"), withID(b.Record, "store-b"), withID(c.Record, "store-c")}
+	recs := []*record.Record{withID(a.Record, "store-a"), withID(b.Record, "store-b"), withID(c.Record, "store-c")}
 	rep, err := verify.Records(context.Background(), recs, verify.Options{Images: []*image.Image{a.Image, b.Image, c.Image}})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ func TestThreeStores(t *testing.T) {
 func TestMajorityOfStores(t *testing.T) {
 	a := shared.build(t, "a", "unreproducible.nix", "date")
 	b := shared.build(t, "b", "unreproducible.nix", "date")
-	recs := []*build.Record{withID(b.Record, "odd"), withID(a.Record, "one"), withID(a.Record, "two")}
+	recs := []*record.Record{withID(b.Record, "odd"), withID(a.Record, "one"), withID(a.Record, "two")}
 	// Only the second member of the majority has its image at hand: it
 	// stands for the reference.
 	rep, err := verify.Records(context.Background(), recs, verify.Options{Images: []*image.Image{b.Image, nil, a.Image}})

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/n2ctest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/verify"
 )
 
@@ -27,6 +27,6 @@ func TestNix2containerLayersChecked(t *testing.T) {
 	_, err := verify.Images(context.Background(), img, img, verify.Options{})
 	wantN2CMismatch(t, "diff", err)
 	a, b := syntheticRecord("builder-a", imgDrv), syntheticRecord("builder-b", imgDrv)
-	_, err = verify.Records(context.Background(), []*build.Record{a, b}, verify.Options{Images: []*image.Image{img, img}})
+	_, err = verify.Records(context.Background(), []*record.Record{a, b}, verify.Options{Images: []*image.Image{img, img}})
 	wantN2CMismatch(t, "verify", err)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/verify"
 )
 
@@ -41,7 +42,7 @@ func (s *stores) build(t *testing.T, which, file, attr string) *build.Result {
 	}
 	store := map[string]string{"a": s.a, "b": s.b, "c": s.c}[which]
 	res, err := build.Run(context.Background(), build.Options{
-		Installable: build.Installable{File: nixtest.File(file), Attr: attr},
+		Installable: record.Installable{File: nixtest.File(file), Attr: attr},
 		Nix:         nixtest.Nix(t, store),
 	})
 	if err != nil {
@@ -62,7 +63,7 @@ func newSharedStore(t *testing.T) string {
 }
 
 // storePathNamed finds the closure path whose name ends with suffix.
-func storePathNamed(t *testing.T, rec *build.Record, suffix string) build.PathInfo {
+func storePathNamed(t *testing.T, rec *record.Record, suffix string) record.PathInfo {
 	t.Helper()
 	for _, p := range rec.Closure {
 		if strings.HasSuffix(p.Path, suffix) {
@@ -70,7 +71,7 @@ func storePathNamed(t *testing.T, rec *build.Record, suffix string) build.PathIn
 		}
 	}
 	t.Fatalf("no store path ending in %s in the closure of %s", suffix, rec.OutPath)
-	return build.PathInfo{}
+	return record.PathInfo{}
 }
 
 func TestUnreproducibleImages(t *testing.T) {
@@ -89,11 +90,11 @@ func TestUnreproducibleImages(t *testing.T) {
 		t.Run(tc.attr, func(t *testing.T) {
 			a := shared.build(t, "a", "unreproducible.nix", tc.attr)
 			b := shared.build(t, "b", "unreproducible.nix", tc.attr)
-			want := build.PathInfo{Path: a.Record.OutPath, Deriver: a.Record.DrvPath}
+			want := record.PathInfo{Path: a.Record.OutPath, Deriver: a.Record.DrvPath}
 			if tc.root != "(image)" {
 				want = storePathNamed(t, a.Record, tc.root)
 			}
-			rep, err := verify.Records(context.Background(), []*build.Record{a.Record, b.Record},
+			rep, err := verify.Records(context.Background(), []*record.Record{a.Record, b.Record},
 				verify.Options{Images: []*image.Image{a.Image, b.Image}})
 			if err != nil {
 				t.Fatal(err)
@@ -111,7 +112,7 @@ func TestUnreproducibleImages(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.root == "(image)" {
-				want = build.PathInfo{} // the config's owner is unknown without a record
+				want = record.PathInfo{} // the config's owner is unknown without a record
 			} else {
 				want.Deriver = ""
 			}
@@ -120,7 +121,7 @@ func TestUnreproducibleImages(t *testing.T) {
 	}
 }
 
-func checkCulprits(t *testing.T, rep *verify.Report, want build.PathInfo, cause string, consequences []string, rec *build.Record) {
+func checkCulprits(t *testing.T, rep *verify.Report, want record.PathInfo, cause string, consequences []string, rec *record.Record) {
 	t.Helper()
 	if rep.Reproducible {
 		t.Fatalf("report says reproducible: %s", rep.Verdict)
@@ -186,7 +187,7 @@ func contains(ss []string, s string) bool {
 func TestReproducibleImage(t *testing.T) {
 	a := shared.build(t, "a", "hello.nix", "image")
 	b := shared.build(t, "b", "hello.nix", "image")
-	rep, err := verify.Records(context.Background(), []*build.Record{a.Record, b.Record}, verify.Options{})
+	rep, err := verify.Records(context.Background(), []*record.Record{a.Record, b.Record}, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,14 +212,14 @@ func TestInputsDiffer(t *testing.T) {
 	nixtest.Require(t)
 	a := shared.build(t, "a", "hello.nix", "image")
 	res, err := build.Run(context.Background(), build.Options{
-		Installable: build.Installable{File: nixtest.File("hello.nix"), Attr: "image", ArgStr: map[string]string{"greeting": "Bonjour"}},
+		Installable: record.Installable{File: nixtest.File("hello.nix"), Attr: "image", ArgStr: map[string]string{"greeting": "Bonjour"}},
 		Nix:         nixtest.Nix(t, shared.b),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Image.Close()
-	rep, err := verify.Records(context.Background(), []*build.Record{a.Record, res.Record}, verify.Options{})
+	rep, err := verify.Records(context.Background(), []*record.Record{a.Record, res.Record}, verify.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

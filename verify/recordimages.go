@@ -8,8 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // ErrImageNotHere is why a record's image is not at hand: its out path is
@@ -21,7 +22,7 @@ var ErrImageNotHere = errors.New("the image is not on this machine")
 // value serves one command or Action run, so an image opened for the deep
 // diff is the one linted after.
 type RecordImages struct {
-	Records []*build.Record
+	Records []*record.Record
 	// Paths name the images, one per record, in any form image.Open
 	// opens (stream scripts run). Without Paths, each record's out path
 	// is opened when it exists on this machine (under a chroot store's
@@ -67,7 +68,7 @@ func (ri *RecordImages) open(ctx context.Context, i int) (*image.Image, error) {
 		return nil, fmt.Errorf("no build record %d", i+1)
 	}
 	r := ri.Records[i]
-	root := build.StoreRoot(r.Store)
+	root := nix.StoreRoot(r.Store)
 	src := filepath.Join(root, r.OutPath)
 	missing := func(why error) (*image.Image, error) {
 		if ri.OnMissing != nil {

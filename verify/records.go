@@ -12,9 +12,10 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/agree"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/storepath"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // Options tune a comparison. The zero value is usable.
@@ -31,10 +32,10 @@ type Options struct {
 	OpenImage func(ctx context.Context, i int) (*image.Image, error)
 	// Records are the build records of the images (Images), used to map
 	// store paths to derivers and references.
-	Records []*build.Record
+	Records []*record.Record
 	// Nix, when set, is asked for the derivers and references of culprit
 	// store paths that no record covers (nixdock diff without records).
-	Nix *build.Nix
+	Nix *nix.Nix
 	// Workers is how many layer pairs are compared at once; 0 is GOMAXPROCS.
 	Workers int
 	// HeadCap is how many bytes of each differing file are kept for cause
@@ -75,7 +76,7 @@ func (o Options) withDefaults() Options {
 // decision (Report.Agreement), made once for every command; the report
 // explains it. Records that describe the same image form a group; the
 // reference group is compared with one representative of every other.
-func Records(ctx context.Context, recs []*build.Record, opts Options) (*Report, error) {
+func Records(ctx context.Context, recs []*record.Record, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	if len(recs) < 2 {
 		return nil, fmt.Errorf("verify needs two or more build records, got %d", len(recs))
@@ -143,7 +144,7 @@ func (rep *Report) decided(d agree.Decision) *Report {
 
 // deepRecords diffs the reference group's image with one image of every
 // other group, when the images are at hand, and adds what it finds.
-func (rep *Report) deepRecords(ctx context.Context, recs []*build.Record, groups []Group, opts Options) error {
+func (rep *Report) deepRecords(ctx context.Context, recs []*record.Record, groups []Group, opts Options) error {
 	at := newImageSet(recs, opts)
 	ref, err := at.first(ctx, groups[0])
 	if ref < 0 || err != nil {
@@ -177,7 +178,7 @@ func (rep *Report) deepRecords(ctx context.Context, recs []*build.Record, groups
 	if err != nil {
 		return err
 	}
-	atRecs := []*build.Record{recs[ref]}
+	atRecs := []*record.Record{recs[ref]}
 	var pairs []pairDiff
 	for gi, k := range others {
 		if k < 0 {
@@ -208,7 +209,7 @@ type digestCmp struct {
 // compareRecordDigests compares the records' digests and groups the records
 // that agree. Compressed layer digests and the manifest digest depend on the
 // compressor, so they are compared only when all builds used the same one.
-func compareRecordDigests(recs []*build.Record, groups [][]int) digestCmp {
+func compareRecordDigests(recs []*record.Record, groups [][]int) digestCmp {
 	var c digestCmp
 	sameComp := true
 	for _, r := range recs[1:] {
@@ -216,7 +217,7 @@ func compareRecordDigests(recs []*build.Record, groups [][]int) digestCmp {
 			sameComp = false
 		}
 	}
-	values := func(f func(*build.Record) string) []string {
+	values := func(f func(*record.Record) string) []string {
 		var vs []string
 		for _, r := range recs {
 			vs = append(vs, f(r))
@@ -239,10 +240,10 @@ func compareRecordDigests(recs []*build.Record, groups [][]int) digestCmp {
 		}
 		c.digests = append(c.digests, dc)
 	}
-	add("configDigest", true, values(func(r *build.Record) string { return r.Image.ConfigDigest }))
-	add("diffIDs", true, values(func(r *build.Record) string { return listDigest(r.Image.Layers, diffIDOf) }))
-	add("layerDigests", sameComp, values(func(r *build.Record) string { return listDigest(r.Image.Layers, digestOf) }))
-	add("manifestDigest", sameComp, values(func(r *build.Record) string { return r.Image.ManifestDigest }))
+	add("configDigest", true, values(func(r *record.Record) string { return r.Image.ConfigDigest }))
+	add("diffIDs", true, values(func(r *record.Record) string { return listDigest(r.Image.Layers, diffIDOf) }))
+	add("layerDigests", sameComp, values(func(r *record.Record) string { return listDigest(r.Image.Layers, digestOf) }))
+	add("manifestDigest", sameComp, values(func(r *record.Record) string { return r.Image.ManifestDigest }))
 	c.groups = recordGroups(recs, groups)
 	ref := c.groups[0].members[0]
 	for _, g := range c.groups[1:] {
@@ -257,7 +258,7 @@ func compareRecordDigests(recs []*build.Record, groups [][]int) digestCmp {
 }
 
 // recordGroups names the builders of agree's groups of records.
-func recordGroups(recs []*build.Record, groups [][]int) []Group {
+func recordGroups(recs []*record.Record, groups [][]int) []Group {
 	out := make([]Group, len(groups))
 	for gi, g := range groups {
 		out[gi].members = g
@@ -293,7 +294,7 @@ func groupsVerdict(groups []Group, n int) string {
 	return fmt.Sprintf("; no majority: %d different images among %d builds, compared with %s", len(groups), n, strings.Join(ref.Builders, ", "))
 }
 
-func compressorName(r *build.Record) string {
+func compressorName(r *record.Record) string {
 	comp := r.Image.Compressor
 	s := comp.Name
 	if comp.Library != "" {
@@ -315,7 +316,7 @@ func listDigest(ls []image.Layer, f func(image.Layer) string) string {
 }
 
 // recordDifferences lists the digests that differ between two records.
-func recordDifferences(a, b *build.Record, sameComp bool) []Difference {
+func recordDifferences(a, b *record.Record, sameComp bool) []Difference {
 	var out []Difference
 	add := func(layer int, field, va, vb string) {
 		if va != vb {

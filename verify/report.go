@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/agree"
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // Schema identifies reports; see docs/report.md.
@@ -268,7 +268,7 @@ func unprovenVerdict(d agree.Decision) string {
 
 // inputsVerdict says that the builds evaluated different derivations and
 // names what changed.
-func inputsVerdict(a, b *build.Record, k int, diffs []InputDifference) string {
+func inputsVerdict(a, b *record.Record, k int, diffs []InputDifference) string {
 	v := fmt.Sprintf("inputs differ: builder %d evaluated %s, builder %d %s", 1, a.DrvPath, k+1, b.DrvPath)
 	if changed := changedDerivations(diffs); len(changed) > 0 {
 		v += "; changed: " + joinMax(changed, 3)

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/nixdock/nixdock-action/action"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/nixdock/nixdock-action/recsig/recsigtest"
 	"github.com/nixdock/nixdock-action/sign"
@@ -43,7 +43,7 @@ func TestSignRecordKeyless(t *testing.T) {
 	ca := recsigtest.NewCA()
 	env, fulcio := standInSigstore(t, ca, reusableRef)
 	p := filepath.Join(t.TempDir(), "record.json")
-	if err := build.WriteRecord(p, testRecord("/nix/store/00000000000000000000000000000000-image.tar.drv", "a")); err != nil {
+	if err := record.Write(p, testRecord("/nix/store/00000000000000000000000000000000-image.tar.drv", "a")); err != nil {
 		t.Fatal(err)
 	}
 	out, err := signRecord(context.Background(), p, sign.KeylessOptions{FulcioURL: fulcio, Getenv: func(k string) string { return env[k] }})

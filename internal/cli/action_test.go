@@ -13,9 +13,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/nixdock/nixdock-action/action"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sbom"
 	"github.com/nixdock/nixdock-action/sign"
 )
@@ -171,7 +171,7 @@ func TestActionBuildThenVerify(t *testing.T) {
 	builds := r.buildJobs("hello.nix", "image", "verify", "verify3")
 	b := builds[0]
 	// Outputs: the record, its digest, the SBOM.
-	rec, err := build.ReadRecord(b.outputs[action.OutputRecord])
+	rec, err := record.Read(b.outputs[action.OutputRecord])
 	if err != nil {
 		t.Fatalf("record output: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -118,7 +119,7 @@ func (a *app) buildImage(ctx context.Context, opts build.Options, recordPath str
 		return nil, failure(err)
 	}
 	if recordPath != "" {
-		if err := build.WriteRecord(recordPath, res.Record); err != nil {
+		if err := record.Write(recordPath, res.Record); err != nil {
 			res.Image.Close()
 			return nil, failure(err)
 		}

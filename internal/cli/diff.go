@@ -4,8 +4,9 @@ import (
 	"context"
 	"os/exec"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/verify"
 	"github.com/spf13/cobra"
 )
@@ -63,7 +64,7 @@ func (a *app) runDiff(ctx context.Context, args []string, f diffFlags) error {
 	}
 	opts := verify.Options{OnLayer: a.layerProgress}
 	for _, p := range f.records {
-		r, err := build.ReadRecord(p)
+		r, err := record.Read(p)
 		if err != nil {
 			return failure(err)
 		}
@@ -81,15 +82,15 @@ func (a *app) runDiff(ctx context.Context, args []string, f diffFlags) error {
 	if _, err := exec.LookPath("nix"); err == nil && !f.noNix {
 		// Nix is asked only about the local store it is given, never a
 		// substituter (the store paths of a diff are all local).
-		nixOpts := []build.NixOption{{Name: "substituters", Value: ""}}
+		nixOpts := []nix.Option{{Name: "substituters", Value: ""}}
 		for _, o := range f.options {
-			opt, err := build.ParseNixOption(o)
+			opt, err := nix.ParseOption(o)
 			if err != nil {
 				return usageError("--nix-option %s", err)
 			}
 			nixOpts = append(nixOpts, opt)
 		}
-		opts.Nix = &build.Nix{Store: stores[0], Options: nixOpts}
+		opts.Nix = &nix.Nix{Store: stores[0], Options: nixOpts}
 	}
 	var imgs [2]*image.Image
 	for i, src := range args {

@@ -7,15 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 func lintImage(t *testing.T, attr string) string {
 	t.Helper()
 	nixtest.Require(t)
 	nix := nixtest.Nix(t, "")
-	res, err := nix.Build(context.Background(), build.Installable{File: nixtest.File("lint.nix"), Attr: attr})
+	res, err := nix.Build(context.Background(), record.Installable{File: nixtest.File("lint.nix"), Attr: attr})
 	if err != nil {
 		t.Fatalf("building lint.nix -A %s: %v", attr, err)
 	}

@@ -3,8 +3,9 @@ package cli
 import (
 	"strings"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/childenv"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/spf13/pflag"
 )
 
@@ -45,8 +46,8 @@ func (f *nixFlags) passEnv() ([]string, error) {
 
 // installable builds the Installable from the flags and the positional
 // argument (a flake reference), or returns a usage error.
-func (f *nixFlags) installable(args []string) (build.Installable, error) {
-	inst := build.Installable{File: f.file, Attr: f.attr}
+func (f *nixFlags) installable(args []string) (record.Installable, error) {
+	inst := record.Installable{File: f.file, Attr: f.attr}
 	if len(args) > 0 {
 		inst.Flake = args[0]
 	}
@@ -67,10 +68,10 @@ func (f *nixFlags) installable(args []string) (build.Installable, error) {
 }
 
 // nixOpts parses --nix-option values.
-func (f *nixFlags) nixOpts() ([]build.NixOption, error) {
-	var opts []build.NixOption
+func (f *nixFlags) nixOpts() ([]nix.Option, error) {
+	var opts []nix.Option
 	for _, s := range f.nixOptions {
-		o, err := build.ParseNixOption(s)
+		o, err := nix.ParseOption(s)
 		if err != nil {
 			return nil, usageError("--nix-option %s", err)
 		}
@@ -80,14 +81,14 @@ func (f *nixFlags) nixOpts() ([]build.NixOption, error) {
 }
 
 // nix returns the Nix runner the flags describe, logging to the UI.
-func (f *nixFlags) nix(a *app) (build.Nix, error) {
+func (f *nixFlags) nix(a *app) (nix.Nix, error) {
 	opts, err := f.nixOpts()
 	if err != nil {
-		return build.Nix{}, err
+		return nix.Nix{}, err
 	}
 	env, err := f.passEnv()
 	if err != nil {
-		return build.Nix{}, err
+		return nix.Nix{}, err
 	}
-	return build.Nix{Store: f.store, Options: opts, Log: a.ui.logWriter(), PassEnv: env}, nil
+	return nix.Nix{Store: f.store, Options: opts, Log: a.ui.logWriter(), PassEnv: env}, nil
 }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/nix"
 )
 
 // imageSource is one image named on the command line and the Nix store it
@@ -23,7 +23,7 @@ type imageSource struct {
 // an error, never a silent substitution), and a stream script from a store
 // that was not given fails with how to give it.
 func (a *app) openImage(ctx context.Context, s imageSource) (*image.Image, error) {
-	img, err := image.Open(ctx, s.src, image.Options{StoreRoot: build.StoreRoot(s.store), Insecure: s.insecure, Stderr: a.ui.logWriter()})
+	img, err := image.Open(ctx, s.src, image.Options{StoreRoot: nix.StoreRoot(s.store), Insecure: s.insecure, Stderr: a.ui.logWriter()})
 	if errors.Is(err, image.ErrStoreNeeded) {
 		return nil, fmt.Errorf("%w (--store DIR)", err)
 	}

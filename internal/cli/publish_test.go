@@ -14,6 +14,7 @@ import (
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 )
 
@@ -124,7 +125,7 @@ func buildTwice(t *testing.T, dir string) (image string, records []string) {
 	b := nixtest.Build(t, nixtest.NewStore(t), "hello.nix", "image")
 	for i, res := range []*build.Result{a, b} {
 		p := filepath.Join(dir, fmt.Sprintf("record-%d.json", i))
-		if err := build.WriteRecord(p, res.Record); err != nil {
+		if err := record.Write(p, res.Record); err != nil {
 			t.Fatal(err)
 		}
 		records = append(records, p)
@@ -159,7 +160,7 @@ func TestPublishSignVerify(t *testing.T) {
 		t.Fatalf("push: exit %d", push.code)
 	}
 	ref := push.lastLine()
-	rec, _ := build.ReadRecord(records[0])
+	rec, _ := record.Read(records[0])
 	if want := repo + "@" + rec.Image.ManifestDigest; ref != want {
 		t.Fatalf("pushed %s, want the record's digest %s", ref, want)
 	}

@@ -8,10 +8,10 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/humanize"
 	"github.com/nixdock/nixdock-action/publish"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -87,9 +87,9 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 	if err != nil {
 		return err
 	}
-	var rec *build.Record
+	var rec *record.Record
 	if f.record != "" {
-		if rec, err = build.ReadRecord(f.record); err != nil {
+		if rec, err = record.Read(f.record); err != nil {
 			return failure(err)
 		}
 	}

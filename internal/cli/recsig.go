@@ -7,7 +7,7 @@ import (
 	"os"
 	"regexp"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/pflag"
@@ -69,8 +69,8 @@ func (f *recordSigFlags) options() (*recsig.Options, error) {
 // signature next to each (recsig.Path) over the record's exact bytes: the
 // verified identities, "" for a record without a signature. A signature
 // that does not verify is an error, not an unsigned record.
-func readSignedRecords(paths []string, opts *recsig.Options) ([]*build.Record, []string, error) {
-	recs := make([]*build.Record, len(paths))
+func readSignedRecords(paths []string, opts *recsig.Options) ([]*record.Record, []string, error) {
+	recs := make([]*record.Record, len(paths))
 	var ids []string
 	if opts != nil {
 		ids = make([]string, len(paths))
@@ -84,7 +84,7 @@ func readSignedRecords(paths []string, opts *recsig.Options) ([]*build.Record, [
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading record: %w", err)
 		}
-		if recs[i], err = build.ParseRecord(data); err != nil {
+		if recs[i], err = record.Parse(data); err != nil {
 			return nil, nil, fmt.Errorf("record %s: %w", p, err)
 		}
 		if opts == nil {

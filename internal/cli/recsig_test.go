@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/nixdock/nixdock-action/record"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/nixdock/nixdock-action/recsig/recsigtest"
 	"github.com/nixdock/nixdock-action/sign"
@@ -32,7 +32,7 @@ func signedRecords(t *testing.T, ca *recsigtest.CA, id recsigtest.Identity) (a, 
 	var paths []string
 	for _, n := range []string{"a.json", "b.json"} {
 		p := filepath.Join(tmp, n)
-		if err := build.WriteRecord(p, testRecord(drv, "a")); err != nil {
+		if err := record.Write(p, testRecord(drv, "a")); err != nil {
 			t.Fatal(err)
 		}
 		data, _ := os.ReadFile(p)
@@ -162,7 +162,7 @@ func TestSignSignedRecords(t *testing.T) {
 		r := testRecord(drv, "a")
 		r.Image.ManifestDigest = dg.String()
 		p := filepath.Join(dir, n)
-		if err := build.WriteRecord(p, r); err != nil {
+		if err := record.Write(p, r); err != nil {
 			t.Fatal(err)
 		}
 		data, _ := os.ReadFile(p)

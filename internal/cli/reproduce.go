@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/reproduce"
 	"github.com/spf13/cobra"
 )
@@ -127,7 +127,7 @@ func (a *app) reproduce(ctx context.Context, opts reproduce.Options, recordsDir 
 			return nil, failure(fmt.Errorf("creating --records directory: %w", err))
 		}
 		for i, name := range []string{"a.json", "b.json"} {
-			if err := build.WriteRecord(filepath.Join(recordsDir, name), res.Records[i]); err != nil {
+			if err := record.Write(filepath.Join(recordsDir, name), res.Records[i]); err != nil {
 				return nil, failure(err)
 			}
 		}

@@ -12,7 +12,8 @@ import (
 
 	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/version"
-	nixexpr "github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sbom"
 	"github.com/spf13/cobra"
 )
@@ -176,12 +177,12 @@ func (a *app) sbomFromInstallable(ctx context.Context, args []string, f sbomFlag
 	if err != nil {
 		return nil, err
 	}
-	nix, err := f.nix.nix(a)
+	nx, err := f.nix.nix(a)
 	if err != nil {
 		return nil, err
 	}
 	res, err := build.Run(ctx, build.Options{
-		Installable: inst, Nix: nix, NixdockVersion: version.Get().String(),
+		Installable: inst, Nix: nx, NixdockVersion: version.Get().String(),
 		Progress: func(s string) { a.ui.Progress("%s", s) },
 	})
 	if err != nil {
@@ -190,7 +191,7 @@ func (a *app) sbomFromInstallable(ctx context.Context, args []string, f sbomFlag
 	defer res.Image.Close()
 	opts.Image = res.Image
 	if f.evalMeta {
-		if opts.Meta, err = a.evalSBOMMeta(ctx, nix, inst, opts.Meta); err != nil {
+		if opts.Meta, err = a.evalSBOMMeta(ctx, nx, inst, opts.Meta); err != nil {
 			return nil, failure(err)
 		}
 	}
@@ -200,10 +201,10 @@ func (a *app) sbomFromInstallable(ctx context.Context, args []string, f sbomFlag
 
 // evalSBOMMeta applies the embedded nix/sbom-meta.nix to the installable
 // and merges the result under extra (--meta FILE wins where both name a .drv).
-func (a *app) evalSBOMMeta(ctx context.Context, nix build.Nix, inst build.Installable, extra sbom.Meta) (sbom.Meta, error) {
+func (a *app) evalSBOMMeta(ctx context.Context, nx nix.Nix, inst record.Installable, extra sbom.Meta) (sbom.Meta, error) {
 	a.ui.Progress("evaluating package metadata of %s", inst)
-	out, err := nix.EvalInstallable(ctx, inst, "--apply", nixexpr.SBOMMetaApply())
-	var nerr *build.Error
+	out, err := nx.EvalInstallable(ctx, inst, "--apply", nix.SBOMMetaApply())
+	var nerr *nix.Error
 	if errors.As(err, &nerr) {
 		// The command line holds the whole inlined expression: name the
 		// helper and keep what Nix said.
@@ -224,7 +225,7 @@ func (a *app) evalSBOMMeta(ctx context.Context, nix build.Nix, inst build.Instal
 
 // readRecordIfAny reads src as a build record when it is a JSON file with
 // the record schema; ok is false for anything else (an image).
-func readRecordIfAny(src string) (*build.Record, bool, error) {
+func readRecordIfAny(src string) (*record.Record, bool, error) {
 	fi, err := os.Stat(src)
 	if err != nil || !fi.Mode().IsRegular() {
 		// image.Open says what else it is (and refuses a FIFO).
@@ -251,10 +252,10 @@ func readRecordIfAny(src string) (*build.Record, bool, error) {
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, false, fmt.Errorf("%s looks like JSON but is not: %w", src, err)
 	}
-	if probe.Schema != build.RecordSchema {
-		return nil, false, fmt.Errorf("%s is JSON with schema %q, not a build record (%s)", src, probe.Schema, build.RecordSchema)
+	if probe.Schema != record.Schema {
+		return nil, false, fmt.Errorf("%s is JSON with schema %q, not a build record (%s)", src, probe.Schema, record.Schema)
 	}
-	rec, err := build.ParseRecord(data)
+	rec, err := record.Parse(data)
 	if err != nil {
 		return nil, false, fmt.Errorf("record %s: %w", src, err)
 	}

@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/version"
 	"github.com/nixdock/nixdock-action/publish"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -172,7 +172,7 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 
 // attestOf reads what the flags attest besides the reproducibility
 // decision: the SBOM file and the provenance's flake.lock.
-func attestOf(records []*build.Record, f signFlags) (publish.Attest, error) {
+func attestOf(records []*record.Record, f signFlags) (publish.Attest, error) {
 	at := publish.Attest{SBOMInlineLimit: f.sbomInlineLimit}
 	if f.sbom != "" {
 		data, err := os.ReadFile(f.sbom)
@@ -193,7 +193,7 @@ func attestOf(records []*build.Record, f signFlags) (publish.Attest, error) {
 
 // provenanceOf is the provenance's input from the environment
 // (publish.ProvenanceOf): the flake.lock and the GitHub Actions run.
-func provenanceOf(records []*build.Record, flakeLock string) (*publish.Provenance, error) {
+func provenanceOf(records []*record.Record, flakeLock string) (*publish.Provenance, error) {
 	p, err := publish.ProvenanceOf(records, flakeLock, version.Get().Version, os.Getenv)
 	if err != nil {
 		return nil, failure(err)

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"github.com/nixdock/nixdock-action/agree"
+	"github.com/nixdock/nixdock-action/record"
 	"io"
 	"os"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/verify"
 	"github.com/spf13/cobra"
@@ -164,7 +164,7 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 // the inputs are the same and the images are at hand (imgs), the images
 // down to files and store paths: verify.Records opens only the images the
 // deep diff needs, each once.
-func (a *app) compareRecords(ctx context.Context, recs []*build.Record, imgs *verify.RecordImages, policy agree.Policy) (*verify.Report, error) {
+func (a *app) compareRecords(ctx context.Context, recs []*record.Record, imgs *verify.RecordImages, policy agree.Policy) (*verify.Report, error) {
 	opts := verify.Options{OnLayer: a.layerProgress, OpenImage: imgs.Open, Policy: policy}
 	rep, err := verify.Records(ctx, recs, opts)
 	if err != nil {
@@ -180,7 +180,7 @@ func (a *app) layerProgress(done, total int) {
 // recordImages opens the images named by --image (paths, one per record),
 // or else the records' out paths on this machine, on demand and once; it
 // says which record's image is not at hand, and how to give it.
-func (a *app) recordImages(recs []*build.Record, paths []string) *verify.RecordImages {
+func (a *app) recordImages(recs []*record.Record, paths []string) *verify.RecordImages {
 	return &verify.RecordImages{
 		Records: recs, Paths: paths, Stderr: a.ui.logWriter(),
 		OnOpen: func(src string) { a.ui.Progress("opening %s", src) },

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // TestVerifyRunsNothingARecordNames: records whose out paths are an
@@ -31,7 +31,7 @@ func TestVerifyRunsNothingARecordNames(t *testing.T) {
 		r := testRecord(drv, name)
 		r.OutPath, r.Store = out, root
 		p := filepath.Join(tmp, name+".json")
-		if err := build.WriteRecord(p, r); err != nil {
+		if err := record.Write(p, r); err != nil {
 			t.Fatal(err)
 		}
 		recs = append(recs, p)
@@ -53,7 +53,7 @@ func TestVerifyRunsNothingARecordNames(t *testing.T) {
 		r := testRecord(drv, string(rune('a'+i)))
 		r.OutPath = out
 		recs[i] = filepath.Join(tmp, name+".json")
-		if err := build.WriteRecord(recs[i], r); err != nil {
+		if err := record.Write(recs[i], r); err != nil {
 			t.Fatal(err)
 		}
 	}

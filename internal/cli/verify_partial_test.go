@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // With three records whose images are not all on this machine, verify
@@ -21,7 +21,7 @@ func TestVerifyDiffsTheImagesAtHand(t *testing.T) {
 		store := nixtest.NewStore(t)
 		res := nixtest.Build(t, store, "unreproducible.nix", "date")
 		p := filepath.Join(tmp, name+".json")
-		if err := build.WriteRecord(p, res.Record); err != nil {
+		if err := record.Write(p, res.Record); err != nil {
 			t.Fatal(err)
 		}
 		recs = append(recs, p)

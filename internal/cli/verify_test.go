@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/nixdock/nixdock-action/record"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/image"
 )
 
@@ -64,21 +64,21 @@ func TestDiffExitCodes(t *testing.T) {
 var testBuilds int64
 
 // testRecord is a record of a build of its own (agree counts it).
-func testRecord(drv, config string) *build.Record {
+func testRecord(drv, config string) *record.Record {
 	d := "sha256:" + strings.Repeat("a", 64)
 	testBuilds++
-	return &build.Record{Schema: build.RecordSchema, DrvPath: drv, OutPath: "/nix/store/x-image.tar",
-		Origin:  &build.Origin{How: build.OriginBuilt, Host: "host", RegistrationTime: 1700000000 + testBuilds},
-		Builder: build.Builder{ID: "b-" + config[:1]},
+	return &record.Record{Schema: record.Schema, DrvPath: drv, OutPath: "/nix/store/x-image.tar",
+		Origin:  &record.Origin{How: record.OriginBuilt, Host: "host", RegistrationTime: 1700000000 + testBuilds},
+		Builder: record.Builder{ID: "b-" + config[:1]},
 		Image: image.Digests{ConfigDigest: "sha256:" + strings.Repeat(config[:1], 64), ManifestDigest: d,
 			Compressor: image.Compressor{Name: "gzip"}, Layers: []image.Layer{{DiffID: d, Digest: d}}}}
 }
 
 func TestVerifyExitCodes(t *testing.T) {
 	tmp := t.TempDir()
-	write := func(name string, r *build.Record) string {
+	write := func(name string, r *record.Record) string {
 		p := filepath.Join(tmp, name)
-		if err := build.WriteRecord(p, r); err != nil {
+		if err := record.Write(p, r); err != nil {
 			t.Fatal(err)
 		}
 		return p
@@ -118,7 +118,7 @@ func TestVerifyPolicyFlags(t *testing.T) {
 	var paths []string
 	for _, name := range []string{"a.json", "b.json"} {
 		p := filepath.Join(tmp, name)
-		if err := build.WriteRecord(p, testRecord(drv, "a")); err != nil {
+		if err := record.Write(p, testRecord(drv, "a")); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/nix"
 )
 
 // Options describe the image to generate; see the package documentation
@@ -197,7 +197,7 @@ func plan(o Options) []storePath {
 		pname := fmt.Sprintf("pkg-%04d", i)
 		name := pname + "-1.0"
 		h := sha256.Sum256([]byte(o.Seed + "/" + name))
-		p := storePath{index: i, pname: pname, path: build.StoreDir + "/" + build.EncodeNix32(h[:20]) + "-" + name, differs: i == o.DifferFile}
+		p := storePath{index: i, pname: pname, path: nix.StoreDir + "/" + nix.EncodeNix32(h[:20]) + "-" + name, differs: i == o.DifferFile}
 		bytes := int64(float64(o.Size) * weights[i] / total)
 		text := int64(float64(bytes) * o.Compressible)
 		p.lib = bytes - text

@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // Options are the Nix options every test build uses.
-var Options = []build.NixOption{
+var Options = []nix.Option{
 	{Name: "substituters", Value: ""},
 	{Name: "sandbox", Value: "true"},
 	{Name: "sandbox-paths", Value: "/bin /usr /lib /lib64"},
@@ -41,8 +43,8 @@ func File(name string) string { return filepath.Join(Root(), "testdata", "nix", 
 
 // Nix returns a runner for store ("" is the machine's store) with the test
 // options, logging to the test log.
-func Nix(t testing.TB, store string) build.Nix {
-	return build.Nix{Store: store, Options: Options, Log: testWriter{t}}
+func Nix(t testing.TB, store string) nix.Nix {
+	return nix.Nix{Store: store, Options: Options, Log: testWriter{t}}
 }
 
 // NewStore returns a fresh chroot store directory removed after the test.
@@ -69,7 +71,7 @@ func Build(t testing.TB, store, file, attr string) *build.Result {
 	t.Helper()
 	Require(t)
 	res, err := build.Run(context.Background(), build.Options{
-		Installable: build.Installable{File: File(file), Attr: attr},
+		Installable: record.Installable{File: File(file), Attr: attr},
 		Nix:         Nix(t, store),
 	})
 	if err != nil {

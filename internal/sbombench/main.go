@@ -27,8 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/nix"
 )
 
 type storePath struct {
@@ -69,7 +68,7 @@ func plan(n int) []storePath {
 	for i := range sps {
 		h := sha256.Sum256([]byte(fmt.Sprintf("sbom-bench-%d", i)))
 		pname := fmt.Sprintf("pkg%04d", i)
-		sps[i] = storePath{Path: build.StoreDir + "/" + build.EncodeNix32(h[:20]) + "-" + pname + "-1." + fmt.Sprint(i%10), pname: pname}
+		sps[i] = storePath{Path: nix.StoreDir + "/" + nix.EncodeNix32(h[:20]) + "-" + pname + "-1." + fmt.Sprint(i%10), pname: pname}
 	}
 	sort.Slice(sps, func(i, j int) bool { return sps[i].Path < sps[j].Path })
 	for i := range sps {

@@ -1,18 +1,16 @@
-package build
+package nix
 
 import (
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/nixdock/nixdock-action/internal/escape"
 )
 
 // Error is a failed Nix call: the command line and what Nix said.
 type Error struct {
-	Args   []string
-	Stderr string
-	Err    error
+	Command Command
+	Stderr  string
+	Err     error
 }
 
 // maxLogLines is how many lines of the failing builder's log an Error
@@ -30,7 +28,7 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("%s failed: %s", escape.ShellJoin(e.Args), msg)
+	return fmt.Sprintf("%s failed: %s", e.Command, msg)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

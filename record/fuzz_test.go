@@ -1,4 +1,4 @@
-package build_test
+package record_test
 
 import (
 	"os"
@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/record"
 )
 
-// The parsers read what Nix (or another builder's record) printed: any bytes
+// The parsers read what another builder's record holds: any bytes
 // must give a value or an error, never a panic.
 
 func FuzzParseRecord(f *testing.F) {
@@ -19,7 +19,7 @@ func FuzzParseRecord(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := build.ParseRecord(data)
+		r, err := record.Parse(data)
 		if err == nil {
 			if r.Check() != nil {
 				t.Fatal("ParseRecord accepted a record that Check rejects")
@@ -29,36 +29,10 @@ func FuzzParseRecord(f *testing.F) {
 				t.Fatalf("a parsed record does not marshal: %v", err)
 			}
 			// What nixdock writes, it reads back (strict keys included).
-			if _, err := build.ParseRecord(out); err != nil {
+			if _, err := record.Parse(out); err != nil {
 				t.Fatalf("a marshalled record does not parse: %v\n%s", err, out)
 			}
 		}
-	})
-}
-
-func FuzzParsePathInfo(f *testing.F) {
-	for _, name := range []string{"path-info-2.8.json", "path-info-2.19.json", "path-info-2.33-v2.json", "path-info-invalid.json"} {
-		f.Add(fixture(f, name))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		infos, err := build.ParsePathInfo(data)
-		if err != nil {
-			return
-		}
-		for i := 1; i < len(infos); i++ {
-			if infos[i-1].Path > infos[i].Path {
-				t.Fatalf("paths not sorted: %s before %s", infos[i-1].Path, infos[i].Path)
-			}
-		}
-	})
-}
-
-func FuzzParseDerivations(f *testing.F) {
-	for _, name := range []string{"show-derivation-2.8.json", "derivation-show-2.18.json", "derivation-show-2.32.json", "derivation-show-2.34.json"} {
-		f.Add(fixture(f, name))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = build.ParseDerivations(data)
 	})
 }
 
@@ -79,11 +53,11 @@ func TestParseRecordStrict(t *testing.T) {
 		"bad-origin-how":      `origin.how "downloaded"`,
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzParseRecord")
-	if _, err := build.ParseRecord(corpusBytes(t, filepath.Join(dir, "hello-record"))); err != nil {
+	if _, err := record.Parse(corpusBytes(t, filepath.Join(dir, "hello-record"))); err != nil {
 		t.Fatalf("hello-record: %v", err)
 	}
 	for name, msg := range want {
-		_, err := build.ParseRecord(corpusBytes(t, filepath.Join(dir, name)))
+		_, err := record.Parse(corpusBytes(t, filepath.Join(dir, name)))
 		if err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%s: err = %v, want it to say %s", name, err, msg)
 		}

@@ -1,4 +1,4 @@
-package build
+package nix
 
 import (
 	"errors"
@@ -53,7 +53,7 @@ func TestErrorMessage(t *testing.T) {
 		{"nothing said", "", []string{"exit status 1"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := (&Error{Args: args, Stderr: tc.stderr, Err: errors.New("exit status 1")}).Error()
+			msg := (&Error{Command: Command{Args: args}, Stderr: tc.stderr, Err: errors.New("exit status 1")}).Error()
 			cmd := `nix build --extra-experimental-features 'nix-command flakes' --option substituters '' --expr 'it'\''s' failed: `
 			if !strings.HasPrefix(msg, cmd) {
 				t.Errorf("message %q does not start with the quoted command %q", msg, cmd)

@@ -1,13 +1,11 @@
-package build
+package record
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
-	"time"
 )
 
 // How an image came to be in a builder's store (Origin.How).
@@ -83,29 +81,20 @@ func HostFingerprint() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// origin finds how outPath came to be in the store. A path Nix substituted
-// is rebuilt here and compared with the downloaded copy; a difference is an
-// error, since the cache's image is then not what this builder builds.
-func (n *Nix) origin(ctx context.Context, drv, outPath string, started time.Time) (*Origin, error) {
-	infos, err := n.PathInfo(ctx, false, outPath)
-	if err != nil {
-		return nil, fmt.Errorf("querying how %s came to be: %w", outPath, err)
-	}
-	if len(infos) != 1 {
-		return nil, fmt.Errorf("querying how %s came to be: nix path-info returned %d paths", outPath, len(infos))
-	}
-	o := &Origin{How: OriginBuilt, RegistrationTime: infos[0].RegistrationTime, Host: HostFingerprint(),
-		StartedAt: started.UTC().Format(time.RFC3339)}
-	if !infos[0].Ultimate {
-		res, err := n.Check(ctx, drv)
-		if err != nil {
-			return nil, fmt.Errorf("%s was substituted from a cache, not built here, and rebuilding it to check failed: %w", outPath, err)
+// StoreRoot is the chroot directory of a local store URL, or "" for the
+// machine's store (or a remote store).
+func StoreRoot(store string) string {
+	switch {
+	case store == "", store == "auto", store == "daemon", store == "local":
+		return ""
+	case strings.HasPrefix(store, "/"):
+		return store
+	case strings.HasPrefix(store, "local?"):
+		for _, kv := range strings.Split(strings.TrimPrefix(store, "local?"), "&") {
+			if v, ok := strings.CutPrefix(kv, "root="); ok {
+				return v
+			}
 		}
-		if !res.Deterministic {
-			return nil, fmt.Errorf("%s was substituted from a cache, and rebuilding it here gave other bytes: the cache's image is not what this builder builds (%s)", outPath, res.Message)
-		}
-		o.How = OriginRebuilt
 	}
-	o.FinishedAt = time.Now().UTC().Format(time.RFC3339)
-	return o, nil
+	return ""
 }

@@ -1,4 +1,4 @@
-package build
+package nix
 
 import (
 	"encoding/base64"
@@ -7,26 +7,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // StoreDir is the Nix store directory nixdock assumes for relative paths.
 const StoreDir = "/nix/store"
-
-// PathInfo is one store path of a closure, as Nix knows it.
-type PathInfo struct {
-	Path string `json:"path"`
-	// NarHash is "sha256:<hex>", normalized from Nix's SRI or base-32 form.
-	NarHash    string   `json:"narHash"`
-	NarSize    int64    `json:"narSize"`
-	References []string `json:"references"`
-	Deriver    string   `json:"deriver,omitempty"`
-	// Ultimate is true when this store built the path itself rather than
-	// substituting it from a binary cache.
-	Ultimate bool `json:"ultimate,omitempty"`
-	// RegistrationTime is when the path became valid in the store (Unix
-	// seconds). Records keep it only for the image (Origin).
-	RegistrationTime int64 `json:"-"`
-}
 
 // rawPathInfo covers both JSON shapes of `nix path-info --json`: Nix up to
 // 2.18 prints a list of objects with "path"; Nix 2.19 and later an object
@@ -45,7 +31,7 @@ type rawPathInfo struct {
 
 // ParsePathInfo parses `nix path-info --json` output of any Nix version and
 // returns the paths sorted, hashes normalized to "sha256:<hex>".
-func ParsePathInfo(data []byte) ([]PathInfo, error) {
+func ParsePathInfo(data []byte) ([]record.PathInfo, error) {
 	var raws []rawPathInfo
 	trimmed := strings.TrimSpace(string(data))
 	switch {
@@ -68,7 +54,7 @@ func ParsePathInfo(data []byte) ([]PathInfo, error) {
 	default:
 		return nil, fmt.Errorf("reading nix path-info JSON: want a list or an object, got %.40q", trimmed)
 	}
-	infos := make([]PathInfo, 0, len(raws))
+	infos := make([]record.PathInfo, 0, len(raws))
 	for _, r := range raws {
 		if r.Path == "" {
 			return nil, fmt.Errorf("nix path-info: an entry has no path")
@@ -77,7 +63,7 @@ func ParsePathInfo(data []byte) ([]PathInfo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("narHash of %s: %w", r.Path, err)
 		}
-		info := PathInfo{Path: absStorePath(r.Path), NarHash: hash, NarSize: r.NarSize, References: []string{}, Ultimate: r.Ultimate, RegistrationTime: r.RegistrationTime}
+		info := record.PathInfo{Path: absStorePath(r.Path), NarHash: hash, NarSize: r.NarSize, References: []string{}, Ultimate: r.Ultimate, RegistrationTime: r.RegistrationTime}
 		for _, ref := range r.References {
 			info.References = append(info.References, absStorePath(ref))
 		}

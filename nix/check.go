@@ -1,4 +1,4 @@
-package build
+package nix
 
 import (
 	"context"
@@ -11,7 +11,8 @@ type CheckResult struct {
 	// Deterministic is true when Nix rebuilt the derivation and got the
 	// same output bytes.
 	Deterministic bool
-	// Command is the command that was run, for the report.
+	// Command is the command that ran (CheckCommand), shell-quoted, for
+	// the report.
 	Command string
 	// Message is what Nix said when it found a difference.
 	Message string
@@ -20,19 +21,9 @@ type CheckResult struct {
 // Check rebuilds drv (which must already be built in the store) and compares
 // the result with the existing output, as `nix-store --realise --check` does.
 func (n *Nix) Check(ctx context.Context, drv string) (CheckResult, error) {
-	checker := *n
-	checker.Bin = "nix-store"
-	if n.Bin != "" {
-		checker.Bin = strings.TrimSuffix(n.Bin, "nix") + "nix-store"
-	}
-	// nix-store takes the same --store and --option flags, but not
-	// --extra-experimental-features before its operation.
-	args := []string{"--realise", "--check", drv}
-	cmd := "nix-store --realise --check " + drv
-	if n.Store != "" {
-		cmd = "nix-store --store " + n.Store + " --realise --check " + drv
-	}
-	_, err := checker.runPlain(ctx, args)
+	c := n.CheckCommand(drv)
+	cmd := c.String()
+	_, err := n.exec(ctx, c)
 	if err == nil {
 		return CheckResult{Deterministic: true, Command: cmd}, nil
 	}

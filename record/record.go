@@ -1,4 +1,4 @@
-package build
+package record
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"github.com/nixdock/nixdock-action/image"
 )
 
-// RecordSchema identifies build records; see docs/record.md.
-const RecordSchema = "nixdock.dev/record/v1"
+// Schema identifies build records; see docs/record.md.
+const Schema = "nixdock.dev/record/v1"
 
 // Record is what one builder built: enough to compare with another builder's
 // record without the image at hand. Every field is documented in
@@ -74,8 +74,8 @@ func (r *Record) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteRecord writes the record to path.
-func WriteRecord(path string, r *Record) error {
+// Write writes the record to path.
+func Write(path string, r *Record) error {
 	data, err := r.Marshal()
 	if err != nil {
 		return err
@@ -86,8 +86,8 @@ func WriteRecord(path string, r *Record) error {
 	return nil
 }
 
-// ReadRecord reads and checks a record file.
-func ReadRecord(path string) (*Record, error) {
+// Read reads and checks a record file.
+func Read(path string) (*Record, error) {
 	// Stat first: reading a FIFO with no writer would block forever.
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("record %s: not a regular file", path)
@@ -96,18 +96,18 @@ func ReadRecord(path string) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading record: %w", err)
 	}
-	r, err := ParseRecord(data)
+	r, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	return r, nil
 }
 
-// ParseRecord decodes a record strictly (exact keys, no unknown or
+// Parse decodes a record strictly (exact keys, no unknown or
 // duplicate key, nothing after the object) and checks the fields
 // comparisons rely on. Records come from other machines: a record read
 // one way here and another way by jq or a reviewer is an attack.
-func ParseRecord(data []byte) (*Record, error) {
+func Parse(data []byte) (*Record, error) {
 	var r Record
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
@@ -125,8 +125,8 @@ func ParseRecord(data []byte) (*Record, error) {
 // Check reports the first field that makes the record unusable.
 func (r *Record) Check() error {
 	switch {
-	case r.Schema != RecordSchema:
-		return fmt.Errorf("schema is %q, want %q", r.Schema, RecordSchema)
+	case r.Schema != Schema:
+		return fmt.Errorf("schema is %q, want %q", r.Schema, Schema)
 	case r.DrvPath == "" || !strings.HasSuffix(r.DrvPath, ".drv"):
 		return fmt.Errorf("drvPath %q is not a .drv path", r.DrvPath)
 	case !isDigest(r.Image.ConfigDigest):

@@ -1,12 +1,12 @@
-package build_test
+package nix_test
 
 import (
 	"context"
 	"encoding/json"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 // TestNixGetsNoSecrets evaluates builtins.getEnv with real Nix (the classic
@@ -24,7 +24,7 @@ func TestNixGetsNoSecrets(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	t.Setenv("NIXDOCK_TEST_PLAIN", "plain")
-	inst := build.Installable{File: nixtest.File("getenv.nix"), Attr: "env"}
+	inst := record.Installable{File: nixtest.File("getenv.nix"), Attr: "env"}
 	eval := func(pass []string) map[string]string {
 		n := nixtest.Nix(t, "")
 		n.PassEnv = pass

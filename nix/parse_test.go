@@ -1,4 +1,4 @@
-package build_test
+package nix_test
 
 import (
 	"crypto/rand"
@@ -10,7 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/build"
+	"github.com/nixdock/nixdock-action/nix"
+	"github.com/nixdock/nixdock-action/record"
 )
 
 func fixture(t testing.TB, name string) []byte {
@@ -35,13 +36,13 @@ const (
 // keyed by store path (2.19+) and the v2 form with base names (2.33+,
 // --json-format 2) give the same closure.
 func TestParsePathInfoShapes(t *testing.T) {
-	want := []build.PathInfo{
+	want := []record.PathInfo{
 		{Path: greeting, NarHash: greetingHash, NarSize: 632, References: []string{}, Deriver: greetingDrv, Ultimate: true, RegistrationTime: 1795746440},
 		{Path: hello, NarHash: helloHash, NarSize: 1480, References: []string{greeting}, Deriver: helloDrv, Ultimate: true, RegistrationTime: 1795746440},
 	}
 	for _, name := range []string{"path-info-2.8.json", "path-info-2.19.json", "path-info-2.33-v2.json"} {
 		t.Run(name, func(t *testing.T) {
-			got, err := build.ParsePathInfo(fixture(t, name))
+			got, err := nix.ParsePathInfo(fixture(t, name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +50,7 @@ func TestParsePathInfoShapes(t *testing.T) {
 			if name == "path-info-2.33-v2.json" {
 				// The fixture leaves greeting-data without deriver and
 				// ultimate, as a substituted path has them.
-				w = append([]build.PathInfo{}, want...)
+				w = append([]record.PathInfo{}, want...)
 				w[0].Deriver, w[0].Ultimate, w[0].RegistrationTime = "", false, 0
 			}
 			if !reflect.DeepEqual(got, w) {
@@ -67,11 +68,11 @@ func TestParsePathInfoErrors(t *testing.T) {
 		"not json":     `nix: command not found`,
 		"number":       `42`,
 	} {
-		if _, err := build.ParsePathInfo([]byte(data)); err == nil {
+		if _, err := nix.ParsePathInfo([]byte(data)); err == nil {
 			t.Errorf("%s: parsed without error", name)
 		}
 	}
-	_, err := build.ParsePathInfo(fixture(t, "path-info-invalid.json"))
+	_, err := nix.ParsePathInfo(fixture(t, "path-info-invalid.json"))
 	if err == nil || !strings.Contains(err.Error(), "ncdu-2.8.2") {
 		t.Errorf("invalid path error %v does not name the path", err)
 	}
@@ -96,7 +97,7 @@ func TestParseDerivationShapes(t *testing.T) {
 		{"derivation-show-2.34.json", map[string][]string{greetingDrv: {"out"}}, []string{"/nix/store/c015dhfh5l0lp6wxyvdn7bmwhbbr6hr9-dep1"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			drvs, err := build.ParseDerivations(fixture(t, tc.file))
+			drvs, err := nix.ParseDerivations(fixture(t, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,13 +133,13 @@ func TestNix32AgainstNix(t *testing.T) {
 		"sha256:1qhsnhf961nq70qq31i537w9nf1n3hv07ixrnlm0nwh467mnl5f9",
 		greetingHash,
 	} {
-		got, err := build.NormalizeHash(h)
+		got, err := nix.NormalizeHash(h)
 		if err != nil || got != greetingHash {
 			t.Errorf("NormalizeHash(%s) = %s, %v; want %s", h, got, err, greetingHash)
 		}
 	}
 	raw, _ := hex.DecodeString(hexHash)
-	if got := build.EncodeNix32(raw); got != "1qhsnhf961nq70qq31i537w9nf1n3hv07ixrnlm0nwh467mnl5f9" {
+	if got := nix.EncodeNix32(raw); got != "1qhsnhf961nq70qq31i537w9nf1n3hv07ixrnlm0nwh467mnl5f9" {
 		t.Errorf("EncodeNix32 = %s", got)
 	}
 	if _, err := exec.LookPath("nix-hash"); err != nil {
@@ -155,10 +156,10 @@ func TestNix32AgainstNix(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := strings.TrimSpace(string(out))
-		if got := build.EncodeNix32(b); got != want {
+		if got := nix.EncodeNix32(b); got != want {
 			t.Fatalf("EncodeNix32(%x) = %s, nix-hash says %s", b, got, want)
 		}
-		dec, err := build.DecodeNix32(want)
+		dec, err := nix.DecodeNix32(want)
 		if err != nil || hex.EncodeToString(dec) != hex.EncodeToString(b) {
 			t.Fatalf("DecodeNix32(%s) = %x, %v; want %x", want, dec, err, b)
 		}
@@ -169,14 +170,14 @@ func TestNix32RoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 5, 16, 20, 32, 64} {
 		b := make([]byte, n)
 		rand.Read(b)
-		s := build.EncodeNix32(b)
-		got, err := build.DecodeNix32(s)
+		s := nix.EncodeNix32(b)
+		got, err := nix.DecodeNix32(s)
 		if err != nil || !reflect.DeepEqual(got, b) && n > 0 {
 			t.Errorf("%d bytes: %x -> %s -> %x, %v", n, b, s, got, err)
 		}
 	}
 	for _, bad := range []string{"e", "sha256:" + strings.Repeat("z", 52), "sha256:" + strings.Repeat("e", 52), "sha256:" + strings.Repeat("0", 63), "sha256-!!"} {
-		if _, err := build.NormalizeHash(bad); err == nil {
+		if _, err := nix.NormalizeHash(bad); err == nil {
 			t.Errorf("NormalizeHash(%q) accepted", bad)
 		}
 	}

@@ -1,4 +1,4 @@
-package build
+package nix
 
 import (
 	"bytes"
@@ -16,22 +16,23 @@ import (
 	"time"
 
 	"github.com/nixdock/nixdock-action/internal/childenv"
+	"github.com/nixdock/nixdock-action/record"
 )
 
-// NixOption is one --option NAME VALUE passed to every Nix call. An empty
+// Option is one --option NAME VALUE passed to every Nix call. An empty
 // value is allowed (substituters= turns substitution off).
-type NixOption struct {
+type Option struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
 
-// ParseNixOption parses NAME=VALUE as given to --nix-option.
-func ParseNixOption(s string) (NixOption, error) {
+// ParseOption parses NAME=VALUE as given to --nix-option.
+func ParseOption(s string) (Option, error) {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
-		return NixOption{}, fmt.Errorf("%q: want NAME=VALUE (VALUE may be empty)", s)
+		return Option{}, fmt.Errorf("%q: want NAME=VALUE (VALUE may be empty)", s)
 	}
-	return NixOption{Name: name, Value: value}, nil
+	return Option{Name: name, Value: value}, nil
 }
 
 // Nix runs the nix CLI with a store and options.
@@ -40,7 +41,7 @@ type Nix struct {
 	// "local?root=/tmp/storeB"; empty is the machine's store.
 	Store string
 	// Options are passed as --option NAME VALUE to every call.
-	Options []NixOption
+	Options []Option
 	// Log receives Nix's own log (build output, progress). Nil discards it.
 	Log io.Writer
 	// Bin is the nix executable; empty means "nix" on PATH.
@@ -84,21 +85,13 @@ func (n *Nix) storeArgs() []string {
 // run runs `nix SUBCOMMAND... ARGS` and returns its stdout. Stderr goes to
 // n.Log and is kept for the error message.
 func (n *Nix) run(ctx context.Context, sub []string, args ...string) ([]byte, error) {
-	return n.exec(ctx, append(append(append([]string{}, sub...), n.baseArgs()...), args...))
+	return n.exec(ctx, n.command("", append(append(append([]string{}, sub...), n.baseArgs()...), args...)))
 }
 
-// runPlain runs n.Bin with the store and options but without nix-command
-// features (for nix-store and nix-build).
-func (n *Nix) runPlain(ctx context.Context, args []string) ([]byte, error) {
-	return n.exec(ctx, append(n.storeArgs(), args...))
-}
-
-func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {
-	bin := n.Bin
-	if bin == "" {
-		bin = "nix"
-	}
-	cmd := exec.CommandContext(ctx, bin, argv...)
+// exec runs c and returns its stdout. Stderr goes to n.Log and is kept for
+// the error message.
+func (n *Nix) exec(ctx context.Context, c Command) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	// Cancelled (an interrupt), Nix gets SIGTERM, on which it stops its
 	// builders and removes its build directories; SIGKILL only if it has
 	// not exited within WaitDelay.
@@ -117,7 +110,7 @@ func (n *Nix) exec(ctx context.Context, argv []string) ([]byte, error) {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, fmt.Errorf("nix is not installed or not on PATH: install Nix (on Debian: apt-get install nix-bin) and retry")
 		}
-		return nil, &Error{Args: append([]string{bin}, argv...), Stderr: tail.String(), Err: err}
+		return nil, &Error{Command: c, Stderr: tail.String(), Err: err}
 	}
 	return stdout.Bytes(), nil
 }
@@ -181,12 +174,12 @@ type BuildResult struct {
 // Build builds the installable and returns its derivation and out path.
 // Extra arguments (such as --rebuild or --option cores 1) go after the
 // installable's own.
-func (n *Nix) Build(ctx context.Context, inst Installable, extra ...string) (BuildResult, error) {
+func (n *Nix) Build(ctx context.Context, inst record.Installable, extra ...string) (BuildResult, error) {
 	if err := inst.Validate(); err != nil {
 		return BuildResult{}, err
 	}
 	args := append([]string{"--json", "--no-link", "-L"}, extra...)
-	out, err := n.run(ctx, []string{"build"}, append(args, inst.nixArgs()...)...)
+	out, err := n.run(ctx, []string{"build"}, append(args, inst.Args()...)...)
 	if err != nil {
 		return BuildResult{}, err
 	}
@@ -221,7 +214,7 @@ func parseBuildJSON(data []byte) (BuildResult, error) {
 }
 
 // PathInfo returns the closure of paths (recursive) or the paths alone.
-func (n *Nix) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]PathInfo, error) {
+func (n *Nix) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]record.PathInfo, error) {
 	args := []string{"--json"}
 	format, err := n.pathInfoFormatArgs(ctx)
 	if err != nil {
@@ -240,7 +233,7 @@ func (n *Nix) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]
 
 // Derivations returns the derivation of drv and, with recursive, of every
 // derivation it depends on, keyed by .drv path.
-func (n *Nix) Derivations(ctx context.Context, recursive bool, drv string) (map[string]Derivation, error) {
+func (n *Nix) Derivations(ctx context.Context, recursive bool, drv string) (map[string]record.Derivation, error) {
 	args := []string{}
 	if recursive {
 		args = append(args, "--recursive")
@@ -271,22 +264,9 @@ func (n *Nix) RealPath(storePath string) string {
 }
 
 // StoreRoot is the chroot directory of a local store URL, or "" for the
-// machine's store (or a remote store).
-func StoreRoot(store string) string {
-	switch {
-	case store == "", store == "auto", store == "daemon", store == "local":
-		return ""
-	case strings.HasPrefix(store, "/"):
-		return store
-	case strings.HasPrefix(store, "local?"):
-		for _, kv := range strings.Split(strings.TrimPrefix(store, "local?"), "&") {
-			if v, ok := strings.CutPrefix(kv, "root="); ok {
-				return v
-			}
-		}
-	}
-	return ""
-}
+// machine's store (or a remote store). Records own the rule (a build's key
+// names its store root); this is the same function for Nix's callers.
+func StoreRoot(store string) string { return record.StoreRoot(store) }
 
 // Available reports whether the nix executable is on PATH.
 func Available() bool {
@@ -295,7 +275,7 @@ func Available() bool {
 }
 
 // Exists reports whether a file exists at path.
-func exists(path string) bool {
+func Exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }

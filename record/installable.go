@@ -1,4 +1,4 @@
-package build
+package record
 
 import (
 	"fmt"
@@ -50,7 +50,7 @@ func (i Installable) String() string {
 
 // nixArgs are the arguments that select the installable for `nix build` and
 // `nix eval`.
-func (i Installable) nixArgs() []string {
+func (i Installable) Args() []string {
 	if i.Flake != "" {
 		return []string{i.Flake}
 	}

@@ -1,25 +1,13 @@
-package build
+package nix
 
 import (
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
-)
 
-// Derivation is a .drv in the shape nixdock keeps in records: the inputs that
-// determine the output path, normalized across Nix versions.
-type Derivation struct {
-	Name    string            `json:"name,omitempty"`
-	System  string            `json:"system"`
-	Builder string            `json:"builder"`
-	Args    []string          `json:"args"`
-	Outputs map[string]string `json:"outputs"`
-	// InputDrvs maps each input .drv to the outputs used, sorted.
-	InputDrvs map[string][]string `json:"inputDrvs"`
-	InputSrcs []string            `json:"inputSrcs"`
-	Env       map[string]string   `json:"env"`
-}
+	"github.com/nixdock/nixdock-action/record"
+)
 
 // rawDerivation covers `nix show-derivation` (Nix 2.8: inputDrvs values are
 // output lists, outputs {"out": {"path": ...}}) and `nix derivation show`
@@ -46,7 +34,7 @@ type rawDerivation struct {
 //
 // Nix 2.34 and later wrap the map as {"derivations": {...}, "version": 4};
 // no .drv path is named "derivations", so the wrapper is unambiguous.
-func ParseDerivations(data []byte) (map[string]Derivation, error) {
+func ParseDerivations(data []byte) (map[string]record.Derivation, error) {
 	var wrapper struct {
 		Derivations json.RawMessage `json:"derivations"`
 		Version     json.RawMessage `json:"version"`
@@ -58,7 +46,7 @@ func ParseDerivations(data []byte) (map[string]Derivation, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("reading derivation JSON: %w", err)
 	}
-	out := make(map[string]Derivation, len(raw))
+	out := make(map[string]record.Derivation, len(raw))
 	for path, r := range raw {
 		d, err := r.normalize()
 		if err != nil {
@@ -69,8 +57,8 @@ func ParseDerivations(data []byte) (map[string]Derivation, error) {
 	return out, nil
 }
 
-func (r rawDerivation) normalize() (Derivation, error) {
-	d := Derivation{
+func (r rawDerivation) normalize() (record.Derivation, error) {
+	d := record.Derivation{
 		Name: r.Name, System: r.System, Builder: r.Builder, Args: r.Args,
 		Outputs: map[string]string{}, InputDrvs: map[string][]string{},
 		InputSrcs: []string{}, Env: r.Env,
