@@ -247,17 +247,19 @@ func (d *Decision) countGroup(recs []*record.Record, eligible []bool, g []int) {
 	for _, i := range g {
 		if b := &d.Builders[i]; b.Counts {
 			b.Isolation = "separate host"
-			if sharesHost(d.Builders, g, i) {
+			if sharesHost(d.Builders, eligible, i) {
 				b.Isolation = "separate store on one host"
 			}
 		}
 	}
 }
 
-// sharesHost reports whether another counted builder ran on i's host.
-func sharesHost(bs []Builder, g []int, i int) bool {
-	for _, j := range g {
-		if j != i && bs[j].Counts && bs[j].Host == bs[i].Host {
+// sharesHost reports whether another builder with a build of its own
+// (eligible, whether it agrees or not) ran on i's host: isolation is what
+// set this build apart from every other build compared with it.
+func sharesHost(bs []Builder, eligible []bool, i int) bool {
+	for j := range bs {
+		if j != i && eligible[j] && bs[j].Host == bs[i].Host {
 			return true
 		}
 	}

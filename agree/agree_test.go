@@ -163,3 +163,14 @@ func TestPolicyBelowOne(t *testing.T) {
 		}
 	}
 }
+
+// TestIsolationCountsEveryBuild: a builder that counts alone is still "on
+// one host" with a dissenting build from the same host: isolation is
+// relative to every build compared, not only to those that agree.
+func TestIsolationCountsEveryBuild(t *testing.T) {
+	recs := []*record.Record{rec("a", "h1", 'a'), with(rec("b", "h1", '5'), func(r *record.Record) { r.Store = "/tmp/s" })}
+	d := agree.Decide(recs, agree.Policy{MinBuilders: 1})
+	if d.Builders[0].Isolation != "separate store on one host" {
+		t.Errorf("isolation %q, want separate store on one host", d.Builders[0].Isolation)
+	}
+}
