@@ -140,7 +140,7 @@ type callerRun struct {
 // runCaller runs one of the caller workflows in a fresh caller repository.
 func runCaller(t *testing.T, c callerRun) *prCheckRun {
 	t.Helper()
-	act := findAct(t)
+	act := nixtest.RequireTool(t, "act")
 	nixtest.Require(t)
 	// What the stand-ins and act use on the host.
 	for _, tool := range []string{"git", "curl", "jq", "zip", "unzip", "sha256sum"} {
@@ -229,30 +229,6 @@ func runCaller(t *testing.T, c callerRun) *prCheckRun {
 		}
 	}
 	return &prCheckRun{err: runErr, log: log, sha: sha, stores: built}
-}
-
-// findAct is act on the PATH or in ~/go/bin (scripts/setup test installs
-// it). Under NIXDOCK_REQUIRE_TOOLS=1 a missing act fails the test.
-func findAct(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("act"); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		if p := filepath.Join(home, "go", "bin", "act"); isFile(p) {
-			return p
-		}
-	}
-	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
-		t.Fatal("act is not installed, and NIXDOCK_REQUIRE_TOOLS=1: run scripts/setup test")
-	}
-	t.Skip("act is not installed: run scripts/setup test")
-	return ""
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }
 
 // callerRepo is a user's repository: the test image's Nix files and the
@@ -490,8 +466,8 @@ func tail(s string, n int) string {
 // the test registry and signs it; the caller gets image@digest, and the
 // stock cosign CLI verifies the signature with the public key.
 func TestReleaseUnderAct(t *testing.T) {
-	registry := testRegistry(t)
-	cosign := cosignBin(t)
+	registry := nixtest.Registry(t)
+	cosign := nixtest.RequireTool(t, "cosign")
 	dir := t.TempDir()
 	gen := exec.Command(cosign, "generate-key-pair", "--output-key-prefix", filepath.Join(dir, "release"))
 	gen.Env = append(os.Environ(), "COSIGN_PASSWORD=act-test-password")
@@ -538,33 +514,4 @@ func TestReleaseUnderAct(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), m[2]) {
 		t.Errorf("cosign verify %s: %v\n%s", m[1], err, out)
 	}
-}
-
-// testRegistry is the registry scripts/registry.sh starts
-// (NIXDOCK_TEST_REGISTRY), or a skip (a failure under NIXDOCK_REQUIRE_TOOLS=1).
-func testRegistry(t *testing.T) string {
-	t.Helper()
-	if r := os.Getenv("NIXDOCK_TEST_REGISTRY"); r != "" {
-		return r
-	}
-	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
-		t.Fatal("NIXDOCK_TEST_REGISTRY is not set, and NIXDOCK_REQUIRE_TOOLS=1: source scripts/registry.sh and run start_registry")
-	}
-	t.Skip("NIXDOCK_TEST_REGISTRY is not set: . scripts/registry.sh; start_registry")
-	return ""
-}
-
-// cosignBin is the cosign v2 CLI (scripts/setup test installs it).
-func cosignBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("cosign"); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		if p := filepath.Join(home, "go", "bin", "cosign"); isFile(p) {
-			return p
-		}
-	}
-	nixtest.RequireTool(t, "cosign")
-	return ""
 }

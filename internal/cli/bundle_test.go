@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/nixdock/nixdock-action/internal/nixtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,8 +97,8 @@ func offlineTrustedRoot(t *testing.T) string {
 // attested (Sigstore bundles only, no v2 tags) verifies with nixdock
 // verify-signature through its bundles, and not with another key.
 func TestVerifySignatureCosign3Bundles(t *testing.T) {
-	reg := pubRegistry(t)
-	bin := pubRequireTool(t, "cosign3")
+	reg := nixtest.Registry(t)
+	bin := nixtest.RequireTool(t, "cosign3")
 	dir := t.TempDir()
 	img, err := random.Image(256, 1)
 	if err != nil {

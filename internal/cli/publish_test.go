@@ -36,35 +36,6 @@ func (r pubResult) lastLine() string {
 	return lines[len(lines)-1]
 }
 
-// pubRequireTool skips (or fails under NIXDOCK_REQUIRE_TOOLS=1) without tool.
-func pubRequireTool(t *testing.T, tool string) string {
-	t.Helper()
-	for _, p := range []string{tool, "/root/go/bin/" + tool} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s is not installed, and NIXDOCK_REQUIRE_TOOLS=1: run scripts/setup", tool)
-	}
-	t.Skipf("%s is not installed: run scripts/setup", tool)
-	return ""
-}
-
-// pubRegistry is the test registry (Debian's docker-registry, started by
-// scripts/registry.sh), or a skip.
-func pubRegistry(t *testing.T) string {
-	t.Helper()
-	if r := os.Getenv("NIXDOCK_TEST_REGISTRY"); r != "" {
-		return r
-	}
-	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
-		t.Fatal("NIXDOCK_TEST_REGISTRY is not set, and NIXDOCK_REQUIRE_TOOLS=1: source scripts/registry.sh and run start_registry")
-	}
-	t.Skip("NIXDOCK_TEST_REGISTRY is not set: . scripts/registry.sh; start_registry")
-	return ""
-}
-
 // realRegistry is a docker-registry process this test starts and kills.
 type realRegistry struct {
 	t    *testing.T
@@ -75,7 +46,7 @@ type realRegistry struct {
 }
 
 func startRealRegistry(t *testing.T) *realRegistry {
-	bin := pubRequireTool(t, "docker-registry")
+	bin := nixtest.RequireTool(t, "docker-registry")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +115,7 @@ const testPassword = "correct horse battery staple 42"
 // provenance attestations, and verify with nixdock and with the real cosign
 // CLIs (v2 and v3). The key password must appear nowhere.
 func TestPublishSignVerify(t *testing.T) {
-	reg := pubRegistry(t)
+	reg := nixtest.Registry(t)
 	dir := t.TempDir()
 	img, records := buildTwice(t, dir)
 	t.Setenv(sign.PasswordEnv, testPassword)
@@ -216,7 +187,7 @@ func TestPublishSignVerify(t *testing.T) {
 // cosignVerify runs the stock cosign CLI against what nixdock attached;
 // `cosign verify` must print sigType, the type of what it verified.
 func cosignVerify(t *testing.T, tool, ref, pub, sigType string, extra ...string) {
-	bin := pubRequireTool(t, tool)
+	bin := nixtest.RequireTool(t, tool)
 	run := func(args ...string) string {
 		args = append(append(args[:1:1], extra...), args[1:]...)
 		cmd := exec.Command(bin, args...)
@@ -269,7 +240,7 @@ func assertNoPassword(t *testing.T, runs []pubResult, dir string) {
 // signing (exit 3, nothing attached), unless --allow-unverified, which the
 // attestation then records and verify-signature reports as policy not met.
 func TestSignRefusesUnverified(t *testing.T) {
-	reg := pubRegistry(t)
+	reg := nixtest.Registry(t)
 	dir := t.TempDir()
 	img, records := buildTwice(t, dir)
 	t.Setenv(sign.PasswordEnv, testPassword)

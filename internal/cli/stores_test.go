@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/n2ctest"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
 )
 
@@ -66,66 +61,13 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// n2cInStore writes, under the chroot store root, a store path whose app
-// prints body and a nix2container JSON (itself a store path) whose layer
-// is that path, with the diff_id the re-created layer has in that store.
-func n2cInStore(t *testing.T, root, body string) string {
-	t.Helper()
-	const app = "/nix/store/0n2c0n2c0n2c0n2c0n2c0n2c0n2c0n2c-app-1.0"
-	if err := os.MkdirAll(filepath.Join(root, app, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, app, "bin", "app"), []byte("#!/bin/sh\necho "+body+"\n"), 0o555); err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(root, "/nix/store/1j2s1j2s1j2s1j2s1j2s1j2s1j2s1j2s-image.json")
-	write := func(diffID string) {
-		data, err := json.Marshal(map[string]any{
-			"version": 1, "arch": "amd64", "created": "1970-01-01T00:00:01Z",
-			"image-config": map[string]any{"Entrypoint": []string{app + "/bin/app"}},
-			"layers": []any{map[string]any{
-				"digest": diffID, "size": 10240, "diff_ids": diffID,
-				"paths":     []any{map[string]any{"path": app}},
-				"mediatype": "application/vnd.oci.image.layer.v1.tar",
-			}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(src, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("sha256:" + strings.Repeat("0", 64))
-	// Learn the re-created layer's diff_id: hash what the layer streams
-	// (it fails at the end, against the placeholder).
-	img, err := image.Open(context.Background(), src, image.Options{StoreRoot: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := layers[0].Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	io.Copy(h, rc)
-	rc.Close()
-	write("sha256:" + hex.EncodeToString(h.Sum(nil)))
-	return src
-}
-
 // TestNix2containerFromTwoStores: nix2container JSON names store paths;
 // two JSON files from two stores are each re-created from their own store
 // (derived from where the JSON lies), so an app that differs between the
 // stores is found, never hidden by reading both through one store.
 func TestNix2containerFromTwoStores(t *testing.T) {
 	rootA, rootB := t.TempDir(), t.TempDir()
-	a, b := n2cInStore(t, rootA, "built at 1"), n2cInStore(t, rootB, "built at 2")
+	a, b := n2ctest.WriteInStore(t, rootA, "built at 1"), n2ctest.WriteInStore(t, rootB, "built at 2")
 	code, out, errs := runCLI(t, "diff", "--no-nix", a, b)
 	if code != ExitDiffers || !strings.Contains(out, "app-1.0") {
 		t.Errorf("diff of nix2container JSON from two stores: exit %d, want %d\n%s%s", code, ExitDiffers, out, errs)

@@ -88,15 +88,53 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// RequireTool skips t because tool is missing, or fails it under
+// RequireTool returns the path of tool: on the PATH, else where
+// scripts/setup installs the Go tools ($TOOLS_BIN, else $GOPATH/bin, else
+// ~/go/bin). Without it the test is skipped, or fails under
 // NIXDOCK_REQUIRE_TOOLS=1 (CI installs every tool).
-func RequireTool(t testing.TB, tool string) {
+func RequireTool(t testing.TB, tool string) string {
 	t.Helper()
-	if _, err := exec.LookPath(tool); err == nil {
-		return
+	if p, err := exec.LookPath(tool); err == nil {
+		return p
+	}
+	for _, dir := range toolDirs() {
+		p := filepath.Join(dir, tool)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
 	}
 	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s is not installed, and NIXDOCK_REQUIRE_TOOLS=1: run scripts/setup", tool)
+		t.Fatalf("%s is not installed, and NIXDOCK_REQUIRE_TOOLS=1: run scripts/setup test", tool)
 	}
-	t.Skipf("%s is not installed: run scripts/setup (the README's test command does)", tool)
+	t.Skipf("%s is not installed: run scripts/setup test (the README's test command does)", tool)
+	return ""
+}
+
+func toolDirs() []string {
+	var dirs []string
+	if d := os.Getenv("TOOLS_BIN"); d != "" {
+		dirs = append(dirs, d)
+	}
+	if d := os.Getenv("GOPATH"); d != "" {
+		dirs = append(dirs, filepath.Join(filepath.SplitList(d)[0], "bin"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "bin"))
+	}
+	return dirs
+}
+
+// Registry is the test registry scripts/registry.sh starts
+// (NIXDOCK_TEST_REGISTRY). Without it the test is skipped, or fails under
+// NIXDOCK_REQUIRE_TOOLS=1.
+func Registry(t testing.TB) string {
+	t.Helper()
+	if r := os.Getenv("NIXDOCK_TEST_REGISTRY"); r != "" {
+		return r
+	}
+	if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
+		t.Fatal("NIXDOCK_TEST_REGISTRY is not set, and NIXDOCK_REQUIRE_TOOLS=1: source scripts/registry.sh and run start_registry")
+	}
+	t.Skip("NIXDOCK_TEST_REGISTRY is not set: . scripts/registry.sh; start_registry")
+	return ""
 }
