@@ -56,6 +56,7 @@ const (
 	InputWorkingDirectory = "working-directory"
 	InputGitHubToken      = "github-token"
 	InputLintFail         = "lint-fail"
+	InputRequireSigned    = "require-signed-records"
 )
 
 // InputNames are every input nixdock reads, sorted. The action.yml test
@@ -64,8 +65,8 @@ var InputNames = []string{
 	InputAllowUnverified, InputArgStr, InputArtifactName, InputAttr,
 	InputCompression, InputCosignPassword, InputFile, InputGitHubToken,
 	InputImage, InputInstallable, InputKey, InputKeyless, InputLintFail, InputMinBuilders,
-	InputMode, InputNixEnv, InputNixOptions, InputRecords, InputSBOMFormat, InputStore,
-	InputUploadImage, InputWorkingDirectory,
+	InputMode, InputNixEnv, InputNixOptions, InputRecords, InputRequireSigned, InputSBOMFormat,
+	InputStore, InputUploadImage, InputWorkingDirectory,
 }
 
 // SecretInputs are masked before anything is logged.
@@ -115,6 +116,10 @@ type Inputs struct {
 	// LintFail makes lint errors and warnings fail the step (exit 1);
 	// by default they are advice, shown in the summary only.
 	LintFail bool
+	// RequireSigned counts, in verify and publish, only records signed by
+	// the signing workflow (EnvSignerWorkflowRef): a builder's record is
+	// then a fact its job attested, not a file any job could upload.
+	RequireSigned bool
 }
 
 // InputError is a bad input value; the message names the input.
@@ -142,6 +147,7 @@ var Defaults = map[string]string{
 	InputUploadImage:     "true",
 	InputArtifactName:    "nixdock",
 	InputLintFail:        "false",
+	InputRequireSigned:   "false",
 }
 
 // ParseInputs reads and checks the inputs through getenv (os.Getenv in
@@ -189,7 +195,8 @@ func ParseInputs(getenv func(string) string) (*Inputs, error) {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{InputKeyless, &in.Keyless}, {InputAllowUnverified, &in.AllowUnverified}, {InputUploadImage, &in.UploadImage}, {InputLintFail, &in.LintFail}} {
+	}{{InputKeyless, &in.Keyless}, {InputAllowUnverified, &in.AllowUnverified}, {InputUploadImage, &in.UploadImage}, {InputLintFail, &in.LintFail},
+		{InputRequireSigned, &in.RequireSigned}} {
 		if *b.dst, err = parseBool(b.name, get(b.name)); err != nil {
 			return nil, err
 		}

@@ -238,6 +238,9 @@ func (x *run) readRecords(min int) ([]*record.Record, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if x.in.RequireSigned && sigOpts == nil {
+		return nil, nil, usage(inputErr(InputRequireSigned, "no signing workflow to check the records' signatures against: the job's environment has no %s", EnvSignerWorkflowRef))
+	}
 	if sigOpts != nil {
 		x.identities = make([]string, len(files))
 	}

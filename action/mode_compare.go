@@ -44,7 +44,7 @@ func (x *run) verify(ctx context.Context) error {
 	defer imgs.Close()
 	end := x.r.Group(fmt.Sprintf("comparing %d build records", len(recs)))
 	rep, err := verify.Records(ctx, recs, verify.Options{OnLayer: x.layerProgress, OpenImage: imgs.Open,
-		Policy: agree.Policy{MinBuilders: x.in.MinBuilders, Identities: x.identities}})
+		Policy: agree.Policy{MinBuilders: x.in.MinBuilders, Identities: x.identities, RequireSigned: x.in.RequireSigned}})
 	var cmp *comparison
 	if err == nil {
 		cmp, err = comparisonOf(rep, rep, recs)

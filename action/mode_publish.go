@@ -67,7 +67,7 @@ func (x *run) publish(ctx context.Context) error {
 	req := publish.Request{
 		Records: recs, Image: pub, ImageRecord: recs[i], Destination: ref, Signer: x.signer(),
 		Policy: sign.RecordPolicy{MinBuilders: x.in.MinBuilders, AllowUnverified: x.in.AllowUnverified,
-			Identities: x.identities},
+			Identities: x.identities, RequireSigned: x.in.RequireSigned},
 		Registry: sign.Registry{GitHubToken: x.githubToken(), GitHubActor: x.r.Getenv("GITHUB_ACTOR")},
 		Attest:   publish.Attest{SBOM: sbomData, SBOMName: filepath.Base(sbomFile), Provenance: prov},
 		Progress: x.pushProgress(x.in.Image),

@@ -10,9 +10,11 @@ import (
 // start: GitHub refuses a run at startup when any job of a called workflow
 // asks for more than the caller grants, even a job its `if:` skips, so the
 // README's pull-request check (`contents: read`) must meet every request.
-// Every job but publish asks for `contents: read` only; publish asks for
-// nothing (it inherits the caller's grant: a release grants id-token and
-// packages), and runs only after verify said the builds agree.
+// source and verify ask for `contents: read` only; the builders and
+// publish ask for nothing (they inherit the caller's grant: a release
+// grants id-token, so that builders sign their records and publish signs
+// the image); publish runs only after verify said the builds agree, and
+// then, keyless, counts only signed records.
 func TestReusableWorkflowPermissions(t *testing.T) {
 	wf := readWorkflow(t, filepath.Join(repoRoot(), ".github", "workflows", "nixdock.yml"))
 	if _, ok := wf.On["workflow_call"]; !ok {
@@ -21,9 +23,13 @@ func TestReusableWorkflowPermissions(t *testing.T) {
 	if len(wf.Permissions) != 0 {
 		t.Errorf("workflow-wide permissions %v: publish would be held to them; give each job its own", wf.Permissions)
 	}
+	inherit := map[string]bool{"publish": true, "build-a": true, "build-b": true}
 	prCheck := map[string]string{"contents": "read"}
 	for name, j := range wf.Jobs {
-		if name == "publish" {
+		if inherit[name] {
+			if len(j.Permissions) != 0 {
+				t.Errorf("job %s asks for %v: a pull-request caller granting contents: read would fail at startup", name, j.Permissions)
+			}
 			continue
 		}
 		if len(j.Permissions) == 0 {
@@ -36,12 +42,21 @@ func TestReusableWorkflowPermissions(t *testing.T) {
 		}
 	}
 	p := wf.Jobs["publish"]
-	if len(p.Permissions) != 0 {
-		t.Errorf("publish asks for %v: a pull-request caller granting contents: read would fail at startup", p.Permissions)
-	}
 	if !needsOf(p.Needs)["verify"] || !strings.Contains(p.If, "inputs.publish") || !strings.Contains(p.If, "refs/tags/") ||
 		!strings.Contains(p.If, "needs.verify.outputs.reproducible == 'true'") {
 		t.Errorf("publish needs %v, if %q", p.Needs, p.If)
+	}
+	// verify and publish read the builders' signatures against this
+	// workflow's identity; a keyless publish requires them.
+	for _, name := range []string{"verify", "publish"} {
+		for _, s := range wf.Jobs[name].Steps {
+			if s.ID == "nixdock" && s.Env[EnvSignerWorkflowRef] != "${{ job.workflow_ref }}" {
+				t.Errorf("job %s runs nixdock with %s=%q, want job.workflow_ref", name, EnvSignerWorkflowRef, s.Env[EnvSignerWorkflowRef])
+			}
+			if name == "publish" && s.ID == "nixdock" && s.With[InputRequireSigned] != "${{ secrets.cosign-key == '' }}" {
+				t.Errorf("publish: %s is %q, want required when keyless", InputRequireSigned, s.With[InputRequireSigned])
+			}
+		}
 	}
 }
 

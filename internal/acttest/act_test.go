@@ -48,7 +48,7 @@ var standins = map[string]string{
 // digest, that the forged artifact was uploaded and never counted, and
 // that the workflow's outputs reached the caller.
 func TestPRCheckUnderAct(t *testing.T) {
-	run := runPRCheck(t, "hello.nix", "image")
+	run := runPRCheck(t, "image")
 	if run.err != nil {
 		t.Fatalf("act: %v\n%s", run.err, run.log.text())
 	}
@@ -77,7 +77,7 @@ func TestPRCheckUnderAct(t *testing.T) {
 		t.Fatalf("the caller saw outputs %q, want reproducible=true and a digest\n%s", m, sums)
 	}
 	// Both builders output that digest, and verify compared exactly two.
-	if n := strings.Count(log.raw, "built -f hello.nix -A image: "+m[2]); n != 2 {
+	if n := strings.Count(log.raw, "built .#image: "+m[2]); n != 2 {
 		t.Errorf("%d builders built %s, want 2\n%s", n, m[2], log.text())
 	}
 	if !strings.Contains(log.raw, "build A: record sha256") || !strings.Contains(log.raw, "build B: record sha256") {
@@ -93,7 +93,7 @@ func TestPRCheckUnderAct(t *testing.T) {
 // names the culprit store path in its summary, and the caller gets no
 // reproducible output.
 func TestPRCheckUnderActUnreproducible(t *testing.T) {
-	run := runPRCheck(t, "unreproducible.nix", "random")
+	run := runPRCheck(t, "random")
 	log := run.log
 	if run.err == nil {
 		t.Fatalf("act succeeded on an unreproducible image\n%s", log.text())
@@ -110,7 +110,7 @@ func TestPRCheckUnderActUnreproducible(t *testing.T) {
 	}
 }
 
-// prCheckRun is one act run of testdata/caller/pr-check.yml.
+// prCheckRun is one act run of a caller workflow.
 type prCheckRun struct {
 	err    error // act's exit
 	log    *actLog
@@ -118,19 +118,21 @@ type prCheckRun struct {
 	stores []string // the chroot stores that hold a built image
 }
 
-// runPRCheck runs the pull-request check on FILE -A ATTR of testdata/nix.
-func runPRCheck(t *testing.T, file, attr string) *prCheckRun {
+// runPRCheck runs the README's pull-request check on .#ATTR of
+// testdata/nix/flake.nix.
+func runPRCheck(t *testing.T, attr string) *prCheckRun {
 	t.Helper()
 	return runCaller(t, callerRun{
-		workflow: "pr-check.yml", event: "pull_request",
+		workflow: "pr-check.yml", readme: true, event: "pull_request",
 		eventJSON: `{"number": 1, "pull_request": {"number": 1, "head": {"ref": "feature"}, "base": {"ref": "main"}}}`,
-		replace:   map[string]string{"file: hello.nix": "file: " + file, "attr: image": "attr: " + attr},
+		replace:   map[string]string{"installable: .#image": "installable: .#" + attr},
 	})
 }
 
 // callerRun is a workflow of testdata/caller run by act.
 type callerRun struct {
 	workflow  string            // file in testdata/caller
+	readme    bool              // the file's jobs follow the README's pull-request check
 	event     string            // the event act triggers, with eventJSON
 	eventJSON string            // the event's payload
 	replace   map[string]string // edits to the workflow
@@ -195,6 +197,10 @@ func runCaller(t *testing.T, c callerRun) *prCheckRun {
 		"GOMODCACHE=" + goEnv(t, "GOMODCACHE"),
 		"GOPROXY=off",
 		"GOTOOLCHAIN=local",
+		// The runner's Nix configuration (cachix/install-nix-action
+		// writes nix.conf): offline, and the test images' builders run
+		// the host's shell (testdata/nix/lib.nix).
+		"NIX_CONFIG=substituters =\nsandbox-paths = /bin /usr /lib /lib64",
 	} {
 		args = append(args, "--env", kv)
 	}
@@ -244,6 +250,9 @@ func callerRepo(t *testing.T, root string, c callerRun) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.readme {
+		wf = append(readmePRCheck(t, root), wf...)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +278,23 @@ func callerRepo(t *testing.T, root string, c callerRun) string {
 		}
 	}
 	return dir
+}
+
+// readmePRCheck is the YAML of the README's pull-request check, as a user
+// copies it.
+func readmePRCheck(t *testing.T, root string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const intro = "A pull-request check that builds the image on two runners and compares:\n\n```yaml\n"
+	_, rest, ok := strings.Cut(string(data), intro)
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed || !strings.Contains(block, "nixdock.yml@v1") {
+		t.Fatalf("README.md has no pull-request check after %q", intro)
+	}
+	return []byte(block)
 }
 
 func writeEvent(t *testing.T, ev string) string {

@@ -89,8 +89,33 @@ func TestActionSignedRecords(t *testing.T) {
 		t.Errorf("%d builders signed by the reusable workflow in the report, want 2:\n%.2000s", n, report)
 	}
 
-	// An edited record under its signature: verify refuses it.
+	// Requiring signed records: both are, so verify passes; once one
+	// record's signature is gone, only one builder counts and verify fails.
+	requireSigned := map[string]string{"mode": "verify", "require-signed-records": "true"}
+	if v := r.step("verify", requireSigned); v.code != 0 || v.outputs[action.OutputReproducible] != "true" {
+		t.Fatalf("verify, signed records required: exit %d: %s", v.code, v.stderr)
+	}
 	records, err := action.FindRecords(filepath.Join(r.temp("tampered"), "nixdock", "artifacts"))
+	if err != nil || len(records) != 2 {
+		t.Fatalf("records %v, %v", records, err)
+	}
+	sig := readFile(t, records[1]+".sigstore.json")
+	if err := os.Remove(records[1] + ".sigstore.json"); err != nil {
+		t.Fatal(err)
+	}
+	if x := r.step("tampered", requireSigned); x.code != ExitDiffers || x.outputs[action.OutputReproducible] == "true" || !strings.Contains(x.stderr+x.summary, "the record is not signed by its builder") {
+		t.Errorf("one unsigned record, signed records required: exit %d, reproducible=%q: %s\n%s", x.code, x.outputs[action.OutputReproducible], x.stderr, x.summary)
+	}
+	t.Setenv(action.EnvSignerWorkflowRef, "")
+	if x := r.step("tampered", requireSigned); x.code != ExitUsage || !strings.Contains(x.stderr, "require-signed-records") {
+		t.Errorf("signed records required, no signing workflow: exit %d: %s", x.code, x.stderr)
+	}
+	t.Setenv(action.EnvSignerWorkflowRef, reusableRef)
+	if err := os.WriteFile(records[1]+".sigstore.json", []byte(sig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// An edited record under its signature: verify refuses it.
 	if err != nil || len(records) != 2 {
 		t.Fatalf("records %v, %v", records, err)
 	}

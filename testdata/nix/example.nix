@@ -13,7 +13,7 @@
 # Attributes: image (docker-archive .tar), imageGz (.tar.gz), hello,
 # greetingData, root.
 let
-  lib = import ./lib.nix;
+  lib = import ./lib.nix { };
   tarFlags = "--sort=name --mtime=@1 --owner=0 --group=0 --numeric-owner --hard-dereference --format=gnu";
   version = "1.0";
 

@@ -3,9 +3,9 @@
 # imageGz (.tar.gz, buildLayeredImage's default), imageZst (.tar.zst),
 # single (one layer for the whole closure, as buildImage) and stream (a
 # streamLayeredImage-style script). `greeting` changes the inputs.
-{ greeting ? "Hello, world" }:
+{ greeting ? "Hello, world", system ? builtins.currentSystem }:
 let
-  lib = import ./lib.nix;
+  lib = import ./lib.nix { inherit system; };
 
   greetingData = lib.mkPackage {
     name = "greeting-data-1.0";

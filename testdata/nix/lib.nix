@@ -4,8 +4,10 @@
 # docker-archive layout that nixpkgs dockerTools writes: one layer per store
 # path (like buildLayeredImage), manifest.json, and a config with Env, history
 # and a fixed created date.
+# `system` defaults to the evaluating machine's; a flake passes its own
+# (pure evaluation has no builtins.currentSystem).
+{ system ? builtins.currentSystem }:
 let
-  system = builtins.currentSystem;
   path = "/usr/bin:/bin";
 
   # mkPackage runs a shell script that fills $out.

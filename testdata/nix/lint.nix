@@ -3,7 +3,7 @@
 # that start with an ELF header and carry the strings nixdock lint looks for
 # (library names, resolver calls), since nixpkgs cannot be fetched here.
 let
-  lib = import ./lib.nix;
+  lib = import ./lib.nix { };
   tarFlags = "--sort=name --mtime=@1 --owner=0 --group=0 --numeric-owner --hard-dereference --format=gnu";
 
   # withRoot adds a layer with the files of `root` at the image root, as

@@ -1,6 +1,6 @@
 # A build that takes two minutes: tests interrupt it while it runs.
 let
-  lib = import ./lib.nix;
+  lib = import ./lib.nix { };
 in
 {
   slow = lib.mkPackage {

@@ -13,8 +13,9 @@
 #                and one that copies its file (no reference, no store path in
 #                the bytes, only a build-time input): the checksum and copy
 #                packages are consequences, the date one the culprit
+{ system ? builtins.currentSystem }:
 let
-  lib = import ./lib.nix;
+  lib = import ./lib.nix { inherit system; };
 
   base = lib.mkPackage {
     name = "base-files-1.0";
