@@ -25,9 +25,10 @@ import (
 // summary and annotations say why.
 var ErrDiffers = errors.New("differences found")
 
-// ErrUsage marks a run that could not start as set up: a bad input value
-// or environment variable (exit code 2). errors.As finds the
-// *InputError of a bad input.
+// ErrUsage marks a run that could not start because the runner's
+// environment is not what nixdock works with (exit code 2). A bad input
+// value is an *InputError instead, a plain failure (exit code 3), the same
+// whether ParseInputs or a mode finds it.
 var ErrUsage = errors.New("bad usage")
 
 type usageError struct{ err error }
@@ -84,8 +85,10 @@ type run struct {
 
 // Run runs the mode the inputs name, then writes the summary (also after
 // a failure, saying what failed). The error is ErrDiffers when the run
-// found differences, ErrUsage for a bad input value, else what failed. Only the modes that run Nix work in working-directory; verify
-// and publish jobs need no checkout, and use it only to place annotations.
+// found differences, ErrUsage for a runner environment it cannot work
+// with, else what failed (an *InputError for a bad input value). Only the
+// modes that run Nix work in working-directory; verify and publish jobs
+// need no checkout, and use it only to place annotations.
 func Run(ctx context.Context, req Request) error {
 	x := &run{req: req, in: req.Inputs, r: req.Runner, log: req.Log,
 		sum: Summary{Mode: req.Inputs.Mode, Files: map[string]string{}}}
@@ -116,7 +119,7 @@ func (x *run) run(ctx context.Context) error {
 	case ModePublish:
 		return x.publish(ctx)
 	}
-	return usage(inputErr(InputMode, "%q is not a mode", x.in.Mode))
+	return inputErr(InputMode, "%q is not a mode", x.in.Mode)
 }
 
 // finish writes the summary (also after a failure, saying what failed) and
@@ -157,13 +160,13 @@ func (x *run) nixInputs() (record.Installable, []nix.Option, error) {
 		inst.ArgStr[strings.TrimSpace(k)] = v
 	}
 	if err := inst.Validate(); err != nil {
-		return inst, nil, usage(inputErr(InputInstallable, "%s", err))
+		return inst, nil, inputErr(InputInstallable, "%s", err)
 	}
 	var opts []nix.Option
 	for _, s := range in.NixOptions {
 		o, err := nix.ParseOption(s)
 		if err != nil {
-			return inst, nil, usage(inputErr(InputNixOptions, "%s", err))
+			return inst, nil, inputErr(InputNixOptions, "%s", err)
 		}
 		opts = append(opts, o)
 	}
@@ -222,6 +225,13 @@ func (x *run) freshDir(name string) (string, error) {
 // artifacts that action.yml downloaded) and checks there are enough.
 func (x *run) readRecords(min int) ([]*record.Record, []string, error) {
 	pattern := x.in.Records
+	sigOpts, err := x.recordSigOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	if x.in.RequireSigned && sigOpts == nil {
+		return nil, nil, inputErr(InputRequireSigned, "no signing workflow to check the records' signatures against: the job's environment has no %s", EnvSignerWorkflowRef)
+	}
 	if pattern == "" {
 		dir, err := x.r.TempDir("artifacts")
 		if err != nil {
@@ -234,13 +244,6 @@ func (x *run) readRecords(min int) ([]*record.Record, []string, error) {
 		return nil, nil, err
 	}
 	recs := make([]*record.Record, 0, len(files))
-	sigOpts, err := x.recordSigOptions()
-	if err != nil {
-		return nil, nil, err
-	}
-	if x.in.RequireSigned && sigOpts == nil {
-		return nil, nil, usage(inputErr(InputRequireSigned, "no signing workflow to check the records' signatures against: the job's environment has no %s", EnvSignerWorkflowRef))
-	}
 	if sigOpts != nil {
 		x.identities = make([]string, len(files))
 	}

@@ -29,7 +29,7 @@ func (x *run) build(ctx context.Context) error {
 	}
 	comp, err := image.ParseCompression(x.in.Compression)
 	if err != nil {
-		return usage(inputErr(InputCompression, "%s", err))
+		return inputErr(InputCompression, "%s", err)
 	}
 	opts := build.Options{Installable: inst, Compression: comp,
 		Nix:            nix.Nix{Store: x.in.Store, Options: nixOpts, Log: x.log.Writer(), PassEnv: x.in.NixEnv},

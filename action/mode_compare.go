@@ -94,7 +94,7 @@ func (x *run) reproduceBuilds(ctx context.Context, dir string) (*comparison, []*
 	}
 	comp, err := image.ParseCompression(x.in.Compression)
 	if err != nil {
-		return nil, nil, usage(inputErr(InputCompression, "%s", err))
+		return nil, nil, inputErr(InputCompression, "%s", err)
 	}
 	opts := reproduce.Options{Installable: inst, NixOptions: nixOpts, NixEnv: x.in.NixEnv, Compression: comp,
 		NixdockVersion: version.Get().String(), Log: x.log.Writer(),

@@ -21,13 +21,13 @@ func (x *run) sbom(rec *record.Record, dir, digest string) (string, []byte, erro
 	}
 	format, err := sbom.ParseFormat(x.in.SBOMFormat)
 	if err != nil {
-		return "", nil, usage(inputErr(InputSBOMFormat, "%s", err))
+		return "", nil, inputErr(InputSBOMFormat, "%s", err)
 	}
 	ext := map[sbom.Format]string{sbom.SPDXJSON: "sbom.spdx.json", sbom.CycloneDXJSON: "sbom.cdx.json"}[format]
 	// The image input names the repository the SBOM's image purl points at.
 	opts, err := sbom.ToolOptions("nixdock-"+version.Get().Version, x.in.Image, digest, x.r.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
-		return "", nil, usage(err)
+		return "", nil, err
 	}
 	path := filepath.Join(dir, ext)
 	end := x.r.Group("writing the SBOM (" + string(format) + ")")

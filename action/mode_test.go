@@ -17,22 +17,31 @@ func (l *testLog) Infof(format string, args ...any)    { l.lines = append(l.line
 func (l *testLog) Progress(format string, args ...any) {}
 func (l *testLog) Writer() io.Writer                   { return io.Discard }
 
-// TestRunErrors: Run classifies what ends a run (a bad input value is
-// ErrUsage naming its input; a run that cannot find its records is a
-// plain failure) and writes the summary and an annotation either way.
+// TestRunErrors: Run classifies what ends a run. A bad input value is an
+// *InputError naming its input, a plain failure (exit 3, as ParseInputs'
+// errors); a runner environment nixdock cannot work with is ErrUsage
+// (exit 2); a run that cannot find its records is a plain failure. The
+// summary and an annotation are written either way.
 func TestRunErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		in    Inputs
-		usage string // the input named, "" for a failure that is not ErrUsage
+		env   map[string]string
+		input string // the input named, "" for an error that is no *InputError
+		usage bool   // ErrUsage
 		want  string
 	}{
-		{"bad mode", Inputs{Mode: "bogus"}, InputMode, `input mode: "bogus" is not a mode`},
-		{"bad compression", Inputs{Mode: ModeBuild, File: "x.nix", Compression: "lz4"}, InputCompression, "input compression:"},
-		{"no records", Inputs{Mode: ModeVerify, MinBuilders: 2}, "", "input records: no build records found"},
+		{"bad mode", Inputs{Mode: "bogus"}, nil, InputMode, false, `input mode: "bogus" is not a mode`},
+		{"bad compression", Inputs{Mode: ModeBuild, File: "x.nix", Compression: "lz4"}, nil, InputCompression, false, "input compression:"},
+		{"signed records, no signer", Inputs{Mode: ModeVerify, MinBuilders: 2, RequireSigned: true}, nil, InputRequireSigned, false, "no signing workflow"},
+		{"bad signer ref", Inputs{Mode: ModeVerify, MinBuilders: 2}, map[string]string{EnvSignerWorkflowRef: "bogus"}, "", true, EnvSignerWorkflowRef + ` "bogus" is not`},
+		{"no records", Inputs{Mode: ModeVerify, MinBuilders: 2}, nil, "", false, "input records: no build records found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newRunnerFiles(t)
+			for k, v := range tc.env {
+				f.env[k] = v
+			}
 			in := tc.in
 			in.Records = filepath.Join(f.dir, "none")
 			if err := os.MkdirAll(in.Records, 0o755); err != nil {
@@ -43,11 +52,11 @@ func TestRunErrors(t *testing.T) {
 				t.Fatalf("err %v, want %q", err, tc.want)
 			}
 			var ie *InputError
-			if got := errors.Is(err, ErrUsage); got != (tc.usage != "") {
+			if got := errors.Is(err, ErrUsage); got != tc.usage {
 				t.Errorf("errors.Is(ErrUsage) = %v", got)
 			}
-			if tc.usage != "" && (!errors.As(err, &ie) || ie.Input != tc.usage) {
-				t.Errorf("err %v should be an *InputError naming %s", err, tc.usage)
+			if isInput := errors.As(err, &ie); isInput != (tc.input != "") || (isInput && ie.Input != tc.input) {
+				t.Errorf("err %v: *InputError %v, want one naming %q", err, ie, tc.input)
 			}
 			if errors.Is(err, ErrDiffers) {
 				t.Errorf("a failure is not ErrDiffers")

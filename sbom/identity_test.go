@@ -229,7 +229,7 @@ func TestOriginByEvidence(t *testing.T) {
 	expr := filepath.Join(dir, "top.nix")
 	lib := nixtest.File("lib.nix")
 	if err := os.WriteFile(expr, []byte(`let
-  lib = import `+lib+`;
+  lib = import `+lib+` { };
   greet = import `+storeTree+`/pkgs/tools/greet/default.nix { inherit lib; };
   own = lib.mkPackage { name = "own-1.0"; pname = "own"; version = "1.0"; script = "mkdir $out"; meta.position = "`+expr+`:3"; };
 in lib.mkPackage { name = "top"; script = "mkdir $out"; deps = [ greet own ]; }

@@ -107,7 +107,7 @@ func TestActionSignedRecords(t *testing.T) {
 		t.Errorf("one unsigned record, signed records required: exit %d, reproducible=%q: %s\n%s", x.code, x.outputs[action.OutputReproducible], x.stderr, x.summary)
 	}
 	t.Setenv(action.EnvSignerWorkflowRef, "")
-	if x := r.step("tampered", requireSigned); x.code != ExitUsage || !strings.Contains(x.stderr, "require-signed-records") {
+	if x := r.step("tampered", requireSigned); x.code != ExitFailure || !strings.Contains(x.stderr, "require-signed-records") {
 		t.Errorf("signed records required, no signing workflow: exit %d: %s", x.code, x.stderr)
 	}
 	t.Setenv(action.EnvSignerWorkflowRef, reusableRef)
