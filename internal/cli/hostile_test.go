@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,37 +12,24 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/nixdock/nixdock-action/internal/escape/escapetest"
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
 
 // hostileLayout writes an OCI layout whose files, store paths and label
 // keys are the payloads, with contents that differ between variant a and b.
 func hostileLayout(t *testing.T, dir, variant string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	var entries []testimage.Entry
 	labels := map[string]string{}
 	for i, p := range escapetest.Payloads {
-		name := strings.TrimPrefix(escapetest.StorePath(i), "/") + "/" + strings.ReplaceAll(p, "/", "_")
-		body := []byte("seed " + variant + " " + p + "\n")
-		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o444, Size: int64(len(body)), Format: tar.FormatPAX}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(body); err != nil {
-			t.Fatal(err)
-		}
+		name := escapetest.StorePath(i) + "/" + strings.ReplaceAll(p, "/", "_")
+		entries = append(entries, testimage.Entry{Name: name, Body: "seed " + variant + " " + p + "\n",
+			Type: tar.TypeReg, Mode: 0o444, Format: tar.FormatPAX})
 		labels[p] = variant
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := testimage.V1Layer(t, entries...)
 	img, err := mutate.AppendLayers(empty.Image, l)
 	if err != nil {
 		t.Fatal(err)

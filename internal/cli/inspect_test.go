@@ -4,61 +4,34 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
 
-// inspectArchive builds a docker-archive: layers (each a tar of one file),
-// with diffIDs in the config (nil: the true ones) and extra members.
-func inspectArchive(t *testing.T, layers []string, diffIDs []string, drop string, extra map[string]string) []byte {
+// inspectArchive writes a docker-archive of layers (each a tar of one
+// file) with diffIDs in the config (nil: the true ones) and extra members.
+func inspectArchive(t *testing.T, layers []string, diffIDs []string, noConfig bool, extra map[string]string) []byte {
 	t.Helper()
-	var members [][2]string
-	var names, ids []string
+	a := testimage.Archive{DiffIDs: diffIDs, NoConfig: noConfig, Extra: extra}
 	for _, content := range layers {
-		var lb bytes.Buffer
-		tw := tar.NewWriter(&lb)
-		tw.WriteHeader(&tar.Header{Name: "nix/store/x/file", Mode: 0o644, Size: int64(len(content))})
-		tw.Write([]byte(content))
-		tw.Close()
-		sum := sha256.Sum256(lb.Bytes())
-		name := hex.EncodeToString(sum[:]) + "/layer.tar"
-		names = append(names, name)
-		ids = append(ids, "sha256:"+hex.EncodeToString(sum[:]))
-		members = append(members, [2]string{name, lb.String()})
+		a.Layers = append(a.Layers, testimage.Layer(t, testimage.Entry{Name: "nix/store/x/file", Body: content, Mode: 0o644, Type: tar.TypeReg}))
 	}
-	if diffIDs != nil {
-		ids = diffIDs
+	data, err := os.ReadFile(a.Write(t, filepath.Join(t.TempDir(), "image.tar")))
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": ids}})
-	sum := sha256.Sum256(cfg)
-	cfgName := hex.EncodeToString(sum[:]) + ".json"
-	man, _ := json.Marshal([]map[string]any{{"Config": cfgName, "Layers": names}})
-	members = append(members, [2]string{cfgName, string(cfg)}, [2]string{"manifest.json", string(man)})
-	for k, v := range extra {
-		members = append(members, [2]string{k, v})
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, m := range members {
-		if m[0] == drop || (drop == "config" && m[0] == cfgName) {
-			continue
-		}
-		tw.WriteHeader(&tar.Header{Name: m[0], Mode: 0o644, Size: int64(len(m[1])), Format: tar.FormatGNU})
-		tw.Write([]byte(m[1]))
-	}
-	tw.Close()
-	return buf.Bytes()
+	return data
 }
 
 func TestInspectArchive(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "good.tar")
-	os.WriteFile(src, inspectArchive(t, []string{"one\n", "two\n"}, nil, "", nil), 0o644)
+	os.WriteFile(src, inspectArchive(t, []string{"one\n", "two\n"}, nil, false, nil), 0o644)
 	code, stdout, stderr := runCLI(t, "inspect", src, "--json", "--compression", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -84,7 +57,7 @@ func TestInspectArchive(t *testing.T) {
 // TestInspectBadInput: every bad archive exits 3 with one line naming it.
 func TestInspectBadInput(t *testing.T) {
 	dir := t.TempDir()
-	good := inspectArchive(t, []string{"one\n"}, nil, "", nil)
+	good := inspectArchive(t, []string{"one\n"}, nil, false, nil)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(good)
@@ -92,10 +65,10 @@ func TestInspectBadInput(t *testing.T) {
 	tampered := bytes.Replace(good, []byte("one\n"), []byte("ONE\n"), 1)
 	cases := map[string][]byte{
 		"tampered.tar":  tampered,
-		"noconfig.tar":  inspectArchive(t, []string{"one\n"}, nil, "config", nil),
-		"escape.tar":    inspectArchive(t, []string{"one\n"}, nil, "", map[string]string{"../x": "x"}),
-		"absolute.tar":  inspectArchive(t, []string{"one\n"}, nil, "", map[string]string{"/etc/x": "x"}),
-		"count.tar":     inspectArchive(t, []string{"one\n"}, []string{"sha256:" + strings.Repeat("a", 64), "sha256:" + strings.Repeat("b", 64)}, "", nil),
+		"noconfig.tar":  inspectArchive(t, []string{"one\n"}, nil, true, nil),
+		"escape.tar":    inspectArchive(t, []string{"one\n"}, nil, false, map[string]string{"../x": "x"}),
+		"absolute.tar":  inspectArchive(t, []string{"one\n"}, nil, false, map[string]string{"/etc/x": "x"}),
+		"count.tar":     inspectArchive(t, []string{"one\n"}, []string{"sha256:" + strings.Repeat("a", 64), "sha256:" + strings.Repeat("b", 64)}, false, nil),
 		"notimage.txt":  []byte("hello\n"),
 		"truncated.tgz": gz.Bytes()[:gz.Len()/2],
 	}

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,8 @@ type Entry struct {
 	UID      int
 	Type     byte
 	Linkname string
+	// Format is the tar header's format; zero is GNU.
+	Format tar.Format
 }
 
 // Dir is a directory entry, mode 0555 (as in the Nix store).
@@ -37,7 +41,7 @@ func File(name, body string) Entry {
 }
 
 // Layer is the uncompressed tar of entries, in the order given: GNU
-// format, every time 1970-01-01T00:00:01Z, directories named with a
+// format unless an entry says otherwise, every time 1970-01-01T00:00:01Z, directories named with a
 // trailing slash.
 func Layer(t testing.TB, entries ...Entry) []byte {
 	t.Helper()
@@ -45,7 +49,10 @@ func Layer(t testing.TB, entries ...Entry) []byte {
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
 		hdr := &tar.Header{Name: strings.TrimPrefix(e.Name, "/"), Typeflag: e.Type, Mode: e.Mode, Uid: e.UID,
-			Size: int64(len(e.Body)), Linkname: e.Linkname, ModTime: time.Unix(1, 0), Format: tar.FormatGNU}
+			Size: int64(len(e.Body)), Linkname: e.Linkname, ModTime: time.Unix(1, 0), Format: e.Format}
+		if hdr.Format == tar.FormatUnknown {
+			hdr.Format = tar.FormatGNU
+		}
 		if e.Type == tar.TypeDir {
 			hdr.Name += "/"
 		}
@@ -91,6 +98,12 @@ type Archive struct {
 	Config map[string]any
 	// RepoTags name the image in manifest.json.
 	RepoTags []string
+	// NoConfig leaves the config out of the archive (manifest.json still
+	// names it).
+	NoConfig bool
+	// Extra are more members, name to content, written in name order
+	// after the others (any name: "../x", "/etc/x").
+	Extra map[string]string
 }
 
 // Write writes the archive to path (config.json, layerN.tar,
@@ -118,7 +131,10 @@ func (a Archive) Write(t testing.TB, path string) string {
 		name string
 		data []byte
 	}
-	members := []member{{"config.json", cfg}}
+	var members []member
+	if !a.NoConfig {
+		members = append(members, member{"config.json", cfg})
+	}
 	var names []string
 	for i, l := range a.Layers {
 		name := "layer.tar"
@@ -133,6 +149,9 @@ func (a Archive) Write(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	members = append(members, member{"manifest.json", manifest})
+	for _, name := range slices.Sorted(maps.Keys(a.Extra)) {
+		members = append(members, member{name, []byte(a.Extra[name])})
+	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, m := range members {
