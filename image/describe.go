@@ -58,6 +58,12 @@ type DescribeOptions struct {
 	Workers int
 	// OnLayer, when set, is called as each layer is finished (for progress).
 	OnLayer func(done, total int)
+	// OnCompressed, when set, receives layer i of the image to publish as
+	// soon as it is read, checked against its diff_id and digested (while
+	// other layers are still being read), so that a push can start sending
+	// it. Only images nixdock compresses itself (archives, stream outputs,
+	// nix2container) call it. It must not block.
+	OnCompressed func(i int, l v1.Layer)
 	// StorePaths, when set, receives the Nix store paths the layers hold
 	// (sorted, as StorePaths returns them). Archives and stream outputs
 	// gather them in the same single read that digests the layers.
@@ -208,6 +214,9 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 				return fmt.Errorf("reading layer %d: %w", i, err)
 			}
 			layers[i] = cl
+			if opts.OnCompressed != nil {
+				opts.OnCompressed(i, cl)
+			}
 			if opts.OnLayer != nil {
 				mu.Lock()
 				done++

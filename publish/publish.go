@@ -211,6 +211,8 @@ func Push(ctx context.Context, req PushRequest) (*sign.PushResult, error) {
 // digest is not the record's.
 type RecordMismatchError struct {
 	Digest, Record, RecordCompressor string
+	// Compressor is how the image's layers were compressed, when known.
+	Compressor string
 }
 
 func (e *RecordMismatchError) Error() string {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/nixdock/nixdock-action/image"
@@ -117,26 +118,37 @@ func (a *app) runPush(cmd *cobra.Command, src, dst string, f pushFlags) error {
 		return failure(err)
 	}
 	defer img.Close()
-	pub, digests, err := image.Describe(ctx, img, image.DescribeOptions{
-		Compression: comp,
-		// Compress once: the push sends the bytes digested here.
-		KeepCompressed: true,
-		OnLayer:        func(done, total int) { a.ui.Progress("compressing layers: %d of %d", done, total) },
-	})
-	if err != nil {
-		return failure(err)
+	// Each layer is compressed once and sent as soon as it is (the
+	// others compressing meanwhile); the manifest goes last.
+	var mu sync.Mutex
+	compressed, sent, total := 0, 0, 0
+	progress := func() {
+		a.ui.Progress("compressing and sending layers: %d compressed, %d sent of %d", compressed, sent, total)
 	}
-	res, err := publish.Push(ctx, publish.PushRequest{
-		Image: pub, Destination: ref, Record: rec, Registry: reg, Progress: a.pushProgress(dst),
+	res, err := publish.PushImage(ctx, publish.PushImageRequest{
+		Image: img, Compression: comp, Destination: ref, Record: rec, Registry: reg,
+		OnLayer: func(done, n int) {
+			mu.Lock()
+			defer mu.Unlock()
+			compressed, total = done, n
+			progress()
+		},
+		OnUploaded: func(done int) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = done
+			progress()
+		},
+		Progress: a.pushProgress(dst),
 	})
 	var mismatch *publish.RecordMismatchError
 	if errors.As(err, &mismatch) {
 		return failure(fmt.Errorf("%s has manifest digest %s (%s), but record %s says %s (%s): not pushing an image the record does not describe",
-			src, mismatch.Digest, digests.Compressor.Name, f.record, mismatch.Record, mismatch.RecordCompressor))
+			src, mismatch.Digest, mismatch.Compressor, f.record, mismatch.Record, mismatch.RecordCompressor))
 	} else if err != nil {
 		return failure(err)
 	}
-	a.ui.Infof("pushed %s (%d layers, %s)", res.Ref, len(digests.Layers), digests.Compressor.Name)
+	a.ui.Infof("pushed %s (%d layers, %s)", res.Ref, len(res.Digests.Layers), res.Digests.Compressor.Name)
 	if err := a.printResult(res.Ref.String()); err != nil {
 		return err
 	}
