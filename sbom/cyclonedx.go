@@ -33,7 +33,10 @@ func (d *Document) CycloneDX() *cdx.BOM {
 			prop("nixdock:warning", d.Warnings...),
 		),
 	}
-	comps := make([]cdx.Component, 0, len(d.Components)+1)
+	comps := make([]cdx.Component, 0, len(d.Components)+2)
+	if c := d.cdxImageCopy(); c != nil {
+		comps = append(comps, *c)
+	}
 	if d.RootFiles != nil {
 		comps = append(comps, d.cdxRootFiles())
 	}
@@ -185,6 +188,9 @@ func (d *Document) cdxDependencies() []cdx.Dependency {
 		imageDeps = append([]string{rootFilesID}, imageDeps...)
 	}
 	deps := []cdx.Dependency{{Ref: imageRef, Dependencies: list(imageDeps)}}
+	if d.Subject.purl() != "" {
+		deps = append(deps, cdx.Dependency{Ref: imageCopyRef, Dependencies: list(imageDeps)})
+	}
 	if rf := d.RootFiles; rf != nil {
 		deps = append(deps, cdx.Dependency{Ref: rootFilesID, Dependencies: list(union(rf.DependsOn, nil, known))})
 	}

@@ -1,0 +1,269 @@
+package sbom
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nixdock/nixdock-action/internal/nixtest"
+)
+
+// TestSyftConvertKeepsPURLs: `syft convert` (the version scripts/setup
+// installs) turns nixdock's SPDX 2.3 and CycloneDX 1.6 SBOMs of the
+// example image into SPDX, CycloneDX and syft's own JSON, and every
+// output still holds the image purl (the attestation's subject, equal to
+// ImagePURL) and every component's main purl: the upstream one where meta
+// names it, else the store path's pkg:nix purl. syft rewrites some purls
+// (it percent-encodes the ':' of a version or a repository_url), so they
+// are compared in canonical form.
+func TestSyftConvertKeepsPURLs(t *testing.T) {
+	syft := nixtest.RequireTool(t, "syft")
+	res := nixtest.Build(t, "", "example.nix", "image")
+	meta := exampleMeta(t)
+	const upstream = "pkg:github/nixdock/example-hello@1.0"
+	found := false
+	for drv, e := range meta {
+		if e.PName == "hello" {
+			// The example's hello has no upstream; a second purl stays a
+			// property (CycloneDX) or a further reference (SPDX).
+			e.PURLs = []string{upstream, "pkg:generic/example-hello@1.0"}
+			meta[drv] = e
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the example's meta has no hello")
+	}
+	const ref = "127.0.0.1:5055/demo/Hello:v1"
+	d, err := FromRecord(res.Record, Options{Image: res.Image, Name: ref, Meta: meta, BuildTime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagePURL, err := ImagePURL(ref, res.Record.Image.ManifestDigest)
+	if err != nil || imagePURL != d.Subject.purl() || !strings.Contains(imagePURL, "repository_url=") {
+		t.Fatalf("image purl %s (%v), SBOM says %s", imagePURL, err, d.Subject.purl())
+	}
+	want := []string{imagePURL}
+	for _, c := range d.Components {
+		want = append(want, c.PURL)
+	}
+	if componentNamed(t, d, "hello").PURL != upstream {
+		t.Fatalf("hello's main purl %s, want the upstream %s", componentNamed(t, d, "hello").PURL, upstream)
+	}
+	dir := t.TempDir()
+	for _, in := range []Format{SPDXJSON, CycloneDXJSON} {
+		src := filepath.Join(dir, "in."+string(in)+".json")
+		if err := os.WriteFile(src, encode(t, d, in, false), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, out := range []string{"spdx-json", "cyclonedx-json", "syft-json"} {
+			dst := filepath.Join(dir, string(in)+".to."+out+".json")
+			cmd := exec.Command(syft, "convert", "-q", src, "-o", out+"="+dst)
+			cmd.Env = append(os.Environ(), "SYFT_CHECK_FOR_APP_UPDATE=false", "HOME="+dir)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("syft convert %s -o %s: %v\n%s", in, out, err, b)
+			}
+			data, err := os.ReadFile(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := purlsIn(t, out, data)
+			for _, w := range want {
+				if !got[w] {
+					t.Errorf("%s -> %s: %s is lost; the output has %v", in, out, w, sortedKeys(got))
+				}
+			}
+		}
+	}
+}
+
+// exampleMeta runs nix/sbom-meta.nix on the example image.
+func exampleMeta(t *testing.T) Meta {
+	t.Helper()
+	helper := filepath.Join(nixtest.Root(), "nix", "sbom-meta.nix")
+	out, err := exec.Command("nix-instantiate", "--eval", "--strict", "--json", helper,
+		"--arg", "file", nixtest.File("example.nix"), "--argstr", "attr", "image",
+		"--option", "substituters", "").Output()
+	if err != nil {
+		t.Fatalf("evaluating sbom-meta.nix: %v", err)
+	}
+	m, err := ParseMeta(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// purlsIn collects the package purls of a syft convert output, in
+// canonical form: SPDX packages' purl references, CycloneDX components'
+// purl (metadata.component and nested ones too), syft JSON artifacts'
+// purl.
+func purlsIn(t *testing.T, format string, data []byte) map[string]bool {
+	t.Helper()
+	var raw []string
+	switch format {
+	case "spdx-json":
+		var doc struct {
+			Packages []struct {
+				ExternalRefs []struct {
+					Type    string `json:"referenceType"`
+					Locator string `json:"referenceLocator"`
+				} `json:"externalRefs"`
+			} `json:"packages"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range doc.Packages {
+			for _, r := range p.ExternalRefs {
+				if r.Type == "purl" {
+					raw = append(raw, r.Locator)
+				}
+			}
+		}
+	case "cyclonedx-json":
+		type comp struct {
+			PURL       string `json:"purl"`
+			Components []json.RawMessage
+		}
+		var bom struct {
+			Metadata struct {
+				Component json.RawMessage `json:"component"`
+			} `json:"metadata"`
+			Components []json.RawMessage `json:"components"`
+		}
+		if err := json.Unmarshal(data, &bom); err != nil {
+			t.Fatal(err)
+		}
+		queue := append([]json.RawMessage{bom.Metadata.Component}, bom.Components...)
+		for len(queue) > 0 {
+			var c comp
+			if len(queue[0]) > 0 {
+				if err := json.Unmarshal(queue[0], &c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			queue = append(queue[1:], c.Components...)
+			raw = append(raw, c.PURL)
+		}
+	case "syft-json":
+		var doc struct {
+			Artifacts []struct {
+				PURL string `json:"purl"`
+			} `json:"artifacts"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range doc.Artifacts {
+			raw = append(raw, a.PURL)
+		}
+	}
+	out := map[string]bool{}
+	for _, p := range raw {
+		if p == "" {
+			continue
+		}
+		if c, err := CanonicalPURL(p); err == nil {
+			p = c
+		}
+		out[p] = true
+	}
+	return out
+}
+
+// TestImageListedAsPackage: with an image purl, the image is listed once
+// more among the packages (SPDX: SPDXRef-image-package, a COPY_OF the
+// described SPDXRef-image; CycloneDX: an application component beside
+// metadata.component, with the image's dependencies), with the same
+// purl; without one (an archive described by its config digest), not.
+func TestImageListedAsPackage(t *testing.T) {
+	dep := "/nix/store/" + hashA + "-data"
+	d := &Document{Source: "record", Subject: Subject{
+		Name:         "ghcr.io/me/hello:v1",
+		ConfigDigest: "sha256:" + strings.Repeat("c", 64),
+	}, Components: []Component{{Path: dep, Hash: hashA, NarHash: "sha256:" + strings.Repeat("b", 64)}}}
+	d.Components[0].nameFrom(nil)
+	opts := Options{Name: "ghcr.io/me/hello:v1", ManifestDigest: "sha256:" + strings.Repeat("e", 64)}
+	if err := opts.finish(d, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	purl := d.Subject.purl()
+	if purl == "" {
+		t.Fatal("no image purl")
+	}
+	var spdxDoc struct {
+		Packages []struct {
+			ID      string `json:"SPDXID"`
+			Purpose string `json:"primaryPackagePurpose"`
+			Refs    []struct {
+				Locator string `json:"referenceLocator"`
+			} `json:"externalRefs"`
+		} `json:"packages"`
+		Relationships []struct {
+			A    string `json:"spdxElementId"`
+			B    string `json:"relatedSpdxElement"`
+			Type string `json:"relationshipType"`
+		} `json:"relationships"`
+	}
+	if err := json.Unmarshal(encode(t, d, SPDXJSON, false), &spdxDoc); err != nil {
+		t.Fatal(err)
+	}
+	withPURL := map[string]string{}
+	for _, p := range spdxDoc.Packages {
+		if len(p.Refs) > 0 && p.Refs[0].Locator == purl {
+			withPURL[p.ID] = p.Purpose
+		}
+	}
+	if len(withPURL) != 2 || withPURL["SPDXRef-image"] != "CONTAINER" || withPURL["SPDXRef-image-package"] != "CONTAINER" {
+		t.Errorf("SPDX packages with the image purl: %v", withPURL)
+	}
+	copyOf := false
+	for _, r := range spdxDoc.Relationships {
+		copyOf = copyOf || r.A == "SPDXRef-image-package" && r.B == "SPDXRef-image" && r.Type == "COPY_OF"
+	}
+	if !copyOf {
+		t.Error("SPDX: no SPDXRef-image-package COPY_OF SPDXRef-image")
+	}
+	var bom struct {
+		Metadata struct {
+			Component struct{ PURL string } `json:"component"`
+		} `json:"metadata"`
+		Components []struct {
+			Ref  string `json:"bom-ref"`
+			Type string `json:"type"`
+			PURL string `json:"purl"`
+		} `json:"components"`
+		Dependencies []struct {
+			Ref       string   `json:"ref"`
+			DependsOn []string `json:"dependsOn"`
+		} `json:"dependencies"`
+	}
+	if err := json.Unmarshal(encode(t, d, CycloneDXJSON, false), &bom); err != nil {
+		t.Fatal(err)
+	}
+	if bom.Metadata.Component.PURL != purl || len(bom.Components) != 2 || bom.Components[0].Ref != "image-package" ||
+		bom.Components[0].Type != "application" || bom.Components[0].PURL != purl {
+		t.Errorf("CycloneDX: metadata.component purl %s, components %+v, want the image as an application with purl %s",
+			bom.Metadata.Component.PURL, bom.Components, purl)
+	}
+	deps := map[string]string{}
+	for _, dd := range bom.Dependencies {
+		deps[dd.Ref] = strings.Join(dd.DependsOn, " ")
+	}
+	if deps["image"] != dep || deps["image-package"] != dep {
+		t.Errorf("CycloneDX dependencies %v: the image and its listed copy should both depend on %s", deps, dep)
+	}
+
+	// Without a manifest digest, no purl and no copy.
+	d.Subject.ManifestDigest = ""
+	for _, f := range []Format{SPDXJSON, CycloneDXJSON} {
+		if b := encode(t, d, f, false); strings.Contains(string(b), "image-package") {
+			t.Errorf("%s: the image is listed again without a purl", f)
+		}
+	}
+}
