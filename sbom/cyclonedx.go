@@ -28,6 +28,7 @@ func (d *Document) CycloneDX() *cdx.BOM {
 			Type: cdx.ComponentTypeApplication, Name: name, Version: version,
 		}}},
 		Component: d.cdxImage(),
+		Authors:   d.cdxAuthors(),
 		Properties: props(
 			prop("nixdock:source", d.Source),
 			prop("nixdock:warning", d.Warnings...),
@@ -42,6 +43,14 @@ func (d *Document) CycloneDX() *cdx.BOM {
 	}
 	for i := range d.Components {
 		comps = append(comps, d.cdxComponent(&d.Components[i]))
+	}
+	if a := d.Author; a != nil && a.Type == "Organization" {
+		// CycloneDX 1.6: the organization that created the BOM.
+		bom.Metadata.Manufacturer = a.cdxEntity()
+	}
+	if sup := d.Supplier; sup != nil {
+		// Who supplies the image the BOM describes.
+		bom.Metadata.Supplier = sup.cdxEntity()
 	}
 	bom.Components = &comps
 	deps := d.cdxDependencies()
@@ -68,7 +77,18 @@ func (d *Document) cdxImage() *cdx.Component {
 			layerProps(s.DiffIDs),
 		),
 	}
+	if d.Supplier != nil {
+		c.Supplier = d.Supplier.cdxEntity()
+	}
 	return c
+}
+
+// cdxAuthors is the SBOM's author, when given.
+func (d *Document) cdxAuthors() *[]cdx.OrganizationalContact {
+	if d.Author == nil {
+		return nil
+	}
+	return &[]cdx.OrganizationalContact{d.Author.cdxContact()}
 }
 
 func (d *Document) cdxComponent(c *Component) cdx.Component {

@@ -53,5 +53,6 @@ func (d *Document) cdxImageCopy() *cdx.Component {
 		Scope:       cdx.ScopeRequired,
 		PackageURL:  purl,
 		Properties:  props(prop("nixdock:copyOf", imageRef)),
+		Supplier:    d.cdxImage().Supplier,
 	}
 }

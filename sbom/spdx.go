@@ -36,7 +36,7 @@ func (d *Document) SPDX() *spdx.Document {
 		DocumentName:      d.Subject.Name,
 		DocumentNamespace: NamespacePrefix + purlEscape(d.Subject.Name) + "-" + hex.EncodeToString(sum[:16]),
 		CreationInfo: &spdx.CreationInfo{
-			Creators: []common.Creator{{CreatorType: "Tool", Creator: d.Tool}},
+			Creators: d.spdxCreators(),
 			Created:  d.timestamp(),
 		},
 		DocumentComment: fmt.Sprintf("SBOM of the Nix store paths in the image, made by nixdock from the %s. Package checksums are SHA-256 hashes of the store paths' NAR serialization (Nix's narHash).", sourceText(d.Source)),
@@ -66,6 +66,15 @@ func (d *Document) SPDX() *spdx.Document {
 	return doc
 }
 
+// spdxCreators: the tool, and the author when given.
+func (d *Document) spdxCreators() []common.Creator {
+	out := []common.Creator{{CreatorType: "Tool", Creator: d.Tool}}
+	if d.Author != nil {
+		out = append(out, d.Author.spdxCreator())
+	}
+	return out
+}
+
 func sourceText(s string) string {
 	if s == "record" {
 		return "build record (closure as Nix reported it)"
@@ -84,6 +93,9 @@ func (d *Document) spdxImage() *spdx.Package {
 		// The digest the image is known by: tools read it as the
 		// manifest digest (syft does) when there is one.
 		PackageChecksums: []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(s.version())}},
+	}
+	if d.Supplier != nil {
+		p.PackageSupplier = d.Supplier.spdxSupplier()
 	}
 	var comment []string
 	comment = append(comment, "config (image ID) "+s.ConfigDigest)
