@@ -28,17 +28,29 @@ func (d *Document) CycloneDX() *cdx.BOM {
 			Type: cdx.ComponentTypeApplication, Name: name, Version: version,
 		}}},
 		Component: d.cdxImage(),
+		Authors:   d.cdxAuthors(),
 		Properties: props(
 			prop("nixdock:source", d.Source),
 			prop("nixdock:warning", d.Warnings...),
 		),
 	}
-	comps := make([]cdx.Component, 0, len(d.Components)+1)
+	comps := make([]cdx.Component, 0, len(d.Components)+2)
+	if c := d.cdxImageCopy(); c != nil {
+		comps = append(comps, *c)
+	}
 	if d.RootFiles != nil {
 		comps = append(comps, d.cdxRootFiles())
 	}
 	for i := range d.Components {
 		comps = append(comps, d.cdxComponent(&d.Components[i]))
+	}
+	if a := d.Author; a != nil && a.Type == "Organization" {
+		// CycloneDX 1.6: the organization that created the BOM.
+		bom.Metadata.Manufacturer = a.cdxEntity()
+	}
+	if sup := d.Supplier; sup != nil {
+		// Who supplies the image the BOM describes.
+		bom.Metadata.Supplier = sup.cdxEntity()
 	}
 	bom.Components = &comps
 	deps := d.cdxDependencies()
@@ -65,7 +77,18 @@ func (d *Document) cdxImage() *cdx.Component {
 			layerProps(s.DiffIDs),
 		),
 	}
+	if d.Supplier != nil {
+		c.Supplier = d.Supplier.cdxEntity()
+	}
 	return c
+}
+
+// cdxAuthors is the SBOM's author, when given.
+func (d *Document) cdxAuthors() *[]cdx.OrganizationalContact {
+	if d.Author == nil {
+		return nil
+	}
+	return &[]cdx.OrganizationalContact{d.Author.cdxContact()}
 }
 
 func (d *Document) cdxComponent(c *Component) cdx.Component {
@@ -185,6 +208,9 @@ func (d *Document) cdxDependencies() []cdx.Dependency {
 		imageDeps = append([]string{rootFilesID}, imageDeps...)
 	}
 	deps := []cdx.Dependency{{Ref: imageRef, Dependencies: list(imageDeps)}}
+	if d.Subject.purl() != "" {
+		deps = append(deps, cdx.Dependency{Ref: imageCopyRef, Dependencies: list(imageDeps)})
+	}
 	if rf := d.RootFiles; rf != nil {
 		deps = append(deps, cdx.Dependency{Ref: rootFilesID, Dependencies: list(union(rf.DependsOn, nil, known))})
 	}

@@ -17,6 +17,11 @@ type Document struct {
 	Created time.Time `json:"created"`
 	// Tool names the program that wrote the SBOM ("nixdock-<version>").
 	Tool string `json:"tool"`
+	// Author is who wrote the SBOM besides the tool, Supplier who
+	// supplies the image (Options.Author, Options.Supplier); nil when not
+	// given.
+	Author   *Party `json:"author,omitempty"`
+	Supplier *Party `json:"supplier,omitempty"`
 	// Source says where the data came from: "record" or "image".
 	Source string `json:"source"`
 	// Components are the store paths, sorted by Path.

@@ -183,6 +183,9 @@ func TestExampleIdentity(t *testing.T) {
 	if base := componentNamed(t, rec, "hello.tar"); base.BaseImageLayers != len(rec.Subject.DiffIDs)-1 || !strings.Contains(spdx, `"spdxElementId":"SPDXRef-image","relatedSpdxElement":"SPDXRef-nix-`+base.Hash+`","relationshipType":"DESCENDANT_OF"`) {
 		t.Errorf("the base image hello.tar: %d of the image's layers (want %d), or no DESCENDANT_OF", base.BaseImageLayers, len(rec.Subject.DiffIDs)-1)
 	}
+	if !strings.Contains(spdx, `"spdxElementId":"SPDXRef-nix-`+root.Hash+`","relatedSpdxElement":"SPDXRef-root-files","relationshipType":"GENERATES"`) {
+		t.Error("SPDX: no hello-root GENERATES root-files")
+	}
 	if strings.Contains(spdx, root.Path+"; layers") || strings.Contains(spdx, "build-time only: not in the image\",\"SPDXID\":\"SPDXRef-nix-"+root.Hash) {
 		t.Error("hello-root is labelled not in the image")
 	}

@@ -34,6 +34,11 @@ type Options struct {
 	// evidence does not show (default none); packages from nixpkgs get
 	// "nixpkgs" either way.
 	PurlNamespace string
+	// Author is who writes the SBOM (NTIA's "author of SBOM data"),
+	// besides the tool; nil names the tool only.
+	Author *Party
+	// Supplier is who supplies the image (default: the author).
+	Supplier *Party
 	// Image, for FromRecord, gives the layers each store path is in (and
 	// limits the components to the store paths the layers hold, which
 	// matters for stream scripts whose closure includes their own tools).
@@ -58,6 +63,10 @@ func (o *Options) tool() string {
 // purls, sorting, creation time.
 func (o *Options) finish(d *Document, imageCreated time.Time) error {
 	d.Tool = o.tool()
+	d.Author, d.Supplier = o.Author, o.Supplier
+	if d.Supplier == nil {
+		d.Supplier = o.Author
+	}
 	switch {
 	case !o.Created.IsZero():
 		d.Created = o.Created.UTC().Truncate(time.Second)

@@ -36,12 +36,15 @@ func (d *Document) SPDX() *spdx.Document {
 		DocumentName:      d.Subject.Name,
 		DocumentNamespace: NamespacePrefix + purlEscape(d.Subject.Name) + "-" + hex.EncodeToString(sum[:16]),
 		CreationInfo: &spdx.CreationInfo{
-			Creators: []common.Creator{{CreatorType: "Tool", Creator: d.Tool}},
+			Creators: d.spdxCreators(),
 			Created:  d.timestamp(),
 		},
 		DocumentComment: fmt.Sprintf("SBOM of the Nix store paths in the image, made by nixdock from the %s. Package checksums are SHA-256 hashes of the store paths' NAR serialization (Nix's narHash).", sourceText(d.Source)),
 	}
 	doc.Packages = append(doc.Packages, d.spdxImage())
+	if p := d.spdxImageCopy(); p != nil {
+		doc.Packages = append(doc.Packages, p)
+	}
 	if d.RootFiles != nil {
 		doc.Packages = append(doc.Packages, d.spdxRootFiles())
 	}
@@ -63,6 +66,15 @@ func (d *Document) SPDX() *spdx.Document {
 	return doc
 }
 
+// spdxCreators: the tool, and the author when given.
+func (d *Document) spdxCreators() []common.Creator {
+	out := []common.Creator{{CreatorType: "Tool", Creator: d.Tool}}
+	if d.Author != nil {
+		out = append(out, d.Author.spdxCreator())
+	}
+	return out
+}
+
 func sourceText(s string) string {
 	if s == "record" {
 		return "build record (closure as Nix reported it)"
@@ -81,6 +93,9 @@ func (d *Document) spdxImage() *spdx.Package {
 		// The digest the image is known by: tools read it as the
 		// manifest digest (syft does) when there is one.
 		PackageChecksums: []common.Checksum{{Algorithm: common.SHA256, Value: digestHex(s.version())}},
+	}
+	if d.Supplier != nil {
+		p.PackageSupplier = d.Supplier.spdxSupplier()
 	}
 	var comment []string
 	comment = append(comment, "config (image ID) "+s.ConfigDigest)
@@ -162,7 +177,8 @@ func (d *Document) spdxPackage(c *Component) (*spdx.Package, []string) {
 	return p, refs
 }
 
-// spdxRelationships: DOCUMENT DESCRIBES the image; the image CONTAINS
+// spdxRelationships: DOCUMENT DESCRIBES the image (its listed copy is a
+// COPY_OF it, imagecopy.go); the image CONTAINS
 // every store path in it; A DEPENDS_ON B for run-time references; B
 // BUILD_DEPENDENCY_OF A for build-time inputs. Sorted.
 func (d *Document) spdxRelationships() []*spdx.Relationship {
@@ -174,6 +190,9 @@ func (d *Document) spdxRelationships() []*spdx.Relationship {
 		ids[d.Components[i].Path] = spdxID(&d.Components[i])
 	}
 	out := []*spdx.Relationship{rel("DOCUMENT", imageID, common.TypeRelationshipDescribe)}
+	if d.Subject.purl() != "" {
+		out = append(out, rel(imageCopyID, imageID, common.TypeRelationshipCopyOf))
+	}
 	var contains, depends, build []*spdx.Relationship
 	for i := range d.Components {
 		c := &d.Components[i]
@@ -202,7 +221,10 @@ func (d *Document) spdxRelationships() []*spdx.Relationship {
 		}
 		for _, src := range rf.CopyOf {
 			if srcID, ok := ids[src]; ok {
-				build = append(build, rel(rootFilesID, srcID, common.TypeRelationshipGeneratedFrom))
+				// Not the equivalent "root-files GENERATED_FROM src":
+				// syft drops the target of GENERATED_FROM from its
+				// packages, and src with it.
+				build = append(build, rel(srcID, rootFilesID, common.TypeRelationshipGenerates))
 			}
 		}
 	}

@@ -109,7 +109,7 @@ func PushSBOMArtifact(ctx context.Context, ref name.Digest, data []byte, mt stri
 	if err != nil {
 		return name.Digest{}, fmt.Errorf("reading %s: %w", ref, err)
 	}
-	cfg := static.NewLayer(emptyConfig, "application/vnd.oci.empty.v1+json")
+	cfg := static.NewLayer(emptyConfig, emptyMediaType)
 	layer := static.NewLayer(data, types.MediaType(mt))
 	for _, l := range []v1.Layer{cfg, layer} {
 		if err := remote.WriteLayer(ref.Repository, l, ropts...); err != nil {
@@ -120,9 +120,9 @@ func PushSBOMArtifact(ctx context.Context, ref name.Digest, data []byte, mt stri
 	if title == "" {
 		title = "sbom.json"
 	}
-	m := artifactManifest{
+	m := v1.Manifest{
 		SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: mt,
-		Config:  descriptorOf(cfg, "application/vnd.oci.empty.v1+json"),
+		Config:  descriptorOf(cfg, emptyMediaType),
 		Layers:  []v1.Descriptor{descriptorOf(layer, types.MediaType(mt))},
 		Subject: &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
 	}
@@ -146,17 +146,6 @@ func descriptorOf(l v1.Layer, mt types.MediaType) v1.Descriptor {
 	d, _ := l.Digest() // static layers cannot fail
 	size, _ := l.Size()
 	return v1.Descriptor{MediaType: mt, Digest: d, Size: size}
-}
-
-// artifactManifest is an OCI image manifest with artifactType, which
-// go-containerregistry's v1.Manifest lacks.
-type artifactManifest struct {
-	SchemaVersion int64           `json:"schemaVersion"`
-	MediaType     types.MediaType `json:"mediaType"`
-	ArtifactType  string          `json:"artifactType"`
-	Config        v1.Descriptor   `json:"config"`
-	Layers        []v1.Descriptor `json:"layers"`
-	Subject       *v1.Descriptor  `json:"subject,omitempty"`
 }
 
 // rawManifest is a manifest to put as is.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -146,8 +145,9 @@ func (w referrers) existing() ([]bundleRef, error) {
 	}
 	var out []bundleRef
 	for _, d := range im.Manifests {
-		// go-containerregistry's fallback tag names the config media type
-		// (the empty descriptor) instead of the artifactType.
+		// Referrers tag indexes that older go-containerregistry releases
+		// wrote (v0.20.7; tools built with them) name the config media
+		// type (the empty descriptor) instead of the artifactType.
 		if d.ArtifactType != BundleMediaType && d.ArtifactType != emptyMediaType && d.ArtifactType != "" {
 			continue
 		}
@@ -196,12 +196,13 @@ func (w referrers) readBundle(h v1.Hash) (bundleRef, bool, error) {
 // type), and then detaches the referrers in stale. It returns the
 // manifest's digest.
 //
-// go-containerregistry keeps the referrers tag schema (the index tagged
-// sha256-<hex>) for registries without the referrers API; write then
-// corrects the new descriptor there (artifactType, annotations, as the
-// distribution spec asks) and drops the stale ones from it. With the
-// API, stale manifests are deleted; a registry that refuses deletion
-// keeps them, and verifiers see an older, still valid bundle too.
+// On a registry without the referrers API, go-containerregistry keeps the
+// referrers tag schema's index (tagged sha256-<hex>) when it puts a
+// manifest with a subject, with the manifest's artifactType and
+// annotations in its descriptor; write drops the stale ones from that
+// index. With the API, stale manifests are deleted; a registry that
+// refuses deletion keeps them, and verifiers see an older, still valid
+// bundle too.
 func (w referrers) write(bundle []byte, predicateType string, stale []bundleRef) (v1.Hash, error) {
 	cfg := static.NewLayer(emptyConfig, emptyMediaType)
 	layer := static.NewLayer(bundle, BundleMediaType)
@@ -210,31 +211,30 @@ func (w referrers) write(bundle []byte, predicateType string, stale []bundleRef)
 			return v1.Hash{}, fmt.Errorf("uploading blob: %w", err)
 		}
 	}
-	ann := map[string]string{annBundleContent: "dsse-envelope", annBundlePredicateType: predicateType}
 	config := descriptorOf(cfg, emptyMediaType)
 	config.ArtifactType = BundleMediaType // as cosign writes it
-	m := referrerManifest{
-		Manifest: v1.Manifest{
-			SchemaVersion: 2, MediaType: types.OCIManifestSchema1,
-			Config: config, Layers: []v1.Descriptor{descriptorOf(layer, BundleMediaType)},
-			Subject: &w.subject, Annotations: ann,
-		},
-		ArtifactType: BundleMediaType,
+	m := v1.Manifest{
+		SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: BundleMediaType,
+		Config: config, Layers: []v1.Descriptor{descriptorOf(layer, BundleMediaType)},
+		Subject:     &w.subject,
+		Annotations: map[string]string{annBundleContent: "dsse-envelope", annBundlePredicateType: predicateType},
 	}
 	raw, err := marshal(m)
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	h, size, err := v1.SHA256(bytes.NewReader(raw))
+	h, _, err := v1.SHA256(bytes.NewReader(raw))
 	if err != nil {
 		return v1.Hash{}, err
 	}
 	if err := remote.Put(w.ref.Repository.Digest(h.String()), rawManifest{raw: raw}, w.ropts...); err != nil {
 		return v1.Hash{}, fmt.Errorf("writing the bundle referrer: %w", err)
 	}
-	added := v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h, Size: size, ArtifactType: BundleMediaType, Annotations: ann}
-	fixed, err := w.fixFallback(added, stale)
-	if err != nil || fixed {
+	if len(stale) == 0 {
+		return h, nil
+	}
+	pruned, err := w.pruneFallback(h, stale)
+	if err != nil || pruned {
 		return h, err
 	}
 	for _, s := range stale {
@@ -244,10 +244,10 @@ func (w referrers) write(bundle []byte, predicateType string, stale []bundleRef)
 	return h, nil
 }
 
-// fixFallback rewrites the referrers tag, if the registry uses one (it
-// holds the manifest just put), with added's full descriptor and without
-// stale; it says whether it did.
-func (w referrers) fixFallback(added v1.Descriptor, stale []bundleRef) (bool, error) {
+// pruneFallback rewrites the referrers tag, if the registry uses one (it
+// lists the manifest added, just put), without stale; it says whether it
+// did.
+func (w referrers) pruneFallback(added v1.Hash, stale []bundleRef) (bool, error) {
 	tag := FallbackTag(w.ref)
 	idx, err := remote.Index(tag, w.ropts...)
 	var terr *transport.Error
@@ -261,21 +261,13 @@ func (w referrers) fixFallback(added v1.Descriptor, stale []bundleRef) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("reading %s: %w", tag, err)
 	}
-	if !slices.ContainsFunc(im.Manifests, func(d v1.Descriptor) bool { return d.Digest == added.Digest }) {
+	if !slices.ContainsFunc(im.Manifests, func(d v1.Descriptor) bool { return d.Digest == added }) {
 		return false, nil // a stale tag beside the referrers API
 	}
 	out := *im
-	out.Manifests = nil
-	for _, d := range im.Manifests {
-		switch {
-		case d.Digest == added.Digest:
-			out.Manifests = append(out.Manifests, added)
-		case slices.ContainsFunc(stale, func(s bundleRef) bool { return s.digest == d.Digest }):
-		default:
-			out.Manifests = append(out.Manifests, d)
-		}
-	}
-	sort.Slice(out.Manifests, func(i, j int) bool { return out.Manifests[i].Digest.String() < out.Manifests[j].Digest.String() })
+	out.Manifests = slices.DeleteFunc(slices.Clone(im.Manifests), func(d v1.Descriptor) bool {
+		return slices.ContainsFunc(stale, func(s bundleRef) bool { return s.digest == d.Digest })
+	})
 	raw, err := marshal(out)
 	if err != nil {
 		return false, err
@@ -290,13 +282,6 @@ func (w referrers) fixFallback(added v1.Descriptor, stale []bundleRef) (bool, er
 // the index of its referrers on registries without the referrers API.
 func FallbackTag(ref name.Digest) name.Tag {
 	return ref.Repository.Tag(strings.Replace(ref.DigestStr(), ":", "-", 1))
-}
-
-// referrerManifest is an OCI image manifest with artifactType, which
-// go-containerregistry's v1.Manifest lacks.
-type referrerManifest struct {
-	v1.Manifest
-	ArtifactType string `json:"artifactType,omitempty"`
 }
 
 type rawIndex struct{ raw []byte }

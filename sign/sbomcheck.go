@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -81,7 +82,7 @@ func (c *SBOMArtifactCheck) fetchBlob(art name.Digest, ref *SBOMRef, ropts []rem
 		}
 		return nil, fmt.Errorf("reading the SBOM artifact %s: %w", art, err)
 	}
-	var m artifactManifest
+	var m v1.Manifest
 	if err := json.Unmarshal(desc.Manifest, &m); err != nil || len(m.Layers) != 1 {
 		return []string{fmt.Sprintf("the SBOM artifact %s is not a one-layer artifact manifest", art)}, nil
 	}

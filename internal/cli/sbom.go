@@ -32,6 +32,8 @@ type sbomFlags struct {
 	namespace string
 	digest    string
 	evalMeta  bool
+	author    string
+	supplier  string
 }
 
 func newSBOMCmd(a *app) *cobra.Command {
@@ -68,6 +70,8 @@ with Nix). The output is deterministic: the same input gives the same bytes.`,
 	fs.StringVar(&f.namespace, "purl-namespace", "", "pkg:nix namespace of packages not known to come from nixpkgs (default none; nixpkgs packages get \"nixpkgs\")")
 	fs.BoolVar(&f.evalMeta, "eval-meta", false, "with an installable: evaluate nix/sbom-meta.nix (embedded) for licenses and descriptions, with the same --store and --nix-option")
 	fs.StringVar(&f.digest, "manifest-digest", "", "the digest of the image as pushed, which the SBOM then describes")
+	fs.StringVar(&f.author, "author", "", "who writes the SBOM, besides nixdock: \"[Person: |Organization: ]NAME [(EMAIL)]\" (default: the tool only)")
+	fs.StringVar(&f.supplier, "supplier", "", "who supplies the image, in --author's form (default: the author)")
 	return cmd
 }
 
@@ -111,6 +115,19 @@ func (f *sbomFlags) options() (sbom.Options, error) {
 		return opts, err
 	}
 	opts.BuildTime, opts.PurlNamespace = f.buildtime, f.namespace
+	for _, p := range []struct {
+		flag, value string
+		dest        **sbom.Party
+	}{{"--author", f.author, &opts.Author}, {"--supplier", f.supplier, &opts.Supplier}} {
+		if p.value == "" {
+			continue
+		}
+		party, err := sbom.ParseParty(p.value)
+		if err != nil {
+			return opts, failure(fmt.Errorf("%s %w", p.flag, err))
+		}
+		*p.dest = &party
+	}
 	if f.meta != "" {
 		m, err := sbom.ReadMeta(f.meta)
 		if err != nil {

@@ -54,6 +54,17 @@ func TestSBOMCommand(t *testing.T) {
 	if code, _, stderr := runCLI(t, "sbom", rec, "--name", "Not A Ref"); code != ExitFailure || !strings.Contains(stderr, `"Not A Ref"`) {
 		t.Errorf("a bad --name: exit %d, %q", code, stderr)
 	}
+	// The SBOM's author and the image's supplier (default: the author).
+	code, stdout, _ = runCLI(t, "sbom", rec, "--author", "Person: Jane Doe <jane@example.org>")
+	if want := `"creators":["Tool: nixdock-`; code != 0 || !strings.Contains(stdout, want) ||
+		!strings.Contains(stdout, `,"Person: Jane Doe (jane@example.org)"]`) || !strings.Contains(stdout, `"supplier":"Person: Jane Doe (jane@example.org)"`) {
+		t.Errorf("--author: exit %d, no tool and person creators or supplier in %.600s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "sbom", rec, "--format", "cyclonedx-json", "--author", "ACME", "--supplier", "Organization: Hello Ltd")
+	if code != 0 || !strings.Contains(stdout, `"authors":[{"name":"ACME"}]`) || !strings.Contains(stdout, `"manufacturer":{"name":"ACME"}`) ||
+		!strings.Contains(stdout, `"supplier":{"name":"Hello Ltd"}`) {
+		t.Errorf("--author, --supplier: exit %d, no authors, manufacturer or supplier in %.800s", code, stdout)
+	}
 	host := memRegistry(t)
 	if code, _, stderr := runCLI(t, "push", res.Image.Source, host+"/hello:1.0"); code != 0 {
 		t.Fatalf("push: %s", stderr)
@@ -79,6 +90,8 @@ func TestSBOMBadInput(t *testing.T) {
 		{[]string{"sbom", garbage}, ExitFailure, "garbage.bin"},
 		{[]string{"sbom", garbage, "--format", "xml"}, ExitUsage, "xml"},
 		{[]string{"sbom"}, ExitUsage, "no SOURCE"},
+		{[]string{"sbom", garbage, "--author", "Person: Ja(ne"}, ExitFailure, `--author "Person: Ja(ne"`},
+		{[]string{"sbom", garbage, "--supplier", "ACME (not mail)"}, ExitFailure, `"not mail" is no e-mail address`},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "error:") != 1 {
