@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nixdock/nixdock-action/internal/schematest"
 )
 
 // hostileMeta is meta as an evaluation may give it: wrong types, values
@@ -56,14 +58,13 @@ func TestHostileMetaStaysValid(t *testing.T) {
 	if err := opts.finish(d, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	spdxSchema := compileSchema(t, "spdx-schema-2.3.json", "http://spdx.org/rdf/terms/2.3")
-	cdxSchema := compileSchema(t, "bom-1.6.schema.json", "http://cyclonedx.org/schema/bom-1.6.schema.json",
-		"spdx.schema.json", "jsf-0.82.schema.json")
+	spdxSchema := schematest.SPDX(t)
+	cdxSchema := schematest.CycloneDX(t)
 	spdxBytes := encode(t, d, SPDXJSON, true)
-	validate(t, spdxSchema, spdxBytes)
+	schematest.Validate(t, spdxSchema, "the SBOM", spdxBytes)
 	checkSPDXRelationships(t, spdxBytes, d)
 	cdxBytes := encode(t, d, CycloneDXJSON, true)
-	validate(t, cdxSchema, cdxBytes)
+	schematest.Validate(t, cdxSchema, "the SBOM", cdxBytes)
 
 	hello, data := &d.Components[1], &d.Components[0]
 	if hello.Path != helloPath {

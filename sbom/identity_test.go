@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/internal/schematest"
 )
 
 // TestImagePURLEveryMode: the image purl is pkg:oci/<last path element>
@@ -189,14 +190,13 @@ func TestExampleIdentity(t *testing.T) {
 	if strings.Contains(spdx, root.Path+"; layers") || strings.Contains(spdx, "build-time only: not in the image\",\"SPDXID\":\"SPDXRef-nix-"+root.Hash) {
 		t.Error("hello-root is labelled not in the image")
 	}
-	spdxSchema := compileSchema(t, "spdx-schema-2.3.json", "http://spdx.org/rdf/terms/2.3")
-	cdxSchema := compileSchema(t, "bom-1.6.schema.json", "http://cyclonedx.org/schema/bom-1.6.schema.json",
-		"spdx.schema.json", "jsf-0.82.schema.json")
+	spdxSchema := schematest.SPDX(t)
+	cdxSchema := schematest.CycloneDX(t)
 	for _, d := range []*Document{rec, img} {
 		b := encode(t, d, SPDXJSON, false)
-		validate(t, spdxSchema, b)
+		schematest.Validate(t, spdxSchema, "the SBOM", b)
 		checkSPDXRelationships(t, b, d)
-		validate(t, cdxSchema, encode(t, d, CycloneDXJSON, false))
+		schematest.Validate(t, cdxSchema, "the SBOM", encode(t, d, CycloneDXJSON, false))
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"github.com/nixdock/nixdock-action/internal/nixtest"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/nixdock/nixdock-action/internal/schematest"
 )
 
 // TestImageAndRecordAgree builds the testdata images with the real Nix and
@@ -98,9 +97,8 @@ func TestSchemasAndRelationships(t *testing.T) {
 		},
 		"image": func() (*Document, error) { return FromImage(context.Background(), res.Image, Options{Meta: meta}) },
 	}
-	spdxSchema := compileSchema(t, "spdx-schema-2.3.json", "http://spdx.org/rdf/terms/2.3")
-	cdxSchema := compileSchema(t, "bom-1.6.schema.json", "http://cyclonedx.org/schema/bom-1.6.schema.json",
-		"spdx.schema.json", "jsf-0.82.schema.json")
+	spdxSchema := schematest.SPDX(t)
+	cdxSchema := schematest.CycloneDX(t)
 	for name, mk := range docs {
 		t.Run(name, func(t *testing.T) {
 			d, err := mk()
@@ -108,10 +106,10 @@ func TestSchemasAndRelationships(t *testing.T) {
 				t.Fatal(err)
 			}
 			spdxBytes := encode(t, d, SPDXJSON, false)
-			validate(t, spdxSchema, spdxBytes)
+			schematest.Validate(t, spdxSchema, "the SBOM", spdxBytes)
 			checkSPDXRelationships(t, spdxBytes, d)
-			validate(t, cdxSchema, encode(t, d, CycloneDXJSON, false))
-			validate(t, cdxSchema, encode(t, d, CycloneDXJSON, true))
+			schematest.Validate(t, cdxSchema, "the SBOM", encode(t, d, CycloneDXJSON, false))
+			schematest.Validate(t, cdxSchema, "the SBOM", encode(t, d, CycloneDXJSON, true))
 			hello := componentNamed(t, d, "hello")
 			if hello.License != "GPL-3.0-or-later" || hello.Description != "Prints a friendly greeting" || hello.Homepage == "" {
 				t.Errorf("hello meta not merged: %+v", hello)
@@ -210,46 +208,6 @@ func evalMeta(t *testing.T) Meta {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func compileSchema(t *testing.T, main, id string, extra ...string) *jsonschema.Schema {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	base := id[:strings.LastIndexByte(id, '/')+1]
-	for _, f := range append([]string{main}, extra...) {
-		data, err := os.ReadFile(filepath.Join("testdata", "schema", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		url := base + f
-		if f == main {
-			url = id
-		}
-		if err := c.AddResource(url, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s, err := c.Compile(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func validate(t *testing.T, s *jsonschema.Schema, data []byte) {
-	t.Helper()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Validate(inst); err != nil {
-		t.Fatalf("schema validation: %v", err)
-	}
 }
 
 // checkSPDXRelationships: DESCRIBES present; every relationship refers to

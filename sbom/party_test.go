@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nixdock/nixdock-action/internal/schematest"
 )
 
 func TestParseParty(t *testing.T) {
@@ -50,9 +52,8 @@ func TestParseParty(t *testing.T) {
 // formats stay valid against the official schemas; without an author,
 // the tool is the only creator and nothing else is written.
 func TestAuthorAndSupplier(t *testing.T) {
-	spdxSchema := compileSchema(t, "spdx-schema-2.3.json", "http://spdx.org/rdf/terms/2.3")
-	cdxSchema := compileSchema(t, "bom-1.6.schema.json", "http://cyclonedx.org/schema/bom-1.6.schema.json",
-		"spdx.schema.json", "jsf-0.82.schema.json")
+	spdxSchema := schematest.SPDX(t)
+	cdxSchema := schematest.CycloneDX(t)
 	jane := &Party{Type: "Person", Name: "Jane Doe", Email: "jane@example.org"}
 	acme := &Party{Type: "Organization", Name: "ACME Inc", Email: "sbom@acme.example"}
 	for _, tc := range []struct {
@@ -74,9 +75,9 @@ func TestAuthorAndSupplier(t *testing.T) {
 				t.Fatal(err)
 			}
 			spdxBytes := encode(t, d, SPDXJSON, false)
-			validate(t, spdxSchema, spdxBytes)
+			schematest.Validate(t, spdxSchema, "the SBOM", spdxBytes)
 			cdxBytes := encode(t, d, CycloneDXJSON, false)
-			validate(t, cdxSchema, cdxBytes)
+			schematest.Validate(t, cdxSchema, "the SBOM", cdxBytes)
 
 			var doc struct {
 				CreationInfo struct{ Creators []string } `json:"creationInfo"`
