@@ -10,6 +10,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/nixdock/nixdock-action/internal/childenv"
+	"github.com/nixdock/nixdock-action/sbom"
 )
 
 // Mode is what one run of the Action does.
@@ -49,6 +50,7 @@ const (
 	InputKeyless          = "keyless"
 	InputCosignPassword   = "cosign-password"
 	InputSBOMFormat       = "sbom-format"
+	InputSBOMAuthor       = "sbom-author"
 	InputMinBuilders      = "min-builders"
 	InputAllowUnverified  = "allow-unverified"
 	InputUploadImage      = "upload-image"
@@ -65,8 +67,8 @@ var InputNames = []string{
 	InputAllowUnverified, InputArgStr, InputArtifactName, InputAttr,
 	InputCompression, InputCosignPassword, InputFile, InputGitHubToken,
 	InputImage, InputInstallable, InputKey, InputKeyless, InputLintFail, InputMinBuilders,
-	InputMode, InputNixEnv, InputNixOptions, InputRecords, InputRequireSigned, InputSBOMFormat,
-	InputStore, InputUploadImage, InputWorkingDirectory,
+	InputMode, InputNixEnv, InputNixOptions, InputRecords, InputRequireSigned, InputSBOMAuthor,
+	InputSBOMFormat, InputStore, InputUploadImage, InputWorkingDirectory,
 }
 
 // SecretInputs are masked before anything is logged.
@@ -105,8 +107,11 @@ type Inputs struct {
 	Key         string
 	Keyless     bool
 	// CosignPassword and GitHubToken are secrets: masked by Runner.Mask.
-	CosignPassword   string
-	SBOMFormat       string
+	CosignPassword string
+	SBOMFormat     string
+	// SBOMAuthor is who the SBOM names as its author and the image's
+	// supplier; nil is the repository's owner.
+	SBOMAuthor       *sbom.Party
 	MinBuilders      int
 	AllowUnverified  bool
 	UploadImage      bool
@@ -203,6 +208,13 @@ func ParseInputs(getenv func(string) string) (*Inputs, error) {
 	}
 	if in.MinBuilders, err = parseCount(InputMinBuilders, get(InputMinBuilders)); err != nil {
 		return nil, err
+	}
+	if v := get(InputSBOMAuthor); v != "" {
+		p, err := sbom.ParseParty(v)
+		if err != nil {
+			return nil, inputErr(InputSBOMAuthor, "%v", err)
+		}
+		in.SBOMAuthor = &p
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package action
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,6 +38,7 @@ func TestParseInputsDashedNames(t *testing.T) {
 		"INPUT_GITHUB-TOKEN":     "ghs_x\n",
 		"INPUT_LINT-FAIL":        "true",
 		"INPUT_NIX-ENV":          "NPM_TOKEN\n# why\n  CACHIX_AUTH_TOKEN \n",
+		"INPUT_SBOM-AUTHOR":      "Person: Ann Example (ann@example.com)",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +51,9 @@ func TestParseInputsDashedNames(t *testing.T) {
 	}
 	if got := strings.Join(in.ArgStr, "|"); got != "greeting=hi there" {
 		t.Errorf("argstr = %q", got)
+	}
+	if a := in.SBOMAuthor; a == nil || a.Type != "Person" || a.Name != "Ann Example" || a.Email != "ann@example.com" {
+		t.Errorf("sbom-author = %+v", a)
 	}
 	if in.MinBuilders != 3 || !in.AllowUnverified || in.UploadImage || !in.LintFail {
 		t.Errorf("parsed %+v", in)
@@ -83,6 +89,7 @@ func TestParseInputsErrorsNameTheInput(t *testing.T) {
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_COMPRESSION": "bzip2"}, InputCompression, "gzip, zstd, none"},
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_SBOM-FORMAT": "syft"}, InputSBOMFormat, "spdx"},
 		{map[string]string{"INPUT_MODE": "verify", "INPUT_ARTIFACT-NAME": "a/b"}, InputArtifactName, "letters"},
+		{map[string]string{"INPUT_MODE": "verify", "INPUT_SBOM-AUTHOR": "Person: Ann (not-an-address)"}, InputSBOMAuthor, "no e-mail address"},
 		{map[string]string{"INPUT_MODE": "reproduce", "INPUT_INSTALLABLE": ".#a", "INPUT_STORE": "/tmp/s"}, InputStore, "two fresh stores"},
 		{map[string]string{"INPUT_MODE": "publish"}, InputImage, "repository to push to"},
 		{map[string]string{"INPUT_MODE": "publish", "INPUT_IMAGE": "ghcr.io/a/b", "INPUT_KEYLESS": "false"}, InputKey, "cosign key"},
@@ -165,4 +172,31 @@ func FuzzParseInputs(f *testing.F) {
 			t.Fatalf("min-builders %d", in.MinBuilders)
 		}
 	})
+}
+
+// TestRepositoryOwner: the SBOM's default author is the repository's
+// owner, a person when the event says its owner is a user.
+func TestRepositoryOwner(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "user.json")
+	if err := os.WriteFile(user, []byte(`{"repository":{"owner":{"login":"octocat","type":"User"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"GITHUB_REPOSITORY_OWNER": "octo-org"}, "Organization: octo-org"},
+		{map[string]string{"GITHUB_REPOSITORY_OWNER": "octocat", "GITHUB_EVENT_PATH": user}, "Person: octocat"},
+		{map[string]string{"GITHUB_REPOSITORY_OWNER": "someone-else", "GITHUB_EVENT_PATH": user}, "Organization: someone-else"},
+	} {
+		got := ""
+		if p := repositoryOwner(env(c.env)); p != nil {
+			got = p.Type + ": " + p.Name
+		}
+		if got != c.want {
+			t.Errorf("%v: author %q, want %q", c.env, got, c.want)
+		}
+	}
 }

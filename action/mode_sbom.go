@@ -2,7 +2,9 @@ package action
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -28,6 +30,10 @@ func (x *run) sbom(rec *record.Record, dir, digest string) (string, []byte, erro
 	opts, err := sbom.ToolOptions("nixdock-"+version.Get().Version, x.in.Image, digest, x.r.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return "", nil, err
+	}
+	opts.Author = x.in.SBOMAuthor
+	if opts.Author == nil {
+		opts.Author = repositoryOwner(x.r.Getenv)
 	}
 	path := filepath.Join(dir, ext)
 	end := x.r.Group("writing the SBOM (" + string(format) + ")")
@@ -67,4 +73,38 @@ func (x *run) encodeSBOM(rec *record.Record, opts sbom.Options, format sbom.Form
 	}
 	x.log.Infof("sbom: %s, %s, %d bytes -> %s", doc.Summary(), format, buf.Len(), path)
 	return buf.Bytes(), nil
+}
+
+// repositoryOwner is the SBOM's author when the workflow names none: the
+// owner of the repository the workflow runs for (GITHUB_REPOSITORY_OWNER),
+// a person or an organization as the event's repository.owner.type says
+// (an organization when the event does not say). nil outside Actions or
+// for a name SPDX cannot hold.
+func repositoryOwner(getenv func(string) string) *sbom.Party {
+	owner := getenv("GITHUB_REPOSITORY_OWNER")
+	if owner == "" {
+		return nil
+	}
+	kind := "Organization"
+	if f, err := os.Open(getenv("GITHUB_EVENT_PATH")); err == nil {
+		var ev struct {
+			Repository struct {
+				Owner struct {
+					Login string `json:"login"`
+					Type  string `json:"type"`
+				} `json:"owner"`
+			} `json:"repository"`
+		}
+		// Event payloads are at most a few MiB; read no more than that.
+		if json.NewDecoder(io.LimitReader(f, 16<<20)).Decode(&ev) == nil &&
+			ev.Repository.Owner.Login == owner && ev.Repository.Owner.Type == "User" {
+			kind = "Person"
+		}
+		f.Close()
+	}
+	p, err := sbom.ParseParty(kind + ": " + owner)
+	if err != nil {
+		return nil
+	}
+	return &p
 }

@@ -84,7 +84,7 @@ func (r *runner) step(job string, inputs map[string]string) stepResult {
 	for k, v := range map[string]string{
 		"GITHUB_ACTIONS": "true", "RUNNER_TEMP": r.temp(job), "GITHUB_WORKSPACE": r.workspace,
 		"GITHUB_JOB": job, "RUNNER_NAME": "runner-" + job, "ImageOS": "ubuntu24",
-		"GITHUB_REPOSITORY": "octo/hello", "GITHUB_RUN_ID": "42", "GITHUB_ACTOR": "octo",
+		"GITHUB_REPOSITORY": "octo/hello", "GITHUB_REPOSITORY_OWNER": "octo", "GITHUB_RUN_ID": "42", "GITHUB_ACTOR": "octo",
 	} {
 		t.Setenv(k, v)
 	}
@@ -181,7 +181,8 @@ func TestActionBuildThenVerify(t *testing.T) {
 	if b.env["NIXDOCK_DIGEST"] != rec.Image.ManifestDigest || b.env["NIXDOCK_RECORD"] != b.outputs[action.OutputRecord] {
 		t.Errorf("GITHUB_ENV %v", b.env)
 	}
-	if s := readFile(t, b.outputs[action.OutputSBOM]); !strings.Contains(s, `"spdxVersion"`) || !strings.Contains(s, "hello-2.12.1") {
+	if s := readFile(t, b.outputs[action.OutputSBOM]); !strings.Contains(s, `"spdxVersion"`) || !strings.Contains(s, "hello-2.12.1") ||
+		!strings.Contains(s, `"Organization: octo"`) {
 		t.Errorf("sbom output %s: %.200s", b.outputs[action.OutputSBOM], s)
 	}
 	if got := b.outputs[action.StepOutputArtifact]; got != "nixdock-build-a-ubuntu24-runner-a" {
