@@ -15,6 +15,14 @@ const HashLen = 32
 // store path's hash.
 const Alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
 
+// HashPattern and NamePattern are regular expressions (without anchors)
+// for a store path's hash and its name: "Dir/" HashPattern "-" NamePattern
+// finds store paths in text, by the same rule as IsBase.
+const (
+	HashPattern = "[0-9a-df-np-sv-z]{32}"
+	NamePattern = "[A-Za-z0-9+._?=-]+"
+)
+
 var isHashChar = func() (t [256]bool) {
 	for i := 0; i < len(Alphabet); i++ {
 		t[Alphabet[i]] = true
@@ -79,6 +87,17 @@ func Of(p string) string {
 		return p0[:n]
 	}
 	return Dir + "/" + top
+}
+
+// Hash returns the hash of a store path ("<hash>" of
+// "/nix/store/<hash>-x", or of the base name "<hash>-x"), "" when p's base
+// name is not a store path's.
+func Hash(p string) string {
+	base := path.Base(p)
+	if !IsBase(base) {
+		return ""
+	}
+	return base[:HashLen]
 }
 
 // Name returns the part of a store path's base name after its hash
