@@ -51,12 +51,10 @@ func sortedPaths(sets ...map[string]bool) []string {
 }
 
 func layerStorePaths(ctx context.Context, l v1.Layer, seen map[string]bool) error {
-	w, err := WalkLayer(ctx, l, TarWalkOptions{})
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	return walkStorePaths(w, seen)
+	return EachEntry(ctx, l, TarWalkOptions{}, func(e *TarEntry, _ io.Reader) error {
+		addStorePath(seen, e)
+		return nil
+	})
 }
 
 // copyLayer copies a layer's uncompressed bytes r to w, all of them, and,
@@ -75,16 +73,15 @@ func copyLayer(w io.Writer, r io.Reader, seen map[string]bool) error {
 
 // walkStorePaths adds the store paths w's entries lie in to seen.
 func walkStorePaths(w *TarWalker, seen map[string]bool) error {
-	for {
-		e, err := w.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if e.StorePath != "" {
-			seen[e.StorePath] = true
-		}
+	return w.Walk(func(e *TarEntry, _ io.Reader) error {
+		addStorePath(seen, e)
+		return nil
+	})
+}
+
+// addStorePath adds the store path e lies in, if any, to seen.
+func addStorePath(seen map[string]bool, e *TarEntry) {
+	if e.StorePath != "" {
+		seen[e.StorePath] = true
 	}
 }

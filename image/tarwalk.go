@@ -147,6 +147,34 @@ func (w *TarWalker) Next() (*TarEntry, error) {
 	return e, nil
 }
 
+// Walk calls fn with each entry in turn and the reader of its body (w)
+// until the archive ends, read to its end as Next reads it (nil), or Next
+// or fn fails (that error).
+func (w *TarWalker) Walk(fn func(e *TarEntry, body io.Reader) error) error {
+	for {
+		e, err := w.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(e, w); err != nil {
+			return err
+		}
+	}
+}
+
+// EachEntry walks layer l (WalkLayer) with fn (Walk) and closes it.
+func EachEntry(ctx context.Context, l v1.Layer, opts TarWalkOptions, fn func(e *TarEntry, body io.Reader) error) error {
+	w, err := WalkLayer(ctx, l, opts)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	return w.Walk(fn)
+}
+
 // Index is the current entry's position in the archive, from 0.
 func (w *TarWalker) Index() int { return w.n - 1 }
 

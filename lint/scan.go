@@ -115,35 +115,23 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 	if h, err := l.DiffID(); err == nil {
 		info.DiffID = h.String()
 	}
-	w, err := image.WalkLayer(s.ctx, l, image.TarWalkOptions{})
-	if err != nil {
-		return err
-	}
-	defer w.Close()
 	// The layer's entries go to m.entries as read, and into the merged
 	// filesystem once its whiteouts (which hide only the layers below)
 	// are applied.
 	start := len(s.m.entries)
 	var whiteouts []string
-	for {
-		te, err := w.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := image.EachEntry(s.ctx, l, image.TarWalkOptions{}, func(te *image.TarEntry, body io.Reader) error {
 		hdr, p := te.Header, te.Path
 		switch te.Whiteout {
 		case image.WhiteoutOpaque:
 			// Hides everything in its directory (kept as "dir/").
 			whiteouts = append(whiteouts, strings.TrimSuffix(te.Hidden, "/")+"/")
-			continue
+			return nil
 		case image.WhiteoutPath:
 			if te.Hidden != "/" {
 				whiteouts = append(whiteouts, te.Hidden)
 			}
-			continue
+			return nil
 		}
 		e := &entry{
 			path: p, size: hdr.Size, mtime: hdr.ModTime.Unix(), nsec: int32(hdr.ModTime.Nanosecond()),
@@ -159,7 +147,7 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 				e.typ = 0
 				break
 			}
-			if err := s.file(w, e); err != nil {
+			if err := s.file(body, e); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 			info.Bytes += e.size
@@ -174,6 +162,10 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		}
 		info.Files++
 		s.m.entries = append(s.m.entries, e)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	s.m.applyWhiteouts(whiteouts)
 	s.m.merge(s.m.entries[start:])

@@ -61,46 +61,29 @@ type spoolDir struct {
 }
 
 func scanLayerTo(ctx context.Context, l v1.Layer, sp spoolDir) (*layerResult, error) {
-	// An interrupt stops the read within one buffer, even in one file.
-	w, err := image.WalkLayer(ctx, l, image.TarWalkOptions{})
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
 	res := &layerResult{paths: map[string]*pathResult{}}
 	streams := map[string]*pathStream{}
 	var order []string
 	links := map[string]bool{} // hard link targets the spooled paths need
-	for {
-		// At the end the walker has read the stream to its end, where a
-		// layer re-created from the store (nix2container) is checked
-		// against its diff_id.
-		e, err := w.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	// An interrupt stops the read within one buffer, even in one file. At
+	// the end the walker reads the stream to its end, where a layer
+	// re-created from the store (nix2container) is checked against its
+	// diff_id.
+	err := image.EachEntry(ctx, l, image.TarWalkOptions{}, func(e *image.TarEntry, body io.Reader) error {
 		hdr := e.Header
-		if e.SparseTooLarge {
+		switch {
+		case e.SparseTooLarge:
 			// Hashing it would expand every hole.
-			return nil, image.SparseError(hdr.Name, hdr)
-		}
-		if isRoot(e.Path) {
-			if err := res.root.add(e, w); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if e.Whiteout != image.NoWhiteout {
+			return image.SparseError(hdr.Name, hdr)
+		case isRoot(e.Path):
+			return res.root.add(e, body)
+		case e.Whiteout != image.NoWhiteout:
 			handleWhiteout(res, streams, e)
-			continue
+			return nil
+		case e.StorePath == "":
+			return nil // /nix/store itself, or such as /nix/store/.links
 		}
 		base := e.StorePath
-		if base == "" {
-			continue // /nix/store itself, or such as /nix/store/.links
-		}
 		st := streams[base]
 		if st == nil {
 			st = &pathStream{h: sha256.New(), refs: newRefScanner()}
@@ -108,21 +91,23 @@ func scanLayerTo(ctx context.Context, l v1.Layer, sp spoolDir) (*layerResult, er
 			streams[base] = st
 			order = append(order, base)
 		}
-		if st.spool {
-			if hdr.Typeflag == tar.TypeLink {
-				links[e.Link] = true
+		if !st.spool {
+			err := st.add(hdr, e.Rel, body)
+			if err == nil {
+				return nil
 			}
-			continue
-		}
-		if err := st.add(hdr, e.Rel, w); err != nil {
 			if !errors.Is(err, errNotNAROrder) {
-				return nil, fmt.Errorf("%s%s: %w", storePrefix, base, err)
+				return fmt.Errorf("%s%s: %w", storePrefix, base, err)
 			}
 			st.spool = true
-			if hdr.Typeflag == tar.TypeLink {
-				links[e.Link] = true
-			}
 		}
+		if hdr.Typeflag == tar.TypeLink {
+			links[e.Link] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var spooled []string
 	for _, base := range order {
@@ -218,33 +203,23 @@ func pathLayers(ctx context.Context, img v1.Image) (map[string][]int, []*rootLay
 }
 
 func layerPaths(ctx context.Context, l v1.Layer) ([]string, *rootLayer, error) {
-	w, err := image.WalkLayer(ctx, l, image.TarWalkOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	defer w.Close()
 	seen := map[string]bool{}
 	root := &rootLayer{}
-	for {
-		e, err := w.Next() // reads to the stream's end, as in scanLayer
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if isRoot(e.Path) {
-			if e.SparseTooLarge {
-				return nil, nil, image.SparseError(e.Header.Name, e.Header)
+	// The walk reads to the stream's end, as in scanLayer.
+	err := image.EachEntry(ctx, l, image.TarWalkOptions{}, func(e *image.TarEntry, body io.Reader) error {
+		if !isRoot(e.Path) {
+			if e.StorePath != "" {
+				seen[e.StorePath] = true
 			}
-			if err := root.add(e, w); err != nil {
-				return nil, nil, err
-			}
-			continue
+			return nil
 		}
-		if e.StorePath != "" {
-			seen[e.StorePath] = true
+		if e.SparseTooLarge {
+			return image.SparseError(e.Header.Name, e.Header)
 		}
+		return root.add(e, body)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return sortedKeys(seen), root, nil
 }

@@ -57,35 +57,25 @@ type extractor struct {
 }
 
 func (x *extractor) extract(ctx context.Context, l v1.Layer) error {
-	w, err := image.WalkLayer(ctx, l, image.TarWalkOptions{})
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	for {
-		e, err := w.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return image.EachEntry(ctx, l, image.TarWalkOptions{}, func(e *image.TarEntry, body io.Reader) error {
 		hdr := e.Header
 		if e.SparseTooLarge {
 			return image.SparseError(hdr.Name, hdr)
 		}
+		dst := ""
 		switch {
 		case e.StorePath != "" && x.want[e.StorePath] && e.Whiteout == image.NoWhiteout:
-			dst := filepath.Join(x.dir, e.StorePath, filepath.FromSlash(e.Rel))
-			if err := x.writeEntry(dst, e, w); err != nil {
-				return fmt.Errorf("%s: %w", hdr.Name, err)
-			}
+			dst = filepath.Join(x.dir, e.StorePath, filepath.FromSlash(e.Rel))
 		case x.links[e.Path] && hdr.Typeflag == tar.TypeReg:
-			if err := x.writeEntry(linkPath(x.dir, e.Path), e, w); err != nil {
-				return fmt.Errorf("%s: %w", hdr.Name, err)
-			}
+			dst = linkPath(x.dir, e.Path)
+		default:
+			return nil
 		}
-	}
+		if err := x.writeEntry(dst, e, body); err != nil {
+			return fmt.Errorf("%s: %w", hdr.Name, err)
+		}
+		return nil
+	})
 }
 
 // linkPath is where a hard link target outside the spooled paths is kept.
