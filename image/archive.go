@@ -41,7 +41,9 @@ type manifestEntry struct {
 }
 
 // indexArchive reads the tar headers of f once and records where each file's
-// bytes are. It rejects names that escape the archive.
+// bytes are. It rejects names that escape the archive. This is the one tar
+// reader outside TarWalker: it reads the archive that holds the layers
+// (manifest.json, the config, the layer files), not a layer's entries.
 func indexArchive(name string, f *os.File) (*archive, error) {
 	a := &archive{name: name, f: f, entries: map[string]archiveEntry{}}
 	links := map[string]string{}

@@ -34,7 +34,9 @@ const (
 	DefaultMaxSparse int64 = 256 << 20
 )
 
-// IsSparse reports whether h is a GNU sparse file (old or PAX form).
+// IsSparse reports whether h is a GNU sparse file (old or PAX form). The
+// tar walker marks one larger than its MaxSparse (TarEntry.SparseTooLarge)
+// and never expands its holes.
 func IsSparse(h *tar.Header) bool {
 	if h.Typeflag == tar.TypeGNUSparse {
 		return true
@@ -45,12 +47,6 @@ func IsSparse(h *tar.Header) bool {
 		}
 	}
 	return false
-}
-
-// SparseTooLarge reports whether h is a sparse file larger than
-// DefaultMaxSparse, whose holes nixdock does not expand.
-func SparseTooLarge(h *tar.Header) bool {
-	return IsSparse(h) && h.Size > DefaultMaxSparse
 }
 
 // ErrSparseTooLarge marks a sparse file that a command must read whole

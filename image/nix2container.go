@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // Nix2Container is the JSON file nix2container's buildImage writes (its
@@ -337,5 +339,5 @@ func storePathsOnly(n *Nix2Container) error {
 // inStore reports whether p is a path below /nix/store, with no ".." that
 // could climb out of it.
 func inStore(p string) bool {
-	return strings.HasPrefix(p, "/nix/store/") && path.Clean(p) == p && !strings.Contains(p, "/../")
+	return strings.HasPrefix(p, storepath.Dir+"/") && path.Clean(p) == p && !strings.Contains(p, "/../")
 }

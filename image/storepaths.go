@@ -1,7 +1,6 @@
 package image
 
 import (
-	"archive/tar"
 	"bufio"
 	"context"
 	"fmt"
@@ -30,62 +29,59 @@ func StorePaths(ctx context.Context, img v1.Image) ([]string, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := layerStorePaths(l, seen); err != nil {
+		if err := layerStorePaths(ctx, l, seen); err != nil {
 			return nil, fmt.Errorf("reading layer %d: %w", i, err)
 		}
 	}
 	return sortedPaths(seen), nil
 }
 
-// sortedPaths merges sets of store paths into one sorted list.
+// sortedPaths merges sets of store paths' base names into one sorted list
+// of store paths.
 func sortedPaths(sets ...map[string]bool) []string {
 	all := map[string]bool{}
 	for _, s := range sets {
 		maps.Copy(all, s)
 	}
-	return slices.Sorted(maps.Keys(all))
+	out := make([]string, 0, len(all))
+	for _, base := range slices.Sorted(maps.Keys(all)) {
+		out = append(out, storepath.Dir+"/"+base)
+	}
+	return out
 }
 
-func layerStorePaths(l v1.Layer, seen map[string]bool) error {
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	return copyLayer(io.Discard, rc, seen)
+func layerStorePaths(ctx context.Context, l v1.Layer, seen map[string]bool) error {
+	return EachEntry(ctx, l, TarWalkOptions{}, func(e *TarEntry, _ io.Reader) error {
+		addStorePath(seen, e)
+		return nil
+	})
 }
 
 // copyLayer copies a layer's uncompressed bytes r to w, all of them, and,
-// with seen non-nil, adds the store paths its tar members lie in: the
-// headers are parsed as the bytes stream past, so listing costs no
-// second read.
+// with seen non-nil, adds the base names of the store paths its tar
+// members lie in: the headers are parsed as the bytes stream past, so
+// listing costs no second read.
 func copyLayer(w io.Writer, r io.Reader, seen map[string]bool) error {
 	if seen == nil {
 		_, err := io.Copy(w, r)
 		return err
 	}
-	br := bufio.NewReaderSize(io.TeeReader(r, w), 64<<10)
-	if err := tarStorePaths(br, seen); err != nil {
-		return err
-	}
-	// The tar reader stops at the end-of-archive marker; the padding after
-	// it is part of the layer's bytes too.
-	_, err := io.Copy(io.Discard, br)
-	return err
+	// The walker reads to the stream's end: the padding after the
+	// end-of-archive marker is part of the layer's bytes too.
+	return walkStorePaths(NewTarWalker(bufio.NewReaderSize(io.TeeReader(r, w), 64<<10), TarWalkOptions{}), seen)
 }
 
-func tarStorePaths(r io.Reader, seen map[string]bool) error {
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if p := storepath.Of(hdr.Name); p != "" {
-			seen[p] = true
-		}
+// walkStorePaths adds the store paths w's entries lie in to seen.
+func walkStorePaths(w *TarWalker, seen map[string]bool) error {
+	return w.Walk(func(e *TarEntry, _ io.Reader) error {
+		addStorePath(seen, e)
+		return nil
+	})
+}
+
+// addStorePath adds the store path e lies in, if any, to seen.
+func addStorePath(seen map[string]bool, e *TarEntry) {
+	if e.StorePath != "" {
+		seen[e.StorePath] = true
 	}
 }

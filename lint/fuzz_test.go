@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // FuzzConfig lints arbitrary config JSON over a small layer: any input
@@ -24,7 +25,7 @@ func FuzzConfig(f *testing.F) {
 		}
 		for _, fs := range cleanLayers() {
 			for _, fl := range fs {
-				m.add(&entry{path: cleanPath(fl.name), typ: fl.typ, link: fl.link, mode: uint32(fl.mode)})
+				m.add(&entry{path: image.EntryPath(fl.name), typ: fl.typ, link: fl.link, mode: uint32(fl.mode)})
 			}
 		}
 		_ = m.findings(Options{}.withDefaults())

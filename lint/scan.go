@@ -115,44 +115,23 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 	if h, err := l.DiffID(); err == nil {
 		info.DiffID = h.String()
 	}
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	// An interrupt stops the read within one buffer, even in one file.
-	r := image.ContextReader(s.ctx, rc)
-	tr := tar.NewReader(r)
 	// The layer's entries go to m.entries as read, and into the merged
 	// filesystem once its whiteouts (which hide only the layers below)
 	// are applied.
 	start := len(s.m.entries)
 	var whiteouts []string
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			// Read past the tar's end-of-archive blocks to the stream's
-			// end, where a layer re-created from the store (nix2container)
-			// is checked against its diff_id.
-			if _, err := io.Copy(io.Discard, r); err != nil {
-				return err
+	err := image.EachEntry(s.ctx, l, image.TarWalkOptions{}, func(te *image.TarEntry, body io.Reader) error {
+		hdr, p := te.Header, te.Path
+		switch te.Whiteout {
+		case image.WhiteoutOpaque:
+			// Hides everything in its directory (kept as "dir/").
+			whiteouts = append(whiteouts, strings.TrimSuffix(te.Hidden, "/")+"/")
+			return nil
+		case image.WhiteoutPath:
+			if te.Hidden != "/" {
+				whiteouts = append(whiteouts, te.Hidden)
 			}
-			break
-		}
-		if err != nil {
-			return err
-		}
-		p := cleanPath(hdr.Name)
-		dir, base := path.Split(p)
-		if strings.HasPrefix(base, ".wh.") {
-			// A whiteout hides a path of the layers below; an opaque one
-			// hides everything in its directory.
-			if base == ".wh..wh..opq" {
-				whiteouts = append(whiteouts, strings.TrimSuffix(path.Clean(dir), "/")+"/")
-			} else if hidden := path.Join(dir, strings.TrimPrefix(base, ".wh.")); hidden != "/" {
-				whiteouts = append(whiteouts, hidden)
-			}
-			continue
+			return nil
 		}
 		e := &entry{
 			path: p, size: hdr.Size, mtime: hdr.ModTime.Unix(), nsec: int32(hdr.ModTime.Nanosecond()),
@@ -161,21 +140,21 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		switch hdr.Typeflag {
 		case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg
 			e.typ = tar.TypeReg
-			if image.SparseTooLarge(hdr) {
+			if te.SparseTooLarge {
 				// A sparse file's holes read as zeros up to a size the
 				// header may make enormous; image layers have none, so
 				// the contents of a large one are not read.
 				e.typ = 0
 				break
 			}
-			if err := s.file(tr, e); err != nil {
+			if err := s.file(body, e); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 			info.Bytes += e.size
 		case tar.TypeSymlink:
 			e.link = hdr.Linkname
 		case tar.TypeLink:
-			e.link = cleanPath(hdr.Linkname)
+			e.link = te.Link
 			e.size = 0
 		case tar.TypeDir:
 		default:
@@ -183,6 +162,10 @@ func (s *scanner) layer(i int, l v1.Layer) error {
 		}
 		info.Files++
 		s.m.entries = append(s.m.entries, e)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	s.m.applyWhiteouts(whiteouts)
 	s.m.merge(s.m.entries[start:])
@@ -243,11 +226,6 @@ func shebang(b []byte) string {
 		b = b[:256]
 	}
 	return strings.TrimSpace(string(b[2:]))
-}
-
-// cleanPath makes a tar member name an absolute, clean path.
-func cleanPath(name string) string {
-	return path.Clean("/" + name)
 }
 
 // add adds one entry as the last of the image.

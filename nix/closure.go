@@ -8,11 +8,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/internal/storepath"
 	"github.com/nixdock/nixdock-action/record"
 )
 
 // StoreDir is the Nix store directory nixdock assumes for relative paths.
-const StoreDir = "/nix/store"
+const StoreDir = storepath.Dir
 
 // rawPathInfo covers both JSON shapes of `nix path-info --json`: Nix up to
 // 2.18 prints a list of objects with "path"; Nix 2.19 and later an object
@@ -114,7 +115,7 @@ func NormalizeHash(h string) (string, error) {
 	return "sha256:" + hex.EncodeToString(raw), nil
 }
 
-const nix32Alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
+const nix32Alphabet = storepath.Alphabet
 
 // DecodeNix32 decodes Nix's base-32 (its own alphabet, least significant
 // digit last, bits packed from the end).

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // Error is a failed Nix call: the command line and what Nix said.
@@ -37,7 +39,7 @@ var (
 	ansiRE = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 	// builderRE finds the failing derivation's name in Nix's error, such as
 	// builder for '/nix/store/<hash>-broken.drv' failed.
-	builderRE = regexp.MustCompile(`builder for '/nix/store/[0-9a-z]{32}-([^']+)\.drv' failed`)
+	builderRE = regexp.MustCompile(`builder for '` + storepath.Dir + `/` + storepath.HashPattern + `-([^']+)\.drv' failed`)
 )
 
 func stripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }

@@ -4,32 +4,19 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
-// nix32Chars is the alphabet of store path hashes.
-const nix32Chars = "0123456789abcdfghijklmnpqrsvwxyz"
-
 // hashLen is the length of a store path hash in characters.
-const hashLen = 32
-
-var isNix32 = func() (t [256]bool) {
-	for i := 0; i < len(nix32Chars); i++ {
-		t[nix32Chars[i]] = true
-	}
-	return t
-}()
+const hashLen = storepath.HashLen
 
 // SplitStorePath splits /nix/store/<hash>-<name> (or <hash>-<name>) into its
-// hash and name.
+// hash and name, by storepath's rule.
 func SplitStorePath(p string) (hash, name string, err error) {
 	base := path.Base(p)
-	if len(base) < hashLen+2 || base[hashLen] != '-' {
-		return "", "", fmt.Errorf("%q is not a store path (<32-char hash>-<name>)", p)
-	}
-	for i := 0; i < hashLen; i++ {
-		if !isNix32[base[i]] {
-			return "", "", fmt.Errorf("%q is not a store path: %q is not a Nix base-32 character", p, base[i])
-		}
+	if !storepath.IsBase(base) {
+		return "", "", fmt.Errorf("%q is not a store path (<32-character Nix base-32 hash>-<name>)", p)
 	}
 	return base[:hashLen], base[hashLen+1:], nil
 }

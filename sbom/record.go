@@ -3,6 +3,7 @@ package sbom
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -61,7 +62,7 @@ func FromRecord(rec *record.Record, opts Options) (*Document, error) {
 		}
 		var where []int
 		if layers != nil {
-			base := p.Path[len(nix.StoreDir)+1:]
+			base := path.Base(p.Path) // SplitStorePath checked it
 			if where = layers[base]; len(where) == 0 {
 				continue // in the closure of the stream script, not in a layer
 			}

@@ -1,5 +1,7 @@
 package sbom
 
+import "github.com/nixdock/nixdock-action/internal/storepath"
+
 // refScanner finds store path hashes in a byte stream the way Nix finds
 // references (RefScanSink): every window of 32 Nix base-32 characters is a
 // candidate, found with Nix's skipping search, across write boundaries.
@@ -55,7 +57,7 @@ func (r *refScanner) search(s []byte, minEnd int) {
 	for i := 0; i+hashLen <= len(s); {
 		j := hashLen - 1
 		for ; j >= 0; j-- {
-			if !isNix32[s[i+j]] {
+			if !storepath.IsHashChar(s[i+j]) {
 				break
 			}
 		}

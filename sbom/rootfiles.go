@@ -9,12 +9,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // Files outside /nix/store (an image's customisation layer: /etc/passwd,
@@ -67,26 +67,21 @@ type rootLayer struct {
 	refs    *refScanner
 }
 
-// rootEntry is the absolute path of a tar entry outside the store; ok is
-// false for the store and the directories above it.
-func rootEntry(name string) (string, bool) {
-	name = strings.TrimLeft(strings.TrimPrefix(name, "./"), "/")
-	name = strings.TrimRight(name, "/")
-	if name == "" || name == "." || name == "nix" || name == "nix/store" || strings.HasPrefix(name, storePrefix) {
-		return "", false
-	}
-	return path.Clean("/" + name), true
+// isRoot says whether the clean absolute path p is outside the store and
+// not one of the directories above it.
+func isRoot(p string) bool {
+	return p != "/" && p != "/nix" && p != storepath.Dir && !strings.HasPrefix(p, storepath.Dir+"/")
 }
 
 // add records one tar entry outside the store.
-func (r *rootLayer) add(p string, hdr *tar.Header, body io.Reader) error {
-	dir, base := path.Split(p)
-	switch {
-	case base == ".wh..wh..opq":
-		r.opaque = append(r.opaque, path.Clean(dir))
+func (r *rootLayer) add(e *image.TarEntry, body io.Reader) error {
+	p, hdr := e.Path, e.Header
+	switch e.Whiteout {
+	case image.WhiteoutOpaque:
+		r.opaque = append(r.opaque, e.Hidden)
 		return nil
-	case strings.HasPrefix(base, ".wh."):
-		r.removed = append(r.removed, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+	case image.WhiteoutPath:
+		r.removed = append(r.removed, e.Hidden)
 		return nil
 	}
 	if r.refs == nil {
@@ -108,8 +103,8 @@ func (r *rootLayer) add(p string, hdr *tar.Header, body io.Reader) error {
 		if r.links == nil {
 			r.links = map[string]string{}
 		}
-		if t, ok := rootEntry(hdr.Linkname); ok {
-			r.links[p] = t
+		if isRoot(e.Link) {
+			r.links[p] = e.Link
 		}
 		return nil
 	default:

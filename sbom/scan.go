@@ -9,10 +9,10 @@ import (
 	"hash"
 	"io"
 	"path"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // storePrefix is /nix/store/ as tar entry names write it.
@@ -47,21 +47,6 @@ type pathStream struct {
 	broken bool // a whiteout inside it: warned about
 }
 
-// splitEntry normalizes a tar entry name and splits a /nix/store entry into
-// the store path's base name and the path below it. ok is false for
-// entries outside the store (and for /nix and /nix/store themselves).
-func splitEntry(name string) (base, rel string, ok bool) {
-	name = strings.TrimPrefix(name, "./")
-	name = strings.TrimLeft(name, "/")
-	name = strings.TrimRight(name, "/")
-	rest, found := strings.CutPrefix(name, storePrefix)
-	if !found || rest == "" {
-		return "", "", false
-	}
-	base, rel, _ = strings.Cut(rest, "/")
-	return base, path.Clean("/" + rel)[1:], true
-}
-
 // scanLayer reads one layer: every store path in it is hashed as a NAR and
 // scanned for references, streaming when its entries are in NAR order and
 // spooling it to disk in a second read of the layer otherwise.
@@ -76,54 +61,29 @@ type spoolDir struct {
 }
 
 func scanLayerTo(ctx context.Context, l v1.Layer, sp spoolDir) (*layerResult, error) {
-	lrc, err := l.Uncompressed()
-	if err != nil {
-		return nil, err
-	}
-	defer lrc.Close()
-	// An interrupt stops the read within one buffer, even in one file.
-	rc := image.ContextReader(ctx, lrc)
 	res := &layerResult{paths: map[string]*pathResult{}}
 	streams := map[string]*pathStream{}
 	var order []string
 	links := map[string]bool{} // hard link targets the spooled paths need
-	tr := tar.NewReader(rc)
-	for n := 0; ; n++ {
-		if n%1024 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			// Read to the stream's end, where a layer re-created from the
-			// store (nix2container) is checked against its diff_id.
-			if _, err := io.Copy(io.Discard, rc); err != nil {
-				return nil, err
-			}
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading tar: %w", err)
-		}
-		if image.SparseTooLarge(hdr) {
+	// An interrupt stops the read within one buffer, even in one file. At
+	// the end the walker reads the stream to its end, where a layer
+	// re-created from the store (nix2container) is checked against its
+	// diff_id.
+	err := image.EachEntry(ctx, l, image.TarWalkOptions{}, func(e *image.TarEntry, body io.Reader) error {
+		hdr := e.Header
+		switch {
+		case e.SparseTooLarge:
 			// Hashing it would expand every hole.
-			return nil, image.SparseError(hdr.Name, hdr)
+			return image.SparseError(hdr.Name, hdr)
+		case isRoot(e.Path):
+			return res.root.add(e, body)
+		case e.Whiteout != image.NoWhiteout:
+			handleWhiteout(res, streams, e)
+			return nil
+		case e.StorePath == "":
+			return nil // /nix/store itself, or such as /nix/store/.links
 		}
-		if p, ok := rootEntry(hdr.Name); ok {
-			if err := res.root.add(p, hdr, tr); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		base, rel, ok := splitEntry(hdr.Name)
-		if !ok {
-			continue
-		}
-		if handleWhiteout(res, streams, base, rel) {
-			continue
-		}
-		if _, _, err := SplitStorePath(base); err != nil {
-			continue // such as /nix/store/.links
-		}
+		base := e.StorePath
 		st := streams[base]
 		if st == nil {
 			st = &pathStream{h: sha256.New(), refs: newRefScanner()}
@@ -131,21 +91,23 @@ func scanLayerTo(ctx context.Context, l v1.Layer, sp spoolDir) (*layerResult, er
 			streams[base] = st
 			order = append(order, base)
 		}
-		if st.spool {
-			if hdr.Typeflag == tar.TypeLink {
-				links[linkTarget(hdr.Linkname)] = true
+		if !st.spool {
+			err := st.add(hdr, e.Rel, body)
+			if err == nil {
+				return nil
 			}
-			continue
-		}
-		if err := st.add(hdr, rel, tr); err != nil {
 			if !errors.Is(err, errNotNAROrder) {
-				return nil, fmt.Errorf("%s%s: %w", storePrefix, base, err)
+				return fmt.Errorf("%s%s: %w", storePrefix, base, err)
 			}
 			st.spool = true
-			if hdr.Typeflag == tar.TypeLink {
-				links[linkTarget(hdr.Linkname)] = true
-			}
 		}
+		if hdr.Typeflag == tar.TypeLink {
+			links[e.Link] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var spooled []string
 	for _, base := range order {
@@ -198,38 +160,22 @@ func (st *pathStream) add(hdr *tar.Header, rel string, body io.Reader) error {
 	return st.nar.add(e)
 }
 
-// handleWhiteout records OCI whiteouts (.wh.<name>, .wh..wh..opq); true
-// when the entry was one.
-func handleWhiteout(res *layerResult, streams map[string]*pathStream, base, rel string) bool {
-	if rel == "" {
-		switch {
-		case base == ".wh..wh..opq":
-			res.opaque = true
-			return true
-		case strings.HasPrefix(base, ".wh."):
-			res.removed = append(res.removed, strings.TrimPrefix(base, ".wh."))
-			return true
+// handleWhiteout records an OCI whiteout: one directly in /nix/store
+// removes a store path of the layers below, or all of them (opaque); one
+// inside a store path breaks that path's hash.
+func handleWhiteout(res *layerResult, streams map[string]*pathStream, e *image.TarEntry) {
+	switch {
+	case e.StorePath != "":
+		if st := streams[e.StorePath]; st != nil {
+			st.broken = true
 		}
-		return false
+	case path.Dir(e.Path) != storepath.Dir:
+		// Below a name that is no store path: nothing to hide.
+	case e.Whiteout == image.WhiteoutOpaque:
+		res.opaque = true
+	default:
+		res.removed = append(res.removed, path.Base(e.Hidden))
 	}
-	if !isWhiteout(rel) {
-		return false
-	}
-	if st := streams[base]; st != nil {
-		st.broken = true
-	}
-	return true
-}
-
-// isWhiteout says whether an entry below a store path is an OCI whiteout.
-func isWhiteout(rel string) bool {
-	return strings.HasPrefix(path.Base(rel), ".wh.")
-}
-
-// linkTarget normalizes a hard link's target name like an entry name.
-func linkTarget(name string) string {
-	name = strings.TrimPrefix(name, "./")
-	return strings.TrimLeft(name, "/")
 }
 
 // pathLayers reads the tar headers of img's layers (and the contents of
@@ -257,43 +203,23 @@ func pathLayers(ctx context.Context, img v1.Image) (map[string][]int, []*rootLay
 }
 
 func layerPaths(ctx context.Context, l v1.Layer) ([]string, *rootLayer, error) {
-	lrc, err := l.Uncompressed()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer lrc.Close()
-	rc := image.ContextReader(ctx, lrc)
 	seen := map[string]bool{}
 	root := &rootLayer{}
-	tr := tar.NewReader(rc)
-	for {
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			if _, err := io.Copy(io.Discard, rc); err != nil { // checks the diff_id, as in scanLayer
-				return nil, nil, err
+	// The walk reads to the stream's end, as in scanLayer.
+	err := image.EachEntry(ctx, l, image.TarWalkOptions{}, func(e *image.TarEntry, body io.Reader) error {
+		if !isRoot(e.Path) {
+			if e.StorePath != "" {
+				seen[e.StorePath] = true
 			}
-			break
+			return nil
 		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading tar: %w", err)
+		if e.SparseTooLarge {
+			return image.SparseError(e.Header.Name, e.Header)
 		}
-		if p, ok := rootEntry(hdr.Name); ok {
-			if image.SparseTooLarge(hdr) {
-				return nil, nil, image.SparseError(hdr.Name, hdr)
-			}
-			if err := root.add(p, hdr, tr); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		if base, _, ok := splitEntry(hdr.Name); ok {
-			if _, _, err := SplitStorePath(base); err == nil {
-				seen[base] = true
-			}
-		}
+		return root.add(e, body)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return sortedKeys(seen), root, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
 // spoolPaths reads layer l a second time and extracts the store paths
@@ -56,40 +57,25 @@ type extractor struct {
 }
 
 func (x *extractor) extract(ctx context.Context, l v1.Layer) error {
-	lrc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer lrc.Close()
-	tr := tar.NewReader(image.ContextReader(ctx, lrc))
-	for {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading tar: %w", err)
-		}
-		if image.SparseTooLarge(hdr) {
+	return image.EachEntry(ctx, l, image.TarWalkOptions{}, func(e *image.TarEntry, body io.Reader) error {
+		hdr := e.Header
+		if e.SparseTooLarge {
 			return image.SparseError(hdr.Name, hdr)
 		}
-		name := linkTarget(hdr.Name)
-		base, rel, ok := splitEntry(hdr.Name)
+		dst := ""
 		switch {
-		case ok && x.want[base] && !isWhiteout(rel):
-			dst := filepath.Join(x.dir, base, filepath.FromSlash(rel))
-			if err := x.writeEntry(dst, hdr, tr); err != nil {
-				return fmt.Errorf("%s: %w", hdr.Name, err)
-			}
-		case x.links[name] && hdr.Typeflag == tar.TypeReg:
-			if err := x.writeEntry(linkPath(x.dir, name), hdr, tr); err != nil {
-				return fmt.Errorf("%s: %w", hdr.Name, err)
-			}
+		case e.StorePath != "" && x.want[e.StorePath] && e.Whiteout == image.NoWhiteout:
+			dst = filepath.Join(x.dir, e.StorePath, filepath.FromSlash(e.Rel))
+		case x.links[e.Path] && hdr.Typeflag == tar.TypeReg:
+			dst = linkPath(x.dir, e.Path)
+		default:
+			return nil
 		}
-	}
+		if err := x.writeEntry(dst, e, body); err != nil {
+			return fmt.Errorf("%s: %w", hdr.Name, err)
+		}
+		return nil
+	})
 }
 
 // linkPath is where a hard link target outside the spooled paths is kept.
@@ -100,8 +86,8 @@ func linkPath(dir, name string) string {
 
 // writeEntry creates one file system object; a later entry for the same
 // name replaces an earlier one, as when a tar is extracted.
-func (x *extractor) writeEntry(dst string, hdr *tar.Header, r io.Reader) error {
-	dir, want := x.dir, x.want
+func (x *extractor) writeEntry(dst string, e *image.TarEntry, r io.Reader) error {
+	dir, want, hdr := x.dir, x.want, e.Header
 	if err := noSymlinkParents(dir, dst); err != nil {
 		return err
 	}
@@ -122,15 +108,14 @@ func (x *extractor) writeEntry(dst string, hdr *tar.Header, r io.Reader) error {
 	case tar.TypeSymlink:
 		return os.Symlink(hdr.Linkname, dst)
 	case tar.TypeLink:
-		src := linkTarget(hdr.Linkname)
-		if base, rel, ok := splitEntry(hdr.Linkname); ok && want[base] {
+		if base, rel := storepath.Split(e.Link); base != "" && want[base] {
 			src := filepath.Join(dir, base, filepath.FromSlash(rel))
 			if err := noSymlinkParents(dir, src); err != nil {
 				return err
 			}
 			return os.Link(src, dst)
 		}
-		return os.Link(linkPath(dir, src), dst)
+		return os.Link(linkPath(dir, e.Link), dst)
 	case tar.TypeReg:
 		mode := os.FileMode(0o600)
 		if hdr.Mode&0o100 != 0 {

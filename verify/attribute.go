@@ -77,7 +77,7 @@ func (at *attribution) lookupNix(ctx context.Context, nix *nix.Nix, paths []stri
 	at.store = nix.Store
 }
 
-var storePathRE = regexp.MustCompile(`/nix/store/([0-9a-df-np-sv-z]{32})-[A-Za-z0-9+._?=-]+`)
+var storePathRE = regexp.MustCompile(storepath.Dir + `/(` + storepath.HashPattern + `)-` + storepath.NamePattern)
 
 // group collects the differing files of one store path.
 type group struct {
@@ -294,11 +294,7 @@ func (at *attribution) transitiveRefs(sp string) map[string]bool {
 	return seen
 }
 
-func hashPart(sp string) string {
-	base := strings.TrimPrefix(sp, nix.StoreDir+"/")
-	h, _, _ := strings.Cut(base, "-")
-	return h
-}
+func hashPart(sp string) string { return storepath.Hash(sp) }
 
 func dirExists(p string) bool {
 	fi, err := os.Stat(p)

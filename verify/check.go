@@ -44,71 +44,53 @@ func checkRecordImages(ctx context.Context, recs []*record.Record, imgs []*image
 	return nil
 }
 
-// imageSet is the images of the records for one deep diff: those
-// given (Options.Images, checked already) or those opened on demand
-// (Options.OpenImage), each record's asked for at most once.
-type imageSet struct {
-	recs   []*record.Record
-	imgs   []*image.Image
-	asked  []bool
-	open   func(ctx context.Context, i int) (*image.Image, error)
-	opened []*image.Image // opened on demand and not yet checked
-}
-
-func newImageSet(recs []*record.Record, opts Options) *imageSet {
-	ri := &imageSet{recs: recs, imgs: make([]*image.Image, len(recs)), asked: make([]bool, len(recs))}
-	if len(opts.Images) > 0 {
-		copy(ri.imgs, opts.Images)
-		return ri
-	}
-	ri.open = opts.OpenImage
-	return ri
-}
-
-// first is the first member of g whose image is at hand, or -1.
-func (ri *imageSet) first(ctx context.Context, g Group) (int, error) {
-	for _, i := range g.members {
-		img, err := ri.at(ctx, i)
-		if err != nil {
-			return -1, err
-		}
-		if img != nil {
-			return i, nil
-		}
-	}
-	return -1, nil
-}
-
-func (ri *imageSet) at(ctx context.Context, i int) (*image.Image, error) {
-	if ri.open == nil || ri.asked[i] {
-		return ri.imgs[i], nil
-	}
-	ri.asked[i] = true
-	img, err := ri.open(ctx, i)
-	if err != nil {
-		return nil, err
-	}
-	ri.imgs[i] = img
-	if img != nil {
-		ri.opened = append(ri.opened, img)
-	}
-	return img, nil
-}
-
-// check checks the images opened on demand (all at once), as
+// pickImages picks, for each group, the first member whose image is at
+// hand: given (Options.Images, checked already) or opened on demand
+// (Options.OpenImage, asked once per record at most, since groups do not
+// share members; the opener, such as RecordImages, keeps what it opened).
+// It returns the member picked per group (-1 for none) and the images by
+// record; the images opened here are checked, all at once, as
 // checkRecordImages checks the images given, before any is compared.
-func (ri *imageSet) check(ctx context.Context, workers int) error {
-	if len(ri.opened) == 0 {
-		return nil
-	}
-	sparse := make([]*image.Image, len(ri.imgs))
-	for i, img := range ri.imgs {
-		if slices.Contains(ri.opened, img) {
-			sparse[i] = img
+func pickImages(ctx context.Context, recs []*record.Record, groups []Group, opts Options) ([]int, []*image.Image, error) {
+	imgs := make([]*image.Image, len(recs))
+	var opened []*image.Image // by record, only those opened here
+	picked := make([]int, len(groups))
+	for gi, g := range groups {
+		picked[gi] = -1
+		for _, i := range g.members {
+			var img *image.Image
+			switch {
+			case len(opts.Images) > 0:
+				if i < len(opts.Images) {
+					img = opts.Images[i]
+				}
+			case opts.OpenImage != nil:
+				var err error
+				if img, err = opts.OpenImage(ctx, i); err != nil {
+					return nil, nil, err
+				}
+				if img != nil {
+					if opened == nil {
+						opened = make([]*image.Image, len(recs))
+					}
+					opened[i] = img
+				}
+			}
+			if img != nil {
+				imgs[i], picked[gi] = img, i
+				break
+			}
+		}
+		if gi == 0 && picked[0] < 0 {
+			return picked, imgs, nil // no reference image: nothing more to open
 		}
 	}
-	ri.opened = nil
-	return checkRecordImages(ctx, ri.recs, sparse, workers)
+	if opened != nil && len(picked) > 1 && slices.Max(picked[1:]) >= 0 {
+		if err := checkRecordImages(ctx, recs, opened, opts.Workers); err != nil {
+			return nil, nil, err
+		}
+	}
+	return picked, imgs, nil
 }
 
 func sameAsRecord(img *image.Image, r *record.Record) error {

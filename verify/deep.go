@@ -3,15 +3,11 @@ package verify
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"runtime"
 	"strconv"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
-	"golang.org/x/sync/errgroup"
 )
 
 // deepResult is what the deep diff of two images found.
@@ -100,88 +96,17 @@ func pairDifference(p layerPair, da, db []v1.Hash) Difference {
 
 func intPtr(i int) *int { return &i }
 
-// deepDiff compares the configs and layers of two images.
+// deepDiff compares the configs and layers of two images: deepDiffMany
+// with one other image.
 func deepDiff(ctx context.Context, a, b v1.Image, opts Options) (*deepResult, error) {
-	rawA, err := a.RawConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading the config of image A: %w", err)
-	}
-	rawB, err := b.RawConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading the config of image B: %w", err)
-	}
-	cd, err := diffConfigs(rawA, rawB)
+	res, err := deepDiffMany(ctx, a, []v1.Image{b}, opts)
 	if err != nil {
 		return nil, err
 	}
-	da, err := diffIDs(a)
-	if err != nil {
-		return nil, fmt.Errorf("image A: %w", err)
-	}
-	db, err := diffIDs(b)
-	if err != nil {
-		return nil, fmt.Errorf("image B: %w", err)
-	}
-	pairs, ldiffs := pairLayers(da, db)
-	files, omitted, err := diffLayerPairs(ctx, a, b, pairs, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &deepResult{config: cd, layers: ldiffs, files: files, omitted: omitted}, nil
+	return res[0], nil
 }
 
 func diffIDs(img v1.Image) ([]v1.Hash, error) { return image.DiffIDs(img) }
-
-// diffLayerPairs walks the layer pairs in parallel (a bounded pool), then
-// matches entries that moved between layers.
-func diffLayerPairs(ctx context.Context, a, b v1.Image, pairs []layerPair, opts Options) ([]fileDiff, omittedSet, error) {
-	if len(pairs) == 0 {
-		return nil, nil, nil
-	}
-	la, err := image.LayersOf(a)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading the layers of image A: %w", err)
-	}
-	lb, err := image.LayersOf(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading the layers of image B: %w", err)
-	}
-	topts := tarOptions{HeadCap: opts.HeadCap, Budget: opts.Budget}.withDefaults()
-	bud := newBudget(topts.Budget)
-	results := make([]*tarDiff, len(pairs))
-	g, gctx := errgroup.WithContext(ctx)
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(workers)
-	var mu sync.Mutex
-	done := 0
-	for k, p := range pairs {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			td, err := diffPair(gctx, layerAt(la, p.a), layerAt(lb, p.b), topts, bud)
-			if err != nil {
-				return fmt.Errorf("comparing layer %s of A with layer %s of B: %w", layerName(p.a), layerName(p.b), err)
-			}
-			results[k] = td
-			if opts.OnLayer != nil {
-				mu.Lock()
-				done++
-				opts.OnLayer(done, len(pairs))
-				mu.Unlock()
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		closeResults(results)
-		return nil, nil, err
-	}
-	return collectFiles(pairs, results, bud)
-}
 
 func layerAt(ls []v1.Layer, i int) v1.Layer {
 	if i < 0 || i >= len(ls) {
@@ -195,22 +120,6 @@ func layerName(i int) string {
 		return "(none)"
 	}
 	return strconv.Itoa(i)
-}
-
-// diffPair streams one layer pair (either may be nil: an absent layer is an
-// empty tar).
-func diffPair(ctx context.Context, la, lb v1.Layer, opts tarOptions, bud *budget) (*tarDiff, error) {
-	ra, err := openLayer(ctx, la)
-	if err != nil {
-		return nil, fmt.Errorf("image A: %w", err)
-	}
-	defer ra.Close()
-	rb, err := openLayer(ctx, lb)
-	if err != nil {
-		return nil, fmt.Errorf("image B: %w", err)
-	}
-	defer rb.Close()
-	return diffTars(ra, rb, opts, bud)
 }
 
 // openLayer reads l ahead; an interrupt (ctx) stops the read within one

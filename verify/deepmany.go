@@ -9,29 +9,22 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/nixdock/nixdock-action/image"
 	"golang.org/x/sync/errgroup"
 )
 
-// deepDiffMany compares the reference image with each of others, as
-// deepDiff does pair by pair, but reads each of the reference's layers
-// once: a reference layer compared with the layers of several others is
+// deepDiffMany compares the reference image with each of others (deepDiff
+// is the case of one): the configs, the layers paired by content then by
+// position, and the files of every layer pair that differs, the pairs in
+// parallel (a bounded pool). Each of the reference's layers is read once:
+// a reference layer compared with the layers of several others is
 // decompressed once and its bytes fed to every comparison (teeLayer).
+// Layers are listed from the configs' diff_ids alone (image.LayersOf),
+// never by parsing a config of millions of labels.
 func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Options) ([]*deepResult, error) {
-	if len(others) == 1 {
-		res, err := deepDiff(ctx, ref, others[0], opts)
-		return []*deepResult{res}, err
-	}
 	rawA, err := ref.RawConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading the config of image A: %w", err)
-	}
-	da, err := diffIDs(ref)
-	if err != nil {
-		return nil, fmt.Errorf("image A: %w", err)
-	}
-	la, err := ref.Layers()
-	if err != nil {
-		return nil, fmt.Errorf("reading the layers of image A: %w", err)
 	}
 	topts := tarOptions{HeadCap: opts.HeadCap, Budget: opts.Budget}.withDefaults()
 	type side struct {
@@ -53,6 +46,7 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 	var units []*unit
 	byRef := map[int]*unit{}
 	total := 0
+	var da []v1.Hash
 	for o, b := range others {
 		rawB, err := b.RawConfigFile()
 		if err != nil {
@@ -62,6 +56,11 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 		if err != nil {
 			return nil, err
 		}
+		if o == 0 {
+			if da, err = diffIDs(ref); err != nil {
+				return nil, fmt.Errorf("image A: %w", err)
+			}
+		}
 		db, err := diffIDs(b)
 		if err != nil {
 			return nil, fmt.Errorf("image B: %w", err)
@@ -69,7 +68,7 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 		pairs, ldiffs := pairLayers(da, db)
 		s := &side{res: &deepResult{config: cd, layers: ldiffs}, pairs: pairs, bud: newBudget(topts.Budget), results: make([]*tarDiff, len(pairs))}
 		if len(pairs) > 0 {
-			if s.lb, err = b.Layers(); err != nil {
+			if s.lb, err = image.LayersOf(b); err != nil {
 				return nil, fmt.Errorf("reading the layers of image B: %w", err)
 			}
 		}
@@ -83,6 +82,12 @@ func deepDiffMany(ctx context.Context, ref v1.Image, others []v1.Image, opts Opt
 			}
 			u.jobs = append(u.jobs, job{o, k})
 			total++
+		}
+	}
+	var la []v1.Layer
+	if len(units) > 0 {
+		if la, err = image.LayersOf(ref); err != nil {
+			return nil, fmt.Errorf("reading the layers of image A: %w", err)
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,21 +65,14 @@ type entry struct {
 	head     []byte // the first HeadCap bytes, when kept
 	whole    bool   // head is the whole content
 	// skip marks a huge sparse file, whose holes are not read (see
-	// maxSparse); its sum stands for its size and sparse map only.
+	// maxSparse; the walker reads it as empty); its sum stands for its
+	// size only.
 	skip bool
 }
 
 // maxSparse is the largest logical size of a sparse file whose content is
 // read: image.DefaultMaxSparse (the fuzz test lowers it).
 var maxSparse = image.DefaultMaxSparse
-
-// contentOf is the reader of an entry's content, empty for a skipped one.
-func contentOf(s *side, e *entry) io.Reader {
-	if e.skip {
-		return bytes.NewReader(nil)
-	}
-	return s.tr
-}
 
 // fixSum makes a skipped entry's sum stand for its size.
 func fixSum(e *entry) {
@@ -187,35 +179,30 @@ func diffTars(ra, rb io.Reader, opts tarOptions, b *budget) (*tarDiff, error) {
 
 // side is one tar stream and its current entry.
 type side struct {
-	tr    *tar.Reader
-	raw   io.Reader
-	hdr   *tar.Header
+	w     *image.TarWalker
+	hdr   *tar.Header // nil at the end
+	e     *image.TarEntry
 	name  string
 	index int
 }
 
-func newSide(r io.Reader) *side { return &side{tr: tar.NewReader(r), raw: r, index: -1} }
+func newSide(r io.Reader) *side {
+	return &side{w: image.NewTarWalker(r, image.TarWalkOptions{MaxSparse: maxSparse}), index: -1}
+}
 
-// next advances to the next entry; at the end it drains the stream so that
-// a verifying reader checks the layer's digest.
+// next advances to the next entry; at the end the walker has read the
+// stream to its end, so that a verifying reader checks the layer's digest.
 func (s *side) next() error {
-	hdr, err := s.tr.Next()
+	e, err := s.w.Next()
 	if err == io.EOF {
-		s.hdr = nil
-		_, _ = io.Copy(io.Discard, s.raw)
+		s.hdr, s.e = nil, nil
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading tar entry %d: %w", s.index+2, err)
+		return err
 	}
-	s.hdr, s.index = hdr, s.index+1
-	s.name = entryName(hdr.Name)
+	s.e, s.hdr, s.index, s.name = e, e.Header, s.w.Index(), e.Path
 	return nil
-}
-
-// entryName is the absolute path an entry unpacks to.
-func entryName(name string) string {
-	return path.Clean("/" + strings.TrimPrefix(name, "./"))
 }
 
 // stepAlone consumes the current entry of s, which the other side has not
@@ -267,7 +254,7 @@ func (d *tarDiffer) readEntry(s *side) (*entry, error) {
 	if keep {
 		w = io.MultiWriter(h, &head)
 	}
-	if _, err := io.CopyBuffer(w, contentOf(s, e), d.bufA); err != nil {
+	if _, err := io.CopyBuffer(w, s.w, d.bufA); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", e.name, err)
 	}
 	copy(e.sum[:], h.Sum(nil))
@@ -288,7 +275,7 @@ func newEntry(s *side) *entry {
 		name: s.name, index: s.index, typeflag: tf, mode: h.Mode & 0o7777,
 		uid: h.Uid, gid: h.Gid, uname: h.Uname, gname: h.Gname,
 		mtime: h.ModTime.UTC(), size: h.Size, linkname: h.Linkname, pax: paxOf(h),
-		skip: image.IsSparse(h) && h.Size > maxSparse,
+		skip: s.e.SparseTooLarge,
 	}
 }
 
@@ -336,7 +323,7 @@ func (b *budget) give(n int) {
 // same name, streaming both contents at once.
 func (d *tarDiffer) compareLive(ta, tb *side, out *tarDiff) error {
 	a, b := newEntry(ta), newEntry(tb)
-	s, err := d.streamBoth(contentOf(ta, a), contentOf(tb, b), a, b)
+	s, err := d.streamBoth(ta.w, tb.w, a, b)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", a.name, err)
 	}

@@ -117,6 +117,21 @@ func (c countingImage) Layers() ([]v1.Layer, error) {
 	return out, err
 }
 
+// LayerByDiffID counts too: the deep diff lists layers by diff_id
+// (image.LayersOf).
+func (c countingImage) LayerByDiffID(h v1.Hash) (v1.Layer, error) {
+	ls, err := c.Layers()
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range ls {
+		if d, err := l.DiffID(); err == nil && d == h {
+			return l, nil
+		}
+	}
+	return c.Image.LayerByDiffID(h)
+}
+
 type countingLayer struct {
 	v1.Layer
 	count func()

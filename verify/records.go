@@ -145,24 +145,13 @@ func (rep *Report) decided(d agree.Decision) *Report {
 // deepRecords diffs the reference group's image with one image of every
 // other group, when the images are at hand, and adds what it finds.
 func (rep *Report) deepRecords(ctx context.Context, recs []*record.Record, groups []Group, opts Options) error {
-	at := newImageSet(recs, opts)
-	ref, err := at.first(ctx, groups[0])
-	if ref < 0 || err != nil {
+	picked, imgs, err := pickImages(ctx, recs, groups, opts)
+	if err != nil {
 		return err
 	}
-	others := make([]int, 0, len(groups)-1)
-	for _, g := range groups[1:] {
-		k, err := at.first(ctx, g)
-		if err != nil {
-			return err
-		}
-		others = append(others, k)
-	}
-	if slices.Max(others) < 0 {
+	ref, others := picked[0], picked[1:]
+	if ref < 0 || slices.Max(others) < 0 {
 		return nil // no image to compare the reference's with
-	}
-	if err := at.check(ctx, opts.Workers); err != nil {
-		return err
 	}
 	// The reference image is compared with one image of every other
 	// group at once, its layers read once (deepDiffMany).
@@ -171,10 +160,10 @@ func (rep *Report) deepRecords(ctx context.Context, recs []*record.Record, group
 	for _, k := range others {
 		if k >= 0 {
 			ks = append(ks, k)
-			otherImgs = append(otherImgs, at.imgs[k])
+			otherImgs = append(otherImgs, imgs[k])
 		}
 	}
-	results, err := deepDiffMany(ctx, at.imgs[ref], otherImgs, opts)
+	results, err := deepDiffMany(ctx, imgs[ref], otherImgs, opts)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,65 @@ import (
 // Dir is the Nix store directory.
 const Dir = "/nix/store"
 
+// HashLen is the length of a store path's hash, in base-32 characters.
+const HashLen = 32
+
+// Alphabet is Nix's base-32 alphabet (no e, o, u, t), the characters of a
+// store path's hash.
+const Alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
+
+// HashPattern and NamePattern are regular expressions (without anchors)
+// for a store path's hash and its name: "Dir/" HashPattern "-" NamePattern
+// finds store paths in text, by the same rule as IsBase.
+const (
+	HashPattern = "[0-9a-df-np-sv-z]{32}"
+	NamePattern = "[A-Za-z0-9+._?=-]+"
+)
+
+var isHashChar = func() (t [256]bool) {
+	for i := 0; i < len(Alphabet); i++ {
+		t[Alphabet[i]] = true
+	}
+	return t
+}()
+
+// IsHashChar says whether c is a character of Alphabet.
+func IsHashChar(c byte) bool { return isHashChar[c] }
+
+// IsBase says whether base is a store path's base name: a hash of HashLen
+// Alphabet characters, a dash and a non-empty name ("<hash>-hello-1.0").
+// This is the one rule for what is a store path; Of, Split and every
+// package that lists an image's store paths use it.
+func IsBase(base string) bool {
+	if len(base) < HashLen+2 || base[HashLen] != '-' {
+		return false
+	}
+	for i := 0; i < HashLen; i++ {
+		if !isHashChar[base[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// Split splits an absolute, clean path below the store into the base name
+// of the store path it lies in and the path below that: for
+// "/nix/store/<hash>-x/bin/x" it is "<hash>-x" and "bin/x"; for the store
+// path itself rel is "". base is "" when p is in no store path (outside
+// the store, the store directory itself, or a name such as
+// /nix/store/.links that is not a store path). It allocates nothing.
+func Split(p string) (base, rel string) {
+	rest, ok := strings.CutPrefix(p, Dir+"/")
+	if !ok {
+		return "", ""
+	}
+	base, rel, _ = strings.Cut(rest, "/")
+	if !IsBase(base) {
+		return "", ""
+	}
+	return base, rel
+}
+
 // Of returns the store path ("/nix/store/<hash>-<name>") that p lies in, or
 // "" when p is not in the store. p may be absolute or an archive member name
 // ("nix/store/...", "./nix/store/...").
@@ -19,8 +78,7 @@ func Of(p string) string {
 		return ""
 	}
 	top, _, _ := strings.Cut(rest, "/")
-	// A store path's base name is a 32-character hash, a dash and a name.
-	if len(top) < 34 || top[32] != '-' {
+	if !IsBase(top) {
 		return ""
 	}
 	// An absolute p holds the answer: share its bytes (lint calls this for
@@ -29,6 +87,17 @@ func Of(p string) string {
 		return p0[:n]
 	}
 	return Dir + "/" + top
+}
+
+// Hash returns the hash of a store path ("<hash>" of
+// "/nix/store/<hash>-x", or of the base name "<hash>-x"), "" when p's base
+// name is not a store path's.
+func Hash(p string) string {
+	base := path.Base(p)
+	if !IsBase(base) {
+		return ""
+	}
+	return base[:HashLen]
 }
 
 // Name returns the part of a store path's base name after its hash

@@ -30,3 +30,51 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+func TestIsBase(t *testing.T) {
+	for in, want := range map[string]bool{
+		"00000000000000000000000000000000-hello-1.0":     true,
+		"cmk28bpfylacvxbixl73d2ckrikxsmqc-x":             true,
+		"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x":             false, // e is not base-32
+		"0000000000000000000000000000000-x":              false, // 31 characters
+		"00000000000000000000000000000000-":              false, // no name
+		"00000000000000000000000000000000_hello":         false,
+		".wh.00000000000000000000000000000000-hello-1.0": false,
+		".links": false,
+	} {
+		if got := IsBase(in); got != want {
+			t.Errorf("IsBase(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	const base = "00000000000000000000000000000000-hello-1.0"
+	for in, want := range map[string][2]string{
+		Dir + "/" + base:                {base, ""},
+		Dir + "/" + base + "/bin/hello": {base, "bin/hello"},
+		Dir:                             {"", ""},
+		Dir + "/.links/abc":             {"", ""},
+		"/etc/passwd":                   {"", ""},
+		"/tmp/root" + Dir + "/" + base:  {"", ""},
+		"nix/store/" + base + "/bin/x":  {"", ""}, // not absolute
+	} {
+		if b, r := Split(in); b != want[0] || r != want[1] {
+			t.Errorf("Split(%q) = %q, %q, want %q", in, b, r, want)
+		}
+	}
+}
+
+func TestHash(t *testing.T) {
+	const h = "00000000000000000000000000000000"
+	for in, want := range map[string]string{
+		Dir + "/" + h + "-hello-1.0": h,
+		h + "-hello-1.0.drv":         h,
+		Dir + "/short-x":             "",
+		"/etc/passwd":                "",
+	} {
+		if got := Hash(in); got != want {
+			t.Errorf("Hash(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
