@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/nixdock/nixdock-action/agree"
-	"github.com/nixdock/nixdock-action/record"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 	"github.com/nixdock/nixdock-action/internal/version"
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/reproduce"
 	"github.com/nixdock/nixdock-action/verify"
 )
@@ -239,8 +240,8 @@ func (x *run) recordImages(recs []*record.Record, paths []string) *verify.Record
 // storePathOf is p from /nix/store on (a path in a chroot store names the
 // store path it holds).
 func storePathOf(p string) string {
-	if i := strings.LastIndex(p, "/nix/store/"); i > 0 {
-		return p[i:]
+	if root := storepath.RootOf(p); root != "" {
+		return strings.TrimPrefix(p, root)
 	}
 	return p
 }
