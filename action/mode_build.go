@@ -32,7 +32,7 @@ func (x *run) build(ctx context.Context) error {
 		return inputErr(InputCompression, "%s", err)
 	}
 	opts := build.Options{Installable: inst, Compression: comp,
-		Nix:            nix.Nix{Store: x.in.Store, Options: nixOpts, Log: x.log.Writer(), PassEnv: x.in.NixEnv},
+		Nix:            nix.Runner{Store: x.in.Store, Options: nixOpts, Log: x.log.Writer(), PassEnv: x.in.NixEnv},
 		NixdockVersion: version.Get().String(),
 		Progress:       func(s string) { x.log.Progress("%s", s) },
 	}

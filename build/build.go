@@ -15,7 +15,7 @@ import (
 // Options say what to build and how.
 type Options struct {
 	Installable record.Installable
-	Nix         nix.Nix
+	Nix         nix.Runner
 	// Compression of layers for the manifest digest (default gzip).
 	Compression image.Compression
 	// ExtraArgs go to `nix build` after nixdock's own (reproduce uses them
@@ -137,7 +137,7 @@ func describe(ctx context.Context, opts Options, img *image.Image, res nix.Build
 
 // contentsClosure adds the closure of paths (those valid in the store),
 // the store paths an image's layers hold, to closure.
-func contentsClosure(ctx context.Context, nx *nix.Nix, paths []string, closure []record.PathInfo) ([]record.PathInfo, error) {
+func contentsClosure(ctx context.Context, nx *nix.Runner, paths []string, closure []record.PathInfo) ([]record.PathInfo, error) {
 	var valid []string
 	for _, p := range paths {
 		if nix.Exists(nx.RealPath(p)) {

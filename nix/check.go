@@ -20,7 +20,7 @@ type CheckResult struct {
 
 // Check rebuilds drv (which must already be built in the store) and compares
 // the result with the existing output, as `nix-store --realise --check` does.
-func (n *Nix) Check(ctx context.Context, drv string) (CheckResult, error) {
+func (n *Runner) Check(ctx context.Context, drv string) (CheckResult, error) {
 	c := n.CheckCommand(drv)
 	cmd := c.String()
 	_, err := n.exec(ctx, c)

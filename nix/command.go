@@ -19,7 +19,7 @@ type Command struct {
 func (c Command) String() string { return escape.ShellJoin(c.Args) }
 
 // command is bin (the nix executable when empty) with argv.
-func (n *Nix) command(bin string, argv []string) Command {
+func (n *Runner) command(bin string, argv []string) Command {
 	if bin == "" {
 		bin = n.Bin
 	}
@@ -30,7 +30,7 @@ func (n *Nix) command(bin string, argv []string) Command {
 }
 
 // storeBin is the nix-store executable next to n.Bin.
-func (n *Nix) storeBin() string {
+func (n *Runner) storeBin() string {
 	if n.Bin == "" {
 		return "nix-store"
 	}
@@ -40,12 +40,12 @@ func (n *Nix) storeBin() string {
 // CheckCommand is the command Check runs for drv: nix-store rebuilds it and
 // compares with the output already in the store. nix-store takes the same
 // --store and --option flags, but not --extra-experimental-features.
-func (n *Nix) CheckCommand(drv string) Command {
+func (n *Runner) CheckCommand(drv string) Command {
 	return n.command(n.storeBin(), append(n.storeArgs(), "--realise", "--check", drv))
 }
 
 // DeriverCommand asks the store for the derivation that produced
 // storePath, for hints that rebuild a path whose .drv no record names.
-func (n *Nix) DeriverCommand(storePath string) Command {
+func (n *Runner) DeriverCommand(storePath string) Command {
 	return n.command(n.storeBin(), append(n.storeArgs(), "--query", "--deriver", storePath))
 }

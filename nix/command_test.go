@@ -15,7 +15,7 @@ import (
 // "confirmed by") is CheckCommand's text, every --store and --option
 // included, and a failed call's error names the same quoted command.
 func TestCheckCommandIsWhatRan(t *testing.T) {
-	n := nix.Nix{Store: "/tmp/s", Options: []nix.Option{{Name: "substituters", Value: ""}}}
+	n := nix.Runner{Store: "/tmp/s", Options: []nix.Option{{Name: "substituters", Value: ""}}}
 	want := "nix-store --store /tmp/s --option substituters '' --realise --check '/nix/store/x y.drv'"
 	if got := n.CheckCommand("/nix/store/x y.drv").String(); got != want {
 		t.Errorf("CheckCommand = %s, want %s", got, want)

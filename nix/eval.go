@@ -10,7 +10,7 @@ import (
 // store and options, selecting the installable exactly as Build does (so
 // drvPaths agree), and returns Nix's JSON. EXTRA carries flags such as
 // --apply EXPR.
-func (n *Nix) EvalInstallable(ctx context.Context, inst record.Installable, extra ...string) ([]byte, error) {
+func (n *Runner) EvalInstallable(ctx context.Context, inst record.Installable, extra ...string) ([]byte, error) {
 	if err := inst.Validate(); err != nil {
 		return nil, err
 	}

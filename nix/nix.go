@@ -35,8 +35,8 @@ func ParseOption(s string) (Option, error) {
 	return Option{Name: name, Value: value}, nil
 }
 
-// Nix runs the nix CLI with a store and options.
-type Nix struct {
+// Runner runs the nix CLI with a store and options.
+type Runner struct {
 	// Store is a Nix store URL, such as a chroot store "/tmp/storeB" or
 	// "local?root=/tmp/storeB"; empty is the machine's store.
 	Store string
@@ -65,13 +65,13 @@ func lastLines(s string, n int) string {
 
 // baseArgs are the arguments every nix call takes: the experimental features
 // nixdock relies on, the store and the user's options.
-func (n *Nix) baseArgs() []string {
+func (n *Runner) baseArgs() []string {
 	return append([]string{"--extra-experimental-features", "nix-command flakes"}, n.storeArgs()...)
 }
 
 // storeArgs are the store and the user's options, which nix-store and
 // nix-build take too.
-func (n *Nix) storeArgs() []string {
+func (n *Runner) storeArgs() []string {
 	var args []string
 	if n.Store != "" {
 		args = append(args, "--store", n.Store)
@@ -84,13 +84,13 @@ func (n *Nix) storeArgs() []string {
 
 // run runs `nix SUBCOMMAND... ARGS` and returns its stdout. Stderr goes to
 // n.Log and is kept for the error message.
-func (n *Nix) run(ctx context.Context, sub []string, args ...string) ([]byte, error) {
+func (n *Runner) run(ctx context.Context, sub []string, args ...string) ([]byte, error) {
 	return n.exec(ctx, n.command("", append(append(append([]string{}, sub...), n.baseArgs()...), args...)))
 }
 
 // exec runs c and returns its stdout. Stderr goes to n.Log and is kept for
 // the error message.
-func (n *Nix) exec(ctx context.Context, c Command) ([]byte, error) {
+func (n *Runner) exec(ctx context.Context, c Command) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	// Cancelled (an interrupt), Nix gets SIGTERM, on which it stops its
 	// builders and removes its build directories; SIGKILL only if it has
@@ -135,7 +135,7 @@ var versionRE = regexp.MustCompile(`\d+\.\d+(\.\d+)?\S*`)
 
 // Version is the Nix version, such as "2.8.0". It runs `nix --version` once
 // per nix executable in this process (see nixVersion).
-func (n *Nix) Version(ctx context.Context) (string, error) {
+func (n *Runner) Version(ctx context.Context) (string, error) {
 	v, err := n.nixVersion(ctx)
 	return v.version, err
 }
@@ -143,7 +143,7 @@ func (n *Nix) Version(ctx context.Context) (string, error) {
 // runVersion runs `nix --version`. The version is the last one on the first
 // line: "nix (Nix) 2.8.0", "nix (Determinate Nix 3.8.5) 2.30.2",
 // "nix (Lix, like Nix) 2.91.1".
-func (n *Nix) runVersion(ctx context.Context) (nixVersion, error) {
+func (n *Runner) runVersion(ctx context.Context) (nixVersion, error) {
 	out, err := n.run(ctx, []string{"--version"})
 	if err != nil {
 		return nixVersion{}, err
@@ -157,7 +157,7 @@ func (n *Nix) runVersion(ctx context.Context) (nixVersion, error) {
 }
 
 // System is the Nix system double, such as "x86_64-linux".
-func (n *Nix) System(ctx context.Context) (string, error) {
+func (n *Runner) System(ctx context.Context) (string, error) {
 	out, err := n.run(ctx, []string{"eval"}, "--impure", "--raw", "--expr", "builtins.currentSystem")
 	if err != nil {
 		return "", err
@@ -174,7 +174,7 @@ type BuildResult struct {
 // Build builds the installable and returns its derivation and out path.
 // Extra arguments (such as --rebuild or --option cores 1) go after the
 // installable's own.
-func (n *Nix) Build(ctx context.Context, inst record.Installable, extra ...string) (BuildResult, error) {
+func (n *Runner) Build(ctx context.Context, inst record.Installable, extra ...string) (BuildResult, error) {
 	if err := inst.Validate(); err != nil {
 		return BuildResult{}, err
 	}
@@ -214,7 +214,7 @@ func parseBuildJSON(data []byte) (BuildResult, error) {
 }
 
 // PathInfo returns the closure of paths (recursive) or the paths alone.
-func (n *Nix) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]record.PathInfo, error) {
+func (n *Runner) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]record.PathInfo, error) {
 	args := []string{"--json"}
 	format, err := n.pathInfoFormatArgs(ctx)
 	if err != nil {
@@ -233,7 +233,7 @@ func (n *Nix) PathInfo(ctx context.Context, recursive bool, paths ...string) ([]
 
 // Derivations returns the derivation of drv and, with recursive, of every
 // derivation it depends on, keyed by .drv path.
-func (n *Nix) Derivations(ctx context.Context, recursive bool, drv string) (map[string]record.Derivation, error) {
+func (n *Runner) Derivations(ctx context.Context, recursive bool, drv string) (map[string]record.Derivation, error) {
 	args := []string{}
 	if recursive {
 		args = append(args, "--recursive")
@@ -255,7 +255,7 @@ func (n *Nix) Derivations(ctx context.Context, recursive bool, drv string) (map[
 
 // RealPath is where a store path's bytes are on this machine: under the
 // chroot root for a store such as /tmp/storeB or local?root=/tmp/storeB.
-func (n *Nix) RealPath(storePath string) string {
+func (n *Runner) RealPath(storePath string) string {
 	root := StoreRoot(n.Store)
 	if root == "" {
 		return storePath

@@ -50,7 +50,7 @@ type versionEntry struct {
 // nixVersion asks `nix --version` once per resolved executable and
 // remembers the answer. A failure is not remembered (it may be a cancelled
 // context).
-func (n *Nix) nixVersion(ctx context.Context) (nixVersion, error) {
+func (n *Runner) nixVersion(ctx context.Context) (nixVersion, error) {
 	bin := n.Bin
 	if bin == "" {
 		bin = "nix"
@@ -85,7 +85,7 @@ func (n *Nix) nixVersion(ctx context.Context) (nixVersion, error) {
 // paths as keys, hashes as strings) on Nix 2.33 and newer, which warn
 // without --json-format and may change the default; older Nix (and Lix)
 // do not know the flag, and format 1 is what they print.
-func (n *Nix) pathInfoFormatArgs(ctx context.Context) ([]string, error) {
+func (n *Runner) pathInfoFormatArgs(ctx context.Context) ([]string, error) {
 	v, err := n.nixVersion(ctx)
 	if err != nil {
 		return nil, err

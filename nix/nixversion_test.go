@@ -44,7 +44,7 @@ func TestPathInfoJSONFormat(t *testing.T) {
 	} {
 		t.Run(tc.version, func(t *testing.T) {
 			bin, log := fakeNix(t, tc.version)
-			n := &Nix{Bin: bin, Env: []string{"FAKE_LOG=" + log, "FAKE_VERSION=" + tc.version}}
+			n := &Runner{Bin: bin, Env: []string{"FAKE_LOG=" + log, "FAKE_VERSION=" + tc.version}}
 			ctx := context.Background()
 			for range 2 {
 				infos, err := n.PathInfo(ctx, true, "/nix/store/00000000000000000000000000000000-x")

@@ -11,7 +11,7 @@ import (
 // Origin finds how outPath came to be in the store. A path Nix substituted
 // is rebuilt here and compared with the downloaded copy; a difference is an
 // error, since the cache's image is then not what this builder builds.
-func (n *Nix) Origin(ctx context.Context, drv, outPath string, started time.Time) (*record.Origin, error) {
+func (n *Runner) Origin(ctx context.Context, drv, outPath string, started time.Time) (*record.Origin, error) {
 	infos, err := n.PathInfo(ctx, false, outPath)
 	if err != nil {
 		return nil, fmt.Errorf("querying how %s came to be: %w", outPath, err)

@@ -22,7 +22,7 @@ type Options struct {
 	// NixOptions go to both builds (after nixdock's sandbox=true).
 	NixOptions []nix.Option
 	// NixEnv names variables Nix gets although they look like secrets
-	// (nix.Nix.PassEnv).
+	// (nix.Runner.PassEnv).
 	NixEnv []string
 	// StoreA and StoreB override the fresh chroot stores.
 	StoreA, StoreB string

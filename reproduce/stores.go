@@ -35,8 +35,8 @@ type side struct {
 }
 
 // nix is the Nix runner of side s, logging to log.
-func (s *side) nix(log io.Writer) nix.Nix {
-	nix := nix.Nix{Store: s.store, Options: s.options, Log: log, PassEnv: s.passEnv}
+func (s *side) nix(log io.Writer) nix.Runner {
+	nix := nix.Runner{Store: s.store, Options: s.options, Log: log, PassEnv: s.passEnv}
 	if s.tmpDir != "" {
 		nix.Env = []string{"TMPDIR=" + s.tmpDir}
 	}

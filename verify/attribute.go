@@ -54,7 +54,7 @@ func newAttribution(recs []*record.Record, opts Options) *attribution {
 
 // lookupNix asks Nix for the path info of culprits the records do not
 // cover (nixdock diff without records). Errors leave the culprit unknown.
-func (at *attribution) lookupNix(ctx context.Context, nix *nix.Nix, paths []string) {
+func (at *attribution) lookupNix(ctx context.Context, nix *nix.Runner, paths []string) {
 	if nix == nil {
 		return
 	}
@@ -234,9 +234,9 @@ func (at *attribution) deriver(sp string) string {
 }
 
 // hint is the command that rebuilds the culprit's derivation and compares:
-// the one reproduce runs to confirm a culprit (nix.Nix.CheckCommand).
+// the one reproduce runs to confirm a culprit (nix.Runner.CheckCommand).
 func (at *attribution) hint(c Culprit) string {
-	n := &nix.Nix{}
+	n := &nix.Runner{}
 	// A store on another builder (a record from another runner) means
 	// nothing here: name it only when it exists on this machine.
 	if root := nix.StoreRoot(at.store); root != "" && !at.noStore && dirExists(root) {

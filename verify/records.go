@@ -35,7 +35,7 @@ type Options struct {
 	Records []*record.Record
 	// Nix, when set, is asked for the derivers and references of culprit
 	// store paths that no record covers (nixdock diff without records).
-	Nix *nix.Nix
+	Nix *nix.Runner
 	// Workers is how many layer pairs are compared at once; 0 is GOMAXPROCS.
 	Workers int
 	// HeadCap is how many bytes of each differing file are kept for cause

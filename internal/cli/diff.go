@@ -90,7 +90,7 @@ func (a *app) runDiff(ctx context.Context, args []string, f diffFlags) error {
 			}
 			nixOpts = append(nixOpts, opt)
 		}
-		opts.Nix = &nix.Nix{Store: stores[0], Options: nixOpts}
+		opts.Nix = &nix.Runner{Store: stores[0], Options: nixOpts}
 	}
 	var imgs [2]*image.Image
 	for i, src := range args {

@@ -81,14 +81,14 @@ func (f *nixFlags) nixOpts() ([]nix.Option, error) {
 }
 
 // nix returns the Nix runner the flags describe, logging to the UI.
-func (f *nixFlags) nix(a *app) (nix.Nix, error) {
+func (f *nixFlags) nix(a *app) (nix.Runner, error) {
 	opts, err := f.nixOpts()
 	if err != nil {
-		return nix.Nix{}, err
+		return nix.Runner{}, err
 	}
 	env, err := f.passEnv()
 	if err != nil {
-		return nix.Nix{}, err
+		return nix.Runner{}, err
 	}
-	return nix.Nix{Store: f.store, Options: opts, Log: a.ui.logWriter(), PassEnv: env}, nil
+	return nix.Runner{Store: f.store, Options: opts, Log: a.ui.logWriter(), PassEnv: env}, nil
 }

@@ -218,7 +218,7 @@ func (a *app) sbomFromInstallable(ctx context.Context, args []string, f sbomFlag
 
 // evalSBOMMeta applies the embedded nix/sbom-meta.nix to the installable
 // and merges the result under extra (--meta FILE wins where both name a .drv).
-func (a *app) evalSBOMMeta(ctx context.Context, nx nix.Nix, inst record.Installable, extra sbom.Meta) (sbom.Meta, error) {
+func (a *app) evalSBOMMeta(ctx context.Context, nx nix.Runner, inst record.Installable, extra sbom.Meta) (sbom.Meta, error) {
 	a.ui.Progress("evaluating package metadata of %s", inst)
 	out, err := nx.EvalInstallable(ctx, inst, "--apply", nix.SBOMMetaApply())
 	var nerr *nix.Error

@@ -43,8 +43,8 @@ func File(name string) string { return filepath.Join(Root(), "testdata", "nix", 
 
 // Nix returns a runner for store ("" is the machine's store) with the test
 // options, logging to the test log.
-func Nix(t testing.TB, store string) nix.Nix {
-	return nix.Nix{Store: store, Options: Options, Log: testWriter{t}}
+func Nix(t testing.TB, store string) nix.Runner {
+	return nix.Runner{Store: store, Options: Options, Log: testWriter{t}}
 }
 
 // NewStore returns a fresh chroot store directory removed after the test.
