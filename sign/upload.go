@@ -25,7 +25,10 @@ type Uploader struct {
 	g    *errgroup.Group
 	sem  chan struct{}
 	repo name.Repository
-	opts []remote.Option
+	// pusher keeps one authenticated connection setup for every upload
+	// (remote.WriteLayer would ping and authenticate once per layer).
+	pusher *remote.Pusher
+	err    error
 
 	mu       sync.Mutex
 	uploaded int
@@ -38,8 +41,9 @@ type Uploader struct {
 // onLayer, when set, is called with the number of layers sent so far.
 func NewUploader(ctx context.Context, dst name.Reference, reg Registry, onLayer func(uploaded int)) *Uploader {
 	g, gctx := errgroup.WithContext(ctx)
+	pusher, err := remote.NewPusher(reg.RemoteOptions(gctx)...)
 	return &Uploader{ctx: gctx, g: g, sem: make(chan struct{}, UploadJobs), repo: dst.Context(),
-		opts: reg.RemoteOptions(gctx), onLayer: onLayer}
+		pusher: pusher, err: err, onLayer: onLayer}
 }
 
 // Context is the uploader's context: done when an upload failed or the
@@ -58,7 +62,10 @@ func (u *Uploader) Upload(l v1.Layer, what string) {
 			return u.ctx.Err()
 		}
 		defer func() { <-u.sem }()
-		if err := remote.WriteLayer(u.repo, l, u.opts...); err != nil {
+		if u.err != nil {
+			return u.err
+		}
+		if err := u.pusher.Upload(u.ctx, u.repo, l); err != nil {
 			d, _ := l.Digest()
 			size, _ := l.Size()
 			return &BlobError{Digest: d, What: what, Size: size, Err: err}
