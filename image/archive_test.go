@@ -17,6 +17,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
 
 func nullLogger() *log.Logger { return log.New(io.Discard, "", 0) }
@@ -32,14 +33,7 @@ type member struct {
 // layerTar is a small layer: one file under a store-path-shaped directory.
 func layerTar(t testing.TB, file, content string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: file, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
-	}
-	tw.Write([]byte(content))
-	tw.Close()
-	return buf.Bytes()
+	return testimage.Layer(t, testimage.Entry{Name: file, Body: content, Mode: 0o644, Type: tar.TypeReg})
 }
 
 func sha(b []byte) string {

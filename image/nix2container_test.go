@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
 
 // Digests from nix2container's own nix/layers_test.go (TestNewLayers and
@@ -210,21 +212,15 @@ func writeN2CJSON(t *testing.T, dir string, v any) string {
 // and returns its JSON layer, with the diff_id computed here.
 func blobLayer(t *testing.T, root string) map[string]any {
 	t.Helper()
-	var raw bytes.Buffer
-	tw := tar.NewWriter(&raw)
-	if err := tw.WriteHeader(&tar.Header{Name: "etc/os-release", Mode: 0o644, Size: 2}); err != nil {
-		t.Fatal(err)
-	}
-	tw.Write([]byte("hi"))
-	tw.Close()
+	raw := testimage.Layer(t, testimage.Entry{Name: "etc/os-release", Body: "hi", Mode: 0o644, Type: tar.TypeReg})
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(raw.Bytes())
+	zw.Write(raw)
 	zw.Close()
 	if err := os.WriteFile(filepath.Join(root, "base.tar.gz"), gz.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	diffID := sha256.Sum256(raw.Bytes())
+	diffID := sha256.Sum256(raw)
 	digest := sha256.Sum256(gz.Bytes())
 	return map[string]any{
 		"digest": "sha256:" + hex.EncodeToString(digest[:]), "size": gz.Len(),

@@ -17,9 +17,9 @@ import (
 func outOfOrder(size int) []entry {
 	b := "nix/store/" + hashB + "-x"
 	return []entry{
-		{name: b + "/", typ: tar.TypeDir, mode: 0o555},
-		{name: b + "/z", typ: tar.TypeReg, mode: 0o444, body: strings.Repeat("z", size)},
-		{name: b + "/a", typ: tar.TypeReg, mode: 0o444, body: "a"},
+		{Name: b + "/", Type: tar.TypeDir, Mode: 0o555},
+		{Name: b + "/z", Type: tar.TypeReg, Mode: 0o444, Body: strings.Repeat("z", size)},
+		{Name: b + "/a", Type: tar.TypeReg, Mode: 0o444, Body: "a"},
 	}
 }
 

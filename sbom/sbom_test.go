@@ -6,13 +6,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"sort"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
 
 func TestParseName(t *testing.T) {
@@ -201,38 +201,12 @@ func TestRefScannerAcrossWrites(t *testing.T) {
 }
 
 // entry is a tar entry for test layers.
-type entry struct {
-	name, body, link string
-	typ              byte
-	mode             int64
-}
+// entry is one tar entry of a test layer.
+type entry = testimage.Entry
 
-func tarBytes(t testing.TB, entries []entry) []byte {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, Size: int64(len(e.body))}
-		if e.typ != tar.TypeReg {
-			hdr.Size = 0
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if e.typ == tar.TypeReg {
-			tw.Write([]byte(e.body))
-		}
-	}
-	tw.Close()
-	return buf.Bytes()
-}
+func tarBytes(t testing.TB, entries []entry) []byte { return testimage.Layer(t, entries...) }
 
-func layerOf(t testing.TB, data []byte) v1.Layer {
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
+func layerOf(t testing.TB, data []byte) v1.Layer { return testimage.LayerFromBytes(t, data) }
 
 const (
 	hashA = "2fcy4ix4c6ccqbl8iqj34nzky5z9zdj1"
@@ -243,15 +217,15 @@ const (
 func sortedEntries() []entry {
 	b := "nix/store/" + hashB + "-hello-1.0"
 	return []entry{
-		{name: "nix/", typ: tar.TypeDir, mode: 0o755},
-		{name: "nix/store/", typ: tar.TypeDir, mode: 0o755},
-		{name: b + "/", typ: tar.TypeDir, mode: 0o555},
-		{name: b + "/bin/", typ: tar.TypeDir, mode: 0o555},
-		{name: b + "/bin/hello", typ: tar.TypeReg, mode: 0o555, body: "#!/bin/sh\ncat /nix/store/" + hashA + "-data/x\n"},
-		{name: b + "/bin/hi", typ: tar.TypeSymlink, link: "hello"},
-		{name: b + "/share/", typ: tar.TypeDir, mode: 0o555},
-		{name: b + "/share/a", typ: tar.TypeReg, mode: 0o444, body: "a"},
-		{name: b + "/share/b", typ: tar.TypeReg, mode: 0o444, body: strings.Repeat("b", 9)},
+		{Name: "nix/", Type: tar.TypeDir, Mode: 0o755},
+		{Name: "nix/store/", Type: tar.TypeDir, Mode: 0o755},
+		{Name: b + "/", Type: tar.TypeDir, Mode: 0o555},
+		{Name: b + "/bin/", Type: tar.TypeDir, Mode: 0o555},
+		{Name: b + "/bin/hello", Type: tar.TypeReg, Mode: 0o555, Body: "#!/bin/sh\ncat /nix/store/" + hashA + "-data/x\n"},
+		{Name: b + "/bin/hi", Type: tar.TypeSymlink, Linkname: "hello"},
+		{Name: b + "/share/", Type: tar.TypeDir, Mode: 0o555},
+		{Name: b + "/share/a", Type: tar.TypeReg, Mode: 0o444, Body: "a"},
+		{Name: b + "/share/b", Type: tar.TypeReg, Mode: 0o444, Body: strings.Repeat("b", 9)},
 	}
 }
 
@@ -282,9 +256,9 @@ func TestSpoolEqualsStream(t *testing.T) {
 	shuffled[7], shuffled[8] = shuffled[8], shuffled[7] // share/b before share/a
 	noParents := append(sortedEntries()[:2], sortedEntries()[4:]...)
 	linked := sortedEntries()
-	linked = append(linked[:8], entry{name: linked[8].name, typ: tar.TypeReg, mode: 0o444, body: "a"})
+	linked = append(linked[:8], entry{Name: linked[8].Name, Type: tar.TypeReg, Mode: 0o444, Body: "a"})
 	linkedHard := sortedEntries()
-	linkedHard = append(linkedHard[:8], entry{name: linkedHard[8].name, typ: tar.TypeLink, link: linkedHard[7].name})
+	linkedHard = append(linkedHard[:8], entry{Name: linkedHard[8].Name, Type: tar.TypeLink, Linkname: linkedHard[7].Name})
 	for name, entries := range map[string][]entry{"shuffled": shuffled, "implicit dirs": noParents} {
 		got := scanOne(t, entries)
 		if got.narHash != sorted.narHash || got.narSize != sorted.narSize || !got.refs.found(hashA) {
@@ -301,7 +275,7 @@ func TestSpoolEqualsStream(t *testing.T) {
 // TestNARFormat checks the serialization against a NAR written by hand
 // from the format's definition, for a single-file store path.
 func TestNARFormat(t *testing.T) {
-	entries := []entry{{name: "nix/store/" + hashA + "-file", typ: tar.TypeReg, mode: 0o444, body: "hi\n"}}
+	entries := []entry{{Name: "nix/store/" + hashA + "-file", Type: tar.TypeReg, Mode: 0o444, Body: "hi\n"}}
 	got := scanOne(t, entries)
 	var nar bytes.Buffer
 	str := func(s string) {
@@ -323,9 +297,9 @@ func TestNARFormat(t *testing.T) {
 func TestSpoolRefusesEntriesBelowSymlinks(t *testing.T) {
 	b := "nix/store/" + hashB + "-x"
 	entries := []entry{
-		{name: b + "/", typ: tar.TypeDir, mode: 0o555},
-		{name: b + "/link", typ: tar.TypeSymlink, link: "/tmp"},
-		{name: b + "/link/escape", typ: tar.TypeReg, mode: 0o444, body: "x"},
+		{Name: b + "/", Type: tar.TypeDir, Mode: 0o555},
+		{Name: b + "/link", Type: tar.TypeSymlink, Linkname: "/tmp"},
+		{Name: b + "/link/escape", Type: tar.TypeReg, Mode: 0o444, Body: "x"},
 	}
 	_, err := scanLayer(context.Background(), layerOf(t, tarBytes(t, entries)), t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "symlink") {
@@ -335,9 +309,9 @@ func TestSpoolRefusesEntriesBelowSymlinks(t *testing.T) {
 
 func TestMergeWhiteoutsAndEdges(t *testing.T) {
 	a := "nix/store/" + hashA + "-data"
-	l0 := scanLayerT(t, []entry{{name: a + "/", typ: tar.TypeDir}, {name: a + "/x", typ: tar.TypeReg, body: "data"}})
+	l0 := scanLayerT(t, []entry{{Name: a + "/", Type: tar.TypeDir}, {Name: a + "/x", Type: tar.TypeReg, Body: "data"}})
 	l1 := scanLayerT(t, sortedEntries())
-	l2 := scanLayerT(t, []entry{{name: "nix/store/.wh." + hashB + "-hello-1.0", typ: tar.TypeReg}})
+	l2 := scanLayerT(t, []entry{{Name: "nix/store/.wh." + hashB + "-hello-1.0", Type: tar.TypeReg}})
 	d := &Document{Subject: Subject{DiffIDs: []string{"l0", "l1", "l2"}}}
 	merge(d, []*layerResult{l0, l1})
 	if len(d.Components) != 2 || strings.Join(d.Components[1].DependsOn, ",") != "/nix/store/"+hashA+"-data" {

@@ -1,28 +1,21 @@
 package verify
 
 import (
-	"archive/tar"
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/nixdock/nixdock-action/internal/testimage"
 )
 
+// tarBytes is a layer of regular files, NAME and content.
 func tarBytes(t *testing.T, files [][2]string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	var entries []testimage.Entry
 	for _, f := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: f[0], Typeflag: tar.TypeReg, Mode: 0o444, Size: int64(len(f[1]))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(f[1])); err != nil {
-			t.Fatal(err)
-		}
+		entries = append(entries, testimage.File(f[0], f[1]))
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testimage.Layer(t, entries...)
 }
 
 // TestOutOfStepBudget checks that entries matched out of step give their

@@ -53,13 +53,16 @@ func Layer(t testing.TB, entries ...Entry) []byte {
 		if hdr.Format == tar.FormatUnknown {
 			hdr.Format = tar.FormatGNU
 		}
-		if e.Type == tar.TypeDir {
+		if e.Type == tar.TypeDir && !strings.HasSuffix(hdr.Name, "/") {
 			hdr.Name += "/"
+		}
+		if e.Type != tar.TypeReg {
+			hdr.Size = 0 // only regular files have a body
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tw.Write([]byte(e.Body)); err != nil {
+		if _, err := tw.Write([]byte(e.Body)[:hdr.Size]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,7 +75,13 @@ func Layer(t testing.TB, entries ...Entry) []byte {
 // V1Layer is Layer as a v1.Layer (gzip-compressed on demand).
 func V1Layer(t testing.TB, entries ...Entry) v1.Layer {
 	t.Helper()
-	data := Layer(t, entries...)
+	return LayerFromBytes(t, Layer(t, entries...))
+}
+
+// LayerFromBytes is the uncompressed tar data as a v1.Layer
+// (gzip-compressed on demand).
+func LayerFromBytes(t testing.TB, data []byte) v1.Layer {
+	t.Helper()
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
 	if err != nil {
 		t.Fatal(err)
