@@ -156,20 +156,13 @@ func (a *archive) image() (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Only rootfs is parsed here: a config whose other fields have the wrong
-	// types (Env as a string, ExposedPorts as a list) must still open, so
-	// that nixdock lint can report them.
-	var cfg struct {
-		RootFS struct {
-			DiffIDs []v1.Hash `json:"diff_ids"`
-		} `json:"rootfs"`
-	}
-	if err := json.Unmarshal(rawConfig, &cfg); err != nil {
+	diffIDs, err := parseDiffIDs(rawConfig)
+	if err != nil {
 		return nil, fmt.Errorf("%w %s: config %s: %v", ErrBadArchive, a.name, m.Config, err)
 	}
-	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
+	if len(diffIDs) != len(m.Layers) {
 		return nil, fmt.Errorf("%w %s: config %s lists %d diff_ids for %d layers in manifest.json",
-			ErrBadArchive, a.name, m.Config, len(cfg.RootFS.DiffIDs), len(m.Layers))
+			ErrBadArchive, a.name, m.Config, len(diffIDs), len(m.Layers))
 	}
 	core := &archiveCore{rawConfig: rawConfig, layers: map[v1.Hash]*archiveLayer{}}
 	for i, name := range m.Layers {
@@ -177,7 +170,7 @@ func (a *archive) image() (v1.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		diffID := cfg.RootFS.DiffIDs[i]
+		diffID := diffIDs[i]
 		if prev, ok := core.layers[diffID]; ok {
 			// Both positions will be served from prev's bytes, which are
 			// checked against the diff_id; this file's must be the same.

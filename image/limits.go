@@ -160,13 +160,24 @@ func DiffIDs(img v1.Image) ([]v1.Hash, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids, err := parseDiffIDs(raw)
+	if err != nil {
+		return nil, fmt.Errorf("reading the config: %w", err)
+	}
+	return ids, nil
+}
+
+// parseDiffIDs reads only rootfs.diff_ids of a raw config: a config whose
+// other fields have the wrong types (Env as a string, ExposedPorts as a
+// list) still has its layers, so that nixdock lint can report the rest.
+func parseDiffIDs(raw []byte) ([]v1.Hash, error) {
 	var cfg struct {
 		RootFS struct {
 			DiffIDs []v1.Hash `json:"diff_ids"`
 		} `json:"rootfs"`
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("reading the config: %w", err)
+		return nil, err
 	}
 	return cfg.RootFS.DiffIDs, nil
 }
