@@ -77,7 +77,7 @@ func PushImage(ctx context.Context, req PushImageRequest) (*PushImageResult, err
 		// Stop sending. When a failed upload is what ended Describe (its
 		// context), the upload's error says why.
 		cancel()
-		if upErr := up.Wait(); upErr != nil && !errors.Is(upErr, context.Canceled) {
+		if upErr := up.Wait(); upErr != nil && errors.Is(err, context.Canceled) && !errors.Is(upErr, context.Canceled) {
 			return nil, upErr
 		}
 		return nil, err

@@ -44,7 +44,8 @@ var (
 
 // runAction parses the inputs into an action.Request and runs it
 // (action.Run); the modes' orchestration lives in package action. Errors
-// become exit codes: differences 1, a bad input value 2, else 3.
+// become exit codes: differences 1, a runner environment nixdock cannot
+// work with 2, else 3 (a bad input value too).
 func (a *app) runAction(ctx context.Context) error {
 	r, err := action.NewRunner(a.ui.Cmd, os.Getenv)
 	if err != nil {
