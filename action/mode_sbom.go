@@ -86,7 +86,12 @@ func repositoryOwner(getenv func(string) string) *sbom.Party {
 		return nil
 	}
 	kind := "Organization"
-	if f, err := os.Open(getenv("GITHUB_EVENT_PATH")); err == nil {
+	// Stat first: opening a FIFO with no writer would block forever.
+	event := getenv("GITHUB_EVENT_PATH")
+	if fi, err := os.Stat(event); err != nil || !fi.Mode().IsRegular() {
+		event = ""
+	}
+	if f, err := os.Open(event); event != "" && err == nil {
 		var ev struct {
 			Repository struct {
 				Owner struct {

@@ -209,7 +209,7 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 				seen = map[string]bool{}
 				paths[i] = seen
 			}
-			cl, err := newCompressedLayer(l, c, seen, spool)
+			cl, err := newCompressedLayer(ctx, l, c, seen, spool)
 			if err != nil {
 				return fmt.Errorf("reading layer %d: %w", i, err)
 			}
@@ -334,7 +334,7 @@ type compressedLayer struct {
 
 // newCompressedLayer reads src once, digesting it compressed with c; with
 // storePaths non-nil it also adds the store paths the layer holds.
-func newCompressedLayer(src v1.Layer, c Compression, storePaths map[string]bool, spool *compressedSpool) (*compressedLayer, error) {
+func newCompressedLayer(ctx context.Context, src v1.Layer, c Compression, storePaths map[string]bool, spool *compressedSpool) (*compressedLayer, error) {
 	diffID, err := src.DiffID()
 	if err != nil {
 		return nil, err
@@ -344,12 +344,14 @@ func newCompressedLayer(src v1.Layer, c Compression, storePaths map[string]bool,
 		return nil, err
 	}
 	defer rc.Close()
+	// A cancelled describe (an interrupt, a failed upload) stops mid-layer.
+	in := ContextReader(ctx, rc)
 	raw := &countingWriter{}
 	if c == None {
 		// Uncompressed, the digest is the diff_id: the source's reader has
 		// already checked the bytes against it (archive layers fail at EOF
 		// otherwise), so a second SHA-256 pass would only cost time.
-		if err := copyLayer(raw, rc, storePaths); err != nil {
+		if err := copyLayer(raw, in, storePaths); err != nil {
 			return nil, err
 		}
 		return &compressedLayer{
@@ -372,7 +374,7 @@ func newCompressedLayer(src v1.Layer, c Compression, storePaths map[string]bool,
 	if err != nil {
 		return nil, err
 	}
-	if err := copyLayer(io.MultiWriter(raw, w), rc, storePaths); err != nil {
+	if err := copyLayer(io.MultiWriter(raw, w), in, storePaths); err != nil {
 		if keep != nil {
 			keep.drop()
 		}
