@@ -88,10 +88,11 @@ func repositoryOwner(getenv func(string) string) *sbom.Party {
 	kind := "Organization"
 	// Stat first: opening a FIFO with no writer would block forever.
 	event := getenv("GITHUB_EVENT_PATH")
-	if fi, err := os.Stat(event); err != nil || !fi.Mode().IsRegular() {
+	fi, err := os.Stat(event)
+	if err != nil || !fi.Mode().IsRegular() {
 		event = ""
 	}
-	if f, err := os.Open(event); event != "" && err == nil {
+	if f, err := os.Open(event); err == nil {
 		var ev struct {
 			Repository struct {
 				Owner struct {

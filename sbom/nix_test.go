@@ -194,11 +194,14 @@ func encode(t *testing.T, d *Document, f Format, pretty bool) []byte {
 }
 
 // evalMeta runs nix/sbom-meta.nix on the testdata image.
-func evalMeta(t *testing.T) Meta {
+func evalMeta(t *testing.T) Meta { return evalMetaOf(t, "hello.nix") }
+
+// evalMetaOf runs nix/sbom-meta.nix on testdata/nix/FILE's image.
+func evalMetaOf(t *testing.T, file string) Meta {
 	t.Helper()
 	helper := filepath.Join(nixtest.Root(), "nix", "sbom-meta.nix")
 	out, err := exec.Command("nix-instantiate", "--eval", "--strict", "--json", helper,
-		"--arg", "file", nixtest.File("hello.nix"), "--argstr", "attr", "image",
+		"--arg", "file", nixtest.File(file), "--argstr", "attr", "image",
 		"--option", "substituters", "").Output()
 	if err != nil {
 		t.Fatalf("evaluating sbom-meta.nix: %v", err)

@@ -81,21 +81,7 @@ func TestSyftConvertKeepsPURLs(t *testing.T) {
 }
 
 // exampleMeta runs nix/sbom-meta.nix on the example image.
-func exampleMeta(t *testing.T) Meta {
-	t.Helper()
-	helper := filepath.Join(nixtest.Root(), "nix", "sbom-meta.nix")
-	out, err := exec.Command("nix-instantiate", "--eval", "--strict", "--json", helper,
-		"--arg", "file", nixtest.File("example.nix"), "--argstr", "attr", "image",
-		"--option", "substituters", "").Output()
-	if err != nil {
-		t.Fatalf("evaluating sbom-meta.nix: %v", err)
-	}
-	m, err := ParseMeta(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func exampleMeta(t *testing.T) Meta { return evalMetaOf(t, "example.nix") }
 
 // purlsIn collects the package purls of a syft convert output, in
 // canonical form: SPDX packages' purl references, CycloneDX components'
