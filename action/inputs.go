@@ -122,7 +122,7 @@ type Inputs struct {
 	// by default they are advice, shown in the summary only.
 	LintFail bool
 	// RequireSigned counts, in verify and publish, only records signed by
-	// the signing workflow (EnvSignerWorkflowRef): a builder's record is
+	// the builder workflow (EnvBuilderWorkflow): a builder's record is
 	// then a fact its job attested, not a file any job could upload.
 	RequireSigned bool
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/nixdock/nixdock-action/lint"
 	"github.com/nixdock/nixdock-action/nix"
 	"github.com/nixdock/nixdock-action/record"
+	"github.com/nixdock/nixdock-action/recsig"
 )
 
 // ErrDiffers ends a run that completed and found differences (or lint
@@ -59,11 +60,6 @@ type Request struct {
 	// WrapPublished, when set, wraps the image the publish mode opened
 	// (tests count how often its layers are read).
 	WrapPublished func(v1.Image) v1.Image
-	// FulcioURL and RecordTrust, when set (tests: a stand-in Fulcio and
-	// its CA, PEM), replace Sigstore's public Fulcio for signing build
-	// records and its certificates for verifying them.
-	FulcioURL   string
-	RecordTrust []byte
 }
 
 // run is one run of the Action: the request and the summary the mode
@@ -230,7 +226,7 @@ func (x *run) readRecords(min int) ([]*record.Record, []string, error) {
 		return nil, nil, err
 	}
 	if x.in.RequireSigned && sigOpts == nil {
-		return nil, nil, inputErr(InputRequireSigned, "no signing workflow to check the records' signatures against: the job's environment has no %s", EnvSignerWorkflowRef)
+		return nil, nil, inputErr(InputRequireSigned, "no builder workflow to check the records' signatures against: the job's environment has no %s", EnvBuilderWorkflow)
 	}
 	if pattern == "" {
 		dir, err := x.r.TempDir("artifacts")
@@ -243,20 +239,11 @@ func (x *run) readRecords(min int) ([]*record.Record, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	recs := make([]*record.Record, 0, len(files))
-	if sigOpts != nil {
-		x.identities = make([]string, len(files))
+	recs, ids, err := recsig.ReadRecords(files, sigOpts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input records: %w", err)
 	}
-	for i, f := range files {
-		rec, id, err := readSignedRecord(f, sigOpts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("input records: %w", err)
-		}
-		recs = append(recs, rec)
-		if sigOpts != nil {
-			x.identities[i] = id
-		}
-	}
+	x.identities = ids
 	if len(recs) < min {
 		return nil, nil, fmt.Errorf("input min-builders: found %d build record(s) in %s, want at least %d independent builds",
 			len(recs), pattern, min)

@@ -22,6 +22,10 @@ import (
 // opened once and linted from the same handle after the push. Secrets go
 // down as values: nothing is put in the environment.
 func (x *run) publish(ctx context.Context) error {
+	signer := x.r.Getenv(EnvSignerWorkflowRef)
+	if signer != "" && !workflowRef.MatchString(signer) {
+		return usage(fmt.Errorf("%s %q is not OWNER/REPO/.github/workflows/FILE@REF", EnvSignerWorkflowRef, signer))
+	}
 	min := x.in.MinBuilders
 	if x.in.AllowUnverified {
 		min = 1
@@ -103,7 +107,7 @@ func (x *run) publish(ctx context.Context) error {
 	pinned := res.Ref.String()
 	x.sum.Verdict, x.sum.Digest, x.sum.Image = VerdictPublished, digest, pinned
 	x.summarizeBuilders(recs)
-	x.sum.VerifyCommand = CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), x.r.Getenv(EnvSignerWorkflowRef))
+	x.sum.VerifyCommand = CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), signer)
 	// The image just pushed is the published image byte for byte (its
 	// digest is the record's), so it is linted from the same handle.
 	if err := x.lintImage(ctx, pub, pinned, string(img.Form), true); err != nil {

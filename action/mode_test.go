@@ -33,8 +33,11 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"bad mode", Inputs{Mode: "bogus"}, nil, InputMode, false, `input mode: "bogus" is not a mode`},
 		{"bad compression", Inputs{Mode: ModeBuild, File: "x.nix", Compression: "lz4"}, nil, InputCompression, false, "input compression:"},
-		{"signed records, no signer", Inputs{Mode: ModeVerify, MinBuilders: 2, RequireSigned: true}, nil, InputRequireSigned, false, "no signing workflow"},
-		{"bad signer ref", Inputs{Mode: ModeVerify, MinBuilders: 2}, map[string]string{EnvSignerWorkflowRef: "bogus"}, "", true, EnvSignerWorkflowRef + ` "bogus" is not`},
+		{"signed records, no builder workflow", Inputs{Mode: ModeVerify, MinBuilders: 2, RequireSigned: true}, nil, InputRequireSigned, false, "no builder workflow"},
+		{"bad builder workflow", Inputs{Mode: ModeVerify, MinBuilders: 2}, map[string]string{EnvBuilderWorkflow: "bogus"}, "", true, EnvBuilderWorkflow + ` "bogus" is not`},
+		{"builder workflow at a tag", Inputs{Mode: ModeVerify, MinBuilders: 2}, map[string]string{EnvBuilderWorkflow: "o/r/.github/workflows/b.yml@refs/tags/v1"}, "", true, "FILE@COMMIT"},
+		{"builder workflow, no run", Inputs{Mode: ModeVerify, MinBuilders: 2}, map[string]string{EnvBuilderWorkflow: "o/r/.github/workflows/b.yml@" + strings.Repeat("a", 40), "GITHUB_RUN_ID": ""}, "", true, "GITHUB_RUN_ID"},
+		{"bad signer ref", Inputs{Mode: ModePublish, MinBuilders: 2, Image: "example.com/x"}, map[string]string{EnvSignerWorkflowRef: "bogus"}, "", true, EnvSignerWorkflowRef + ` "bogus" is not`},
 		{"no records", Inputs{Mode: ModeVerify, MinBuilders: 2}, nil, "", false, "input records: no build records found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

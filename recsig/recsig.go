@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/nixdock/nixdock-action/record"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/options"
 )
@@ -34,9 +35,11 @@ const (
 
 // Fulcio's certificate extensions (docs/oid-info.md in sigstore/fulcio).
 var (
-	oidIssuerV1 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
-	oidIssuerV2 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
-	oidRunURI   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 21}
+	oidIssuerV1     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
+	oidIssuerV2     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
+	oidSignerDigest = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 10}
+	oidSourceRepo   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 12}
+	oidRunURI       = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 21}
 )
 
 // Path is where the signature of the record at recordPath lives.
@@ -121,15 +124,30 @@ type Options struct {
 	IdentityRegexp *regexp.Regexp
 	// Issuer is the exact OIDC issuer (required).
 	Issuer string
+	// SignerDigest, when set, is the commit the certificate's Build Signer
+	// Digest must name (GitHub's job_workflow_sha): it pins the code of
+	// the signing workflow, whatever ref the identity names.
+	SignerDigest string
+	// SourceRepository, when set, is the certificate's Source Repository
+	// URI, exactly: the repository whose run signed.
+	SourceRepository string
+	// RunURIPrefix, when set, must begin the certificate's run invocation
+	// URI: ".../actions/runs/ID/" binds a signature to one run (any
+	// attempt), so a record signed in another run does not count.
+	RunURIPrefix string
 }
 
 // Identity is a verified signer.
 type Identity struct {
 	// Subject is the certificate's SAN (URI or email); Issuer the OIDC
-	// issuer; RunURI the run invocation URI when the certificate has it.
-	Subject string `json:"subject"`
-	Issuer  string `json:"issuer"`
-	RunURI  string `json:"runURI,omitempty"`
+	// issuer; the others Fulcio's extensions when the certificate has
+	// them: the run invocation URI, the source repository URI and the
+	// signing workflow's commit.
+	Subject          string `json:"subject"`
+	Issuer           string `json:"issuer"`
+	RunURI           string `json:"runURI,omitempty"`
+	SourceRepository string `json:"sourceRepository,omitempty"`
+	SignerDigest     string `json:"signerDigest,omitempty"`
 }
 
 // String is the identity in one line: the subject, and the run.
@@ -195,7 +213,59 @@ func Verify(record, sig []byte, opts Options) (Identity, error) {
 	if id.Issuer != opts.Issuer {
 		return Identity{}, fmt.Errorf("the record's signer was vouched for by OIDC issuer %q, not %q", id.Issuer, opts.Issuer)
 	}
+	if err := opts.checkProvenance(id); err != nil {
+		return Identity{}, err
+	}
 	return id, nil
+}
+
+// ReadRecords reads the records and, when opts is set, verifies the
+// signature next to each (Path) over the record's exact bytes: the
+// verified identities, "" for a record without a signature. A signature
+// that does not verify is an error, not an unsigned record.
+func ReadRecords(paths []string, opts *Options) ([]*record.Record, []string, error) {
+	recs := make([]*record.Record, len(paths))
+	var ids []string
+	if opts != nil {
+		ids = make([]string, len(paths))
+	}
+	for i, p := range paths {
+		// Stat first: reading a FIFO with no writer would block forever.
+		if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("record %s: not a regular file", p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading record: %w", err)
+		}
+		if recs[i], err = record.Parse(data); err != nil {
+			return nil, nil, fmt.Errorf("record %s: %w", p, err)
+		}
+		if opts == nil {
+			continue
+		}
+		id, _, err := VerifyFile(p, data, *opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if id.Subject != "" {
+			ids[i] = id.String()
+		}
+	}
+	return recs, ids, nil
+}
+
+// checkProvenance checks where and from which code the signer ran.
+func (o Options) checkProvenance(id Identity) error {
+	switch {
+	case o.SignerDigest != "" && !strings.EqualFold(id.SignerDigest, o.SignerDigest):
+		return fmt.Errorf("the record was signed by the workflow at commit %q, not %q", id.SignerDigest, o.SignerDigest)
+	case o.SourceRepository != "" && id.SourceRepository != o.SourceRepository:
+		return fmt.Errorf("the record was signed in a run of %q, not of %q", id.SourceRepository, o.SourceRepository)
+	case o.RunURIPrefix != "" && !strings.HasPrefix(id.RunURI, o.RunURIPrefix):
+		return fmt.Errorf("the record was signed in run %q, not in %q", id.RunURI, o.RunURIPrefix)
+	}
+	return nil
 }
 
 // VerifyFile verifies the signature next to the record file recordPath
@@ -236,19 +306,23 @@ func identity(cert *x509.Certificate) (Identity, error) {
 	for _, e := range cert.Extensions {
 		switch {
 		case e.Id.Equal(oidIssuerV2):
-			var s string
-			if _, err := asn1.Unmarshal(e.Value, &s); err != nil {
-				return id, fmt.Errorf("the signing certificate's OIDC issuer extension: %w", err)
+			if err := derString(e.Value, &id.Issuer, "OIDC issuer"); err != nil {
+				return id, err
 			}
-			id.Issuer = s
 		case e.Id.Equal(oidIssuerV1) && id.Issuer == "":
 			id.Issuer = string(e.Value) // v1: the raw string, not DER
 		case e.Id.Equal(oidRunURI):
-			var s string
-			if _, err := asn1.Unmarshal(e.Value, &s); err != nil {
-				return id, fmt.Errorf("the signing certificate's run invocation URI extension: %w", err)
+			if err := derString(e.Value, &id.RunURI, "run invocation URI"); err != nil {
+				return id, err
 			}
-			id.RunURI = s
+		case e.Id.Equal(oidSourceRepo):
+			if err := derString(e.Value, &id.SourceRepository, "source repository URI"); err != nil {
+				return id, err
+			}
+		case e.Id.Equal(oidSignerDigest):
+			if err := derString(e.Value, &id.SignerDigest, "build signer digest"); err != nil {
+				return id, err
+			}
 		}
 	}
 	if id.Issuer == "" {
@@ -256,12 +330,20 @@ func identity(cert *x509.Certificate) (Identity, error) {
 	}
 	// The identity is shown in reports and attestations: no control
 	// characters, whatever a CA put in.
-	for _, v := range []string{id.Subject, id.Issuer, id.RunURI} {
+	for _, v := range []string{id.Subject, id.Issuer, id.RunURI, id.SourceRepository, id.SignerDigest} {
 		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
 			return id, fmt.Errorf("the signing certificate's identity %q has control characters", v)
 		}
 	}
 	return id, nil
+}
+
+// derString reads a Fulcio v2 extension: a DER string.
+func derString(der []byte, into *string, what string) error {
+	if _, err := asn1.Unmarshal(der, into); err != nil {
+		return fmt.Errorf("the signing certificate's %s extension: %w", what, err)
+	}
+	return nil
 }
 
 // publicGood are Sigstore's public Fulcio certificates: what the public

@@ -79,6 +79,48 @@ func TestSignVerify(t *testing.T) {
 	}
 }
 
+// TestProvenance: the signer's commit, repository and run are checked when
+// asked for, from the certificate's Fulcio extensions.
+func TestProvenance(t *testing.T) {
+	ca := recsigtest.NewCA()
+	roots, _, _ := recsig.LoadTrust(ca.RootPEM)
+	const (
+		sha  = "0123456789abcdef0123456789abcdef01234567"
+		repo = "https://github.com/nixdock/demo"
+	)
+	sv, cert := ca.Issue(recsigtest.Identity{SAN: wf, Issuer: issuer, RunURI: run, SourceRepository: repo, SignerDigest: sha})
+	record := []byte(`{}`)
+	sig, _ := recsig.Sign(record, sv, cert)
+	good := recsig.Options{Roots: roots, Identity: wf, Issuer: issuer, SignerDigest: sha, SourceRepository: repo,
+		RunURIPrefix: "https://github.com/nixdock/demo/actions/runs/1/"}
+	id, err := recsig.Verify(record, sig, good)
+	if err != nil || id.SignerDigest != sha || id.SourceRepository != repo {
+		t.Fatalf("identity %+v, %v", id, err)
+	}
+	// Without the extensions (an older or another CA), nothing matches.
+	svBare, certBare := ca.Issue(recsigtest.Identity{SAN: wf, Issuer: issuer})
+	bare, _ := recsig.Sign(record, svBare, certBare)
+	for _, c := range []struct {
+		name string
+		sig  []byte
+		edit func(*recsig.Options)
+		want string
+	}{
+		{"another commit", sig, func(o *recsig.Options) { o.SignerDigest = strings.Repeat("f", 40) }, "at commit"},
+		{"another repository", sig, func(o *recsig.Options) { o.SourceRepository = "https://github.com/evil/demo" }, "in a run of"},
+		{"another run", sig, func(o *recsig.Options) { o.RunURIPrefix = "https://github.com/nixdock/demo/actions/runs/10/" }, "in run"},
+		{"no commit in the certificate", bare, func(*recsig.Options) {}, "at commit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := good
+			c.edit(&o)
+			if _, err := recsig.Verify(record, c.sig, o); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
 func TestPayloadTypeBound(t *testing.T) {
 	ca := recsigtest.NewCA()
 	roots, _, _ := recsig.LoadTrust(ca.RootPEM)

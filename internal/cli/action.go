@@ -35,13 +35,6 @@ See docs/action.md.`,
 // opened, to count how often its layers are read.
 var publishImage func(v1.Image) v1.Image
 
-// actionFulcioURL and actionRecordTrust, when set (by tests), are a
-// stand-in Fulcio and its CA for signing and verifying build records.
-var (
-	actionFulcioURL   string
-	actionRecordTrust []byte
-)
-
 // runAction parses the inputs into an action.Request and runs it
 // (action.Run); the modes' orchestration lives in package action. Errors
 // become exit codes: differences 1, a runner environment nixdock cannot
@@ -59,8 +52,7 @@ func (a *app) runAction(ctx context.Context) error {
 		return failure(err)
 	}
 	a.ui.Actions = true
-	err = action.Run(ctx, action.Request{Inputs: in, Runner: r, Log: actionLog{a.ui}, WrapPublished: publishImage,
-		FulcioURL: actionFulcioURL, RecordTrust: actionRecordTrust})
+	err = action.Run(ctx, action.Request{Inputs: in, Runner: r, Log: actionLog{a.ui}, WrapPublished: publishImage})
 	switch {
 	case err == nil:
 		return nil

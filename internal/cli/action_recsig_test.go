@@ -18,17 +18,26 @@ import (
 	"github.com/nixdock/nixdock-action/sign"
 )
 
-// reusableRef is the job_workflow_ref of the reusable workflow's jobs.
-const reusableRef = "nixdock/nixdock-action/.github/workflows/nixdock.yml@refs/tags/v1"
+const (
+	// builderRef is the job_workflow_ref of the reusable workflow's build
+	// jobs, builderSHA its commit (job_workflow_sha).
+	builderRef = "nixdock/nixdock-action/.github/workflows/nixdock-build.yml@refs/tags/v1"
+	builderSHA = "0123456789abcdef0123456789abcdef01234567"
+	// builderWorkflow is what the reusable workflow's verify and publish
+	// jobs expect of the records' signers (action.EnvBuilderWorkflow).
+	builderWorkflow = "nixdock/nixdock-action/.github/workflows/nixdock-build.yml@" + builderSHA
+)
 
 // standInSigstore starts stand-ins for the two services keyless signing
 // talks to, offline: GitHub's OIDC token endpoint (a token for a job of
-// workflow ref in run 42 of octo/hello) and Fulcio (the test CA). It
-// returns the runner's token variables and Fulcio's URL.
+// workflow ref at builderSHA in run 42 of octo/hello, as newRunner's
+// environment says) and Fulcio (the test CA). It returns the runner's
+// token variables and Fulcio's URL.
 func standInSigstore(t *testing.T, ca *recsigtest.CA, ref string) (map[string]string, string) {
 	t.Helper()
 	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"value":%q}`, recsigtest.Token(ref, "octo/hello", "42"))
+		fmt.Fprintf(w, `{"value":%q}`, recsigtest.Token(recsigtest.Claims{JobWorkflowRef: ref, JobWorkflowSHA: builderSHA,
+			Repository: "octo/hello", RunID: "42"}))
 	}))
 	t.Cleanup(tokens.Close)
 	fulcio := httptest.NewServer(ca.Fulcio())
@@ -41,7 +50,7 @@ func standInSigstore(t *testing.T, ca *recsigtest.CA, ref string) (map[string]st
 // signature that verifies as the workflow's identity with the run's URI.
 func TestSignRecordKeyless(t *testing.T) {
 	ca := recsigtest.NewCA()
-	env, fulcio := standInSigstore(t, ca, reusableRef)
+	env, fulcio := standInSigstore(t, ca, builderRef)
 	p := filepath.Join(t.TempDir(), "record.json")
 	if err := record.Write(p, testRecord("/nix/store/00000000000000000000000000000000-image.tar.drv", "a")); err != nil {
 		t.Fatal(err)
@@ -51,9 +60,9 @@ func TestSignRecordKeyless(t *testing.T) {
 		t.Fatalf("signRecord: %q, %v", out, err)
 	}
 	roots, inter, _ := recsig.LoadTrust(ca.RootPEM)
-	_, ids, err := readSignedRecords([]string{p}, &recsig.Options{Roots: roots, Intermediates: inter,
-		Identity: "https://github.com/" + reusableRef, Issuer: testIssuer})
-	want := "https://github.com/" + reusableRef + " (run https://github.com/octo/hello/actions/runs/42/attempts/1)"
+	_, ids, err := recsig.ReadRecords([]string{p}, &recsig.Options{Roots: roots, Intermediates: inter,
+		Identity: "https://github.com/" + builderRef, Issuer: testIssuer})
+	want := "https://github.com/" + builderRef + " (run https://github.com/octo/hello/actions/runs/42/attempts/1)"
 	if err != nil || len(ids) != 1 || ids[0] != want {
 		t.Fatalf("verified identities %q, %v; want %q", ids, err, want)
 	}
@@ -61,32 +70,55 @@ func TestSignRecordKeyless(t *testing.T) {
 
 // TestActionSignedRecords: in keyless mode each build job signs its own
 // record with its OIDC identity; verify checks each signature against the
-// reusable workflow's identity (NIXDOCK_SIGNER_WORKFLOW_REF) and reports
-// each builder as signed; a record edited after signing fails verify.
+// builder workflow at its commit, in this run of this repository
+// (action.EnvBuilderWorkflow), and reports each builder as signed; a record
+// signed by another workflow, at another commit or in another run, or
+// edited after signing, fails verify. The runner environment points
+// nixdock at the stand-in Fulcio and its CA (action.EnvFulcioURL,
+// action.EnvFulcioRoots), as the act test's runner does.
 func TestActionSignedRecords(t *testing.T) {
 	nixtest.Require(t)
 	ca := recsigtest.NewCA()
-	env, fulcio := standInSigstore(t, ca, reusableRef)
-	actionFulcioURL, actionRecordTrust = fulcio, ca.RootPEM
-	t.Cleanup(func() { actionFulcioURL, actionRecordTrust = "", nil })
+	env, fulcio := standInSigstore(t, ca, builderRef)
+	roots := filepath.Join(t.TempDir(), "fulcio.pem")
+	if err := os.WriteFile(roots, ca.RootPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env[action.EnvFulcioURL], env[action.EnvFulcioRoots] = fulcio, roots
+	r := newRunner(t)
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	r := newRunner(t)
 	builds := r.buildJobs("hello.nix", "image", "verify", "tampered")
 	for _, b := range builds {
 		if _, err := os.Stat(b.outputs[action.OutputRecord] + ".sigstore.json"); err != nil || !strings.Contains(b.summary, "record signature") {
 			t.Fatalf("build job left no record signature: %v", err)
 		}
 	}
-	t.Setenv(action.EnvSignerWorkflowRef, reusableRef)
+	t.Setenv(action.EnvBuilderWorkflow, builderWorkflow)
 	v := r.step("verify", map[string]string{"mode": "verify"})
 	if v.code != 0 || v.outputs[action.OutputReproducible] != "true" {
 		t.Fatalf("verify: exit %d: %s", v.code, v.stderr)
 	}
 	report := readFile(t, v.outputs[action.OutputReport])
-	if n := strings.Count(report, `"identity": "signed by https://github.com/`+reusableRef); n != 2 {
-		t.Errorf("%d builders signed by the reusable workflow in the report, want 2:\n%.2000s", n, report)
+	if n := strings.Count(report, `"identity": "signed by https://github.com/`+builderRef); n != 2 {
+		t.Errorf("%d builders signed by the builder workflow in the report, want 2:\n%.2000s", n, report)
+	}
+	// Signatures by the publisher's workflow file, by the builder workflow
+	// at another commit, or from another run do not count: they fail.
+	for _, c := range []struct{ env, value, want string }{
+		{action.EnvBuilderWorkflow, "nixdock/nixdock-action/.github/workflows/nixdock.yml@" + builderSHA, "not the expected identity"},
+		{action.EnvBuilderWorkflow, "nixdock/nixdock-action/.github/workflows/nixdock-build.yml@" + strings.Repeat("f", 40), "at commit"},
+		{"GITHUB_RUN_ID", "43", "not in \"https://github.com/octo/hello/actions/runs/43/\""},
+		{"GITHUB_REPOSITORY", "evil/hello", "not of \"https://github.com/evil/hello\""},
+	} {
+		old := os.Getenv(c.env)
+		r.env = map[string]string{c.env: c.value}
+		if x := r.step("verify", map[string]string{"mode": "verify"}); x.code != ExitFailure || !strings.Contains(x.stderr, c.want) {
+			t.Errorf("%s=%s: exit %d, want %d and %q: %s", c.env, c.value, x.code, ExitFailure, c.want, x.stderr)
+		}
+		r.env = nil
+		t.Setenv(c.env, old)
 	}
 
 	// Requiring signed records: both are, so verify passes; once one
@@ -106,11 +138,11 @@ func TestActionSignedRecords(t *testing.T) {
 	if x := r.step("tampered", requireSigned); x.code != ExitDiffers || x.outputs[action.OutputReproducible] == "true" || !strings.Contains(x.stderr+x.summary, "the record is not signed by its builder") {
 		t.Errorf("one unsigned record, signed records required: exit %d, reproducible=%q: %s\n%s", x.code, x.outputs[action.OutputReproducible], x.stderr, x.summary)
 	}
-	t.Setenv(action.EnvSignerWorkflowRef, "")
+	t.Setenv(action.EnvBuilderWorkflow, "")
 	if x := r.step("tampered", requireSigned); x.code != ExitFailure || !strings.Contains(x.stderr, "require-signed-records") {
-		t.Errorf("signed records required, no signing workflow: exit %d: %s", x.code, x.stderr)
+		t.Errorf("signed records required, no builder workflow: exit %d: %s", x.code, x.stderr)
 	}
-	t.Setenv(action.EnvSignerWorkflowRef, reusableRef)
+	t.Setenv(action.EnvBuilderWorkflow, builderWorkflow)
 	if err := os.WriteFile(records[1]+".sigstore.json", []byte(sig), 0o644); err != nil {
 		t.Fatal(err)
 	}

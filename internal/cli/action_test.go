@@ -28,6 +28,8 @@ type runner struct {
 	t         *testing.T
 	dir       string
 	workspace string
+	// env overrides the runner environment step sets (another run, say).
+	env map[string]string
 }
 
 const testNixOptions = "substituters=\nsandbox-paths=/bin /usr /lib /lib64"
@@ -86,6 +88,9 @@ func (r *runner) step(job string, inputs map[string]string) stepResult {
 		"GITHUB_JOB": job, "RUNNER_NAME": "runner-" + job, "ImageOS": "ubuntu24",
 		"GITHUB_REPOSITORY": "octo/hello", "GITHUB_REPOSITORY_OWNER": "octo", "GITHUB_RUN_ID": "42", "GITHUB_ACTOR": "octo",
 	} {
+		t.Setenv(k, v)
+	}
+	for k, v := range r.env {
 		t.Setenv(k, v)
 	}
 	for k, v := range inputs {

@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"crypto/x509"
-	"fmt"
 	"os"
 	"regexp"
 
-	"github.com/nixdock/nixdock-action/record"
 	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/pflag"
@@ -17,6 +15,7 @@ import (
 // sign): each record's RECORD.sigstore.json is verified against them.
 type recordSigFlags struct {
 	identity, identityRegexp, issuer, trustRoot string
+	signerDigest, sourceRepository, runPrefix   string
 	requireSigned                               bool
 }
 
@@ -25,13 +24,17 @@ func (f *recordSigFlags) bind(fl *pflag.FlagSet) {
 	fl.StringVar(&f.identityRegexp, "record-identity-regexp", "", "a regexp the record signer's identity must match")
 	fl.StringVar(&f.issuer, "record-oidc-issuer", "", "the OIDC issuer the record signer's certificate must name")
 	fl.StringVar(&f.trustRoot, "record-trust-root", "", "PEM file of the Fulcio certificates (roots and intermediates) record signatures chain to (default: Sigstore's public instance)")
+	fl.StringVar(&f.signerDigest, "record-signer-digest", "", "the commit the record signer's certificate must name as its Build Signer Digest (GitHub's job_workflow_sha)")
+	fl.StringVar(&f.sourceRepository, "record-source-repository", "", "the Source Repository URI the record signer's certificate must name, such as https://github.com/OWNER/REPO")
+	fl.StringVar(&f.runPrefix, "record-run-uri-prefix", "", "a prefix of the run URI the record signer's certificate must name, such as https://github.com/OWNER/REPO/actions/runs/ID/")
 	fl.BoolVar(&f.requireSigned, "record-require-signed", false, "count only records whose signature verifies")
 }
 
 // options are the verification options; nil when no record identity is
 // expected (signatures are then not read).
 func (f *recordSigFlags) options() (*recsig.Options, error) {
-	if f.identity == "" && f.identityRegexp == "" && f.issuer == "" && f.trustRoot == "" {
+	if f.identity == "" && f.identityRegexp == "" && f.issuer == "" && f.trustRoot == "" &&
+		f.signerDigest == "" && f.sourceRepository == "" && f.runPrefix == "" {
 		if f.requireSigned {
 			return nil, usageError("--record-require-signed needs --record-identity (or --record-identity-regexp) and --record-oidc-issuer")
 		}
@@ -56,49 +59,14 @@ func (f *recordSigFlags) options() (*recsig.Options, error) {
 			return nil, usageError("--record-trust-root %s: %s", f.trustRoot, err)
 		}
 	}
-	o := &recsig.Options{Roots: roots, Intermediates: inter, Identity: f.identity, Issuer: f.issuer}
+	o := &recsig.Options{Roots: roots, Intermediates: inter, Identity: f.identity, Issuer: f.issuer,
+		SignerDigest: f.signerDigest, SourceRepository: f.sourceRepository, RunURIPrefix: f.runPrefix}
 	if f.identityRegexp != "" {
 		if o.IdentityRegexp, err = regexp.Compile(f.identityRegexp); err != nil {
 			return nil, usageError("--record-identity-regexp: %s", err)
 		}
 	}
 	return o, nil
-}
-
-// readSignedRecords reads the records and, when opts is set, verifies the
-// signature next to each (recsig.Path) over the record's exact bytes: the
-// verified identities, "" for a record without a signature. A signature
-// that does not verify is an error, not an unsigned record.
-func readSignedRecords(paths []string, opts *recsig.Options) ([]*record.Record, []string, error) {
-	recs := make([]*record.Record, len(paths))
-	var ids []string
-	if opts != nil {
-		ids = make([]string, len(paths))
-	}
-	for i, p := range paths {
-		// Stat first: reading a FIFO with no writer would block forever.
-		if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() {
-			return nil, nil, fmt.Errorf("record %s: not a regular file", p)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading record: %w", err)
-		}
-		if recs[i], err = record.Parse(data); err != nil {
-			return nil, nil, fmt.Errorf("record %s: %w", p, err)
-		}
-		if opts == nil {
-			continue
-		}
-		id, _, err := recsig.VerifyFile(p, data, *opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		if id.Subject != "" {
-			ids[i] = id.String()
-		}
-	}
-	return recs, ids, nil
 }
 
 // signRecord signs the record at path keyless and writes its signature

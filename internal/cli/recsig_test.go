@@ -88,6 +88,13 @@ func TestVerifySignedRecords(t *testing.T) {
 	if code, _, errs := runCLI(t, "verify", a, b, "--record-identity", testSigner+"/evil", "--record-oidc-issuer", testIssuer, "--record-trust-root", root); code != ExitFailure || !strings.Contains(errs, "not the expected identity") {
 		t.Errorf("wrong identity: exit %d %q", code, errs)
 	}
+	// Bound to the run: this run's prefix passes, another run's fails.
+	if code, _, errs := runCLI(t, append([]string{"verify", a, b, "--record-run-uri-prefix", "https://github.com/nixdock/demo/actions/runs/7/"}, flags...)...); code != 0 {
+		t.Errorf("the signing run: exit %d %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, append([]string{"verify", a, b, "--record-run-uri-prefix", "https://github.com/nixdock/demo/actions/runs/70/"}, flags...)...); code != ExitFailure || !strings.Contains(errs, "signed in run") {
+		t.Errorf("another run: exit %d %q", code, errs)
+	}
 
 	// A copied signature: b's signature next to a record it did not sign.
 	sigB, _ := os.ReadFile(recsig.Path(b))

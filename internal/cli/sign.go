@@ -12,6 +12,7 @@ import (
 	"github.com/nixdock/nixdock-action/internal/version"
 	"github.com/nixdock/nixdock-action/publish"
 	"github.com/nixdock/nixdock-action/record"
+	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/nixdock/nixdock-action/sign"
 	"github.com/spf13/cobra"
 )
@@ -122,7 +123,7 @@ func (a *app) runSign(cmd *cobra.Command, refStr string, f signFlags) error {
 	if err != nil {
 		return err
 	}
-	records, ids, err := readSignedRecords(f.records, sigOpts)
+	records, ids, err := recsig.ReadRecords(f.records, sigOpts)
 	if err != nil {
 		return failure(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/nixdock/nixdock-action/verify"
 	"github.com/spf13/cobra"
 )
@@ -143,7 +144,7 @@ func (a *app) runVerify(ctx context.Context, args []string, f verifyFlags) error
 	if err != nil {
 		return err
 	}
-	recs, ids, err := readSignedRecords(args, sigOpts)
+	recs, ids, err := recsig.ReadRecords(args, sigOpts)
 	if err != nil {
 		return failure(err)
 	}

@@ -39,9 +39,12 @@ func NewCA() *CA {
 		RootPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
-// Identity is what a certificate says of its holder.
+// Identity is what a certificate says of its holder: its SAN, OIDC issuer
+// and, when set, Fulcio's run invocation URI, source repository URI and
+// build signer digest extensions.
 type Identity struct {
-	SAN, Issuer, RunURI string
+	SAN, Issuer, RunURI            string
+	SourceRepository, SignerDigest string
 }
 
 // Issue returns an ephemeral key and its ten-minute certificate (PEM) for id,
@@ -62,8 +65,13 @@ func (ca *CA) certify(pub crypto.PublicKey, id Identity) []byte {
 		return pkix.Extension{Id: oid, Value: must(asn1.Marshal(v))}
 	}
 	tmpl.ExtraExtensions = []pkix.Extension{ext(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}, id.Issuer)}
-	if id.RunURI != "" {
-		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 21}, id.RunURI))
+	for _, e := range []struct {
+		arc   int
+		value string
+	}{{10, id.SignerDigest}, {12, id.SourceRepository}, {21, id.RunURI}} {
+		if e.value != "" {
+			tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, e.arc}, e.value))
+		}
 	}
 	der := must(x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key))
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
@@ -72,8 +80,9 @@ func (ca *CA) certify(pub crypto.PublicKey, id Identity) []byte {
 // Fulcio is a stand-in for Fulcio's v1 signingCert endpoint: it certifies
 // the request's public key for the identity the bearer token's claims name
 // as Fulcio does for a GitHub Actions token (SAN https://github.com/ +
-// job_workflow_ref, issuer iss, the run's URI). It does not verify the
-// token: the real Fulcio does, and tests make their own.
+// job_workflow_ref, issuer iss, the run's URI, the repository's URI,
+// job_workflow_sha). It does not verify the token: the real Fulcio does,
+// and tests make their own.
 func (ca *CA) Fulcio() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
@@ -86,6 +95,7 @@ func (ca *CA) Fulcio() http.Handler {
 		var claims struct {
 			Iss            string `json:"iss"`
 			JobWorkflowRef string `json:"job_workflow_ref"`
+			JobWorkflowSHA string `json:"job_workflow_sha"`
 			Repository     string `json:"repository"`
 			RunID          string `json:"run_id"`
 			RunAttempt     string `json:"run_attempt"`
@@ -109,7 +119,11 @@ func (ca *CA) Fulcio() http.Handler {
 			http.Error(w, "bad key", http.StatusBadRequest)
 			return
 		}
-		id := Identity{SAN: "https://github.com/" + claims.JobWorkflowRef, Issuer: claims.Iss}
+		id := Identity{SAN: "https://github.com/" + claims.JobWorkflowRef, Issuer: claims.Iss,
+			SignerDigest: claims.JobWorkflowSHA}
+		if claims.Repository != "" {
+			id.SourceRepository = "https://github.com/" + claims.Repository
+		}
 		if claims.RunID != "" {
 			id.RunURI = "https://github.com/" + claims.Repository + "/actions/runs/" + claims.RunID + "/attempts/" + claims.RunAttempt
 		}
@@ -119,15 +133,23 @@ func (ca *CA) Fulcio() http.Handler {
 	})
 }
 
-// Token is an unsigned JWT with GitHub Actions' claims for a job of the
-// workflow jobWorkflowRef (OWNER/REPO/.github/workflows/FILE@REF) in run
-// runID of repository, for the stand-in Fulcio.
-func Token(jobWorkflowRef, repository, runID string) string {
+// Claims are the GitHub Actions token claims the stand-in Fulcio reads.
+type Claims struct {
+	// JobWorkflowRef is OWNER/REPO/.github/workflows/FILE@REF, the
+	// workflow file whose job asks; JobWorkflowSHA its commit.
+	JobWorkflowRef, JobWorkflowSHA string
+	// Repository (OWNER/REPO) runs RunID.
+	Repository, RunID string
+}
+
+// Token is an unsigned JWT with GitHub Actions' claims c (attempt 1), for
+// the stand-in Fulcio.
+func Token(c Claims) string {
 	enc := base64.RawURLEncoding.EncodeToString
 	claims, _ := json.Marshal(map[string]string{
 		"iss": "https://token.actions.githubusercontent.com", "aud": "sigstore",
-		"sub": "repo:" + repository + ":ref:refs/heads/main", "job_workflow_ref": jobWorkflowRef,
-		"repository": repository, "run_id": runID, "run_attempt": "1"})
+		"sub": "repo:" + c.Repository + ":ref:refs/heads/main", "job_workflow_ref": c.JobWorkflowRef,
+		"job_workflow_sha": c.JobWorkflowSHA, "repository": c.Repository, "run_id": c.RunID, "run_attempt": "1"})
 	return enc([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + enc(claims) + "." + enc([]byte("signature"))
 }
 
