@@ -1,60 +1,97 @@
 package action
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TestReusableWorkflowPermissions checks least privilege that GitHub will
 // start: GitHub refuses a run at startup when any job of a called workflow
 // asks for more than the caller grants, even a job its `if:` skips, so the
-// README's pull-request check (`contents: read`) must meet every request.
-// Every job but publish asks for `contents: read` only; publish asks for
-// nothing (it inherits the caller's grant: a release grants id-token and
-// packages). The builders must never get id-token: their keyless identity
-// would be this workflow file's, the identity publish signs images with.
-// publish runs only after verify said the builds agree.
+// README's pull-request check (`contents: read`, `id-token: write`) must
+// meet every request. The builders ask for exactly those two and sign as
+// nixdock-build.yml, a file of their own: never as nixdock.yml, the
+// identity publish signs images with. source and verify ask for
+// `contents: read`; publish asks for nothing (it inherits the caller's
+// grant: a release grants packages too) and runs only after verify said
+// the builds agree, on two signed records.
 func TestReusableWorkflowPermissions(t *testing.T) {
 	wf := readWorkflow(t, filepath.Join(repoRoot(), ".github", "workflows", "nixdock.yml"))
-	if _, ok := wf.On["workflow_call"]; !ok {
-		t.Error("not a reusable workflow (on: workflow_call)")
+	bwf := readWorkflow(t, filepath.Join(repoRoot(), ".github", "workflows", "nixdock-build.yml"))
+	for _, w := range []workflow{wf, bwf} {
+		if _, ok := w.On["workflow_call"]; !ok {
+			t.Error("not a reusable workflow (on: workflow_call)")
+		}
+		if len(w.Permissions) != 0 {
+			t.Errorf("workflow-wide permissions %v: give each job its own", w.Permissions)
+		}
 	}
-	if len(wf.Permissions) != 0 {
-		t.Errorf("workflow-wide permissions %v: publish would be held to them; give each job its own", wf.Permissions)
+	prCheck := map[string]string{"contents": "read", "id-token": "write"}
+	want := map[string]map[string]string{
+		"source": {"contents": "read"}, "verify": {"contents": "read"},
+		"build-a": prCheck, "build-b": prCheck, "publish": nil,
 	}
-	inherit := map[string]bool{"publish": true}
-	prCheck := map[string]string{"contents": "read"}
+	if len(wf.Jobs) != len(want) {
+		t.Errorf("nixdock.yml has jobs %v, want %v", keys(wf.Jobs), keys(want))
+	}
 	for name, j := range wf.Jobs {
-		if inherit[name] {
-			if len(j.Permissions) != 0 {
-				t.Errorf("job %s asks for %v: a pull-request caller granting contents: read would fail at startup", name, j.Permissions)
-			}
-			continue
+		if fmt.Sprint(j.Permissions) != fmt.Sprint(want[name]) {
+			t.Errorf("job %s asks for %v, want %v", name, j.Permissions, want[name])
 		}
-		if len(j.Permissions) == 0 {
-			t.Errorf("job %s asks for no permissions: it would inherit the caller's grant", name)
-		}
-		for k, v := range j.Permissions {
-			if prCheck[k] != v {
-				t.Errorf("job %s asks for %s: %s, more than a pull-request check grants (contents: read)", name, k, v)
-			}
-		}
+	}
+	if len(bwf.Jobs) != 1 || fmt.Sprint(bwf.Jobs["build"].Permissions) != fmt.Sprint(prCheck) {
+		t.Errorf("nixdock-build.yml: want one job, build, asking for %v; have %d jobs, build asks for %v", prCheck, len(bwf.Jobs), bwf.Jobs["build"].Permissions)
 	}
 	p := wf.Jobs["publish"]
 	if !needsOf(p.Needs)["verify"] || !strings.Contains(p.If, "inputs.publish") || !strings.Contains(p.If, "refs/tags/") ||
 		!strings.Contains(p.If, "needs.verify.outputs.reproducible == 'true'") {
 		t.Errorf("publish needs %v, if %q", p.Needs, p.If)
 	}
-	// verify and publish check the signatures records carry against this
-	// workflow's identity.
+	// verify and publish check the records' signatures against the builder
+	// workflow at this commit; publish requires them and signs as
+	// nixdock.yml.
+	const builderWorkflow = "${{ needs.source.outputs.repository }}/.github/workflows/nixdock-build.yml@${{ needs.source.outputs.sha }}"
 	for _, name := range []string{"verify", "publish"} {
-		for _, s := range wf.Jobs[name].Steps {
-			if s.ID == "nixdock" && s.Env[EnvSignerWorkflowRef] != "${{ job.workflow_ref }}" {
-				t.Errorf("job %s runs nixdock with %s=%q, want job.workflow_ref", name, EnvSignerWorkflowRef, s.Env[EnvSignerWorkflowRef])
-			}
+		s := stepNamed(wf.Jobs[name].Steps, "nixdock")
+		if s.Env[EnvBuilderWorkflow] != builderWorkflow {
+			t.Errorf("job %s runs nixdock with %s=%q, want %q", name, EnvBuilderWorkflow, s.Env[EnvBuilderWorkflow], builderWorkflow)
 		}
 	}
+	if s := stepNamed(p.Steps, "nixdock"); s.Env[EnvSignerWorkflowRef] != "${{ job.workflow_ref }}" || s.With[InputRequireSigned] != "true" {
+		t.Errorf("publish runs nixdock with %s=%q and %s=%q; want job.workflow_ref and true", EnvSignerWorkflowRef, s.Env[EnvSignerWorkflowRef], InputRequireSigned, s.With[InputRequireSigned])
+	}
+	// The builder builds and nothing else: no repository token, no key.
+	if s := stepNamed(bwf.Jobs["build"].Steps, "nixdock"); s.With["mode"] != "build" || s.With["github-token"] != "" || s.With["key"] != "" {
+		t.Errorf("nixdock-build.yml runs nixdock with %v; want mode build and an empty github-token", s.With)
+	}
+	if _, ok := stepNamed(bwf.Jobs["build"].Steps, "nixdock").With["github-token"]; !ok {
+		t.Error("nixdock-build.yml does not set github-token to '' (action.yml's default is the job's token)")
+	}
+}
+
+// stepNamed is the step with id, or a zero step.
+func stepNamed(steps []step, id string) step {
+	for _, s := range steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return step{}
+}
+
+func keys[V any](m map[string]V) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
 }
 
 // builders are the reusable workflow's build jobs.
@@ -80,22 +117,45 @@ func TestReusableWorkflowTrust(t *testing.T) {
 	if srcEnv["SHA"] != "${{ job.workflow_sha }}" || srcEnv["REPOSITORY"] != "${{ job.workflow_repository }}" {
 		t.Errorf("job source reads %v, want job.workflow_sha and job.workflow_repository", srcEnv)
 	}
-	for _, b := range builders {
+	// Two builders, each a call of nixdock-build.yml on its own runner.
+	bwf := readWorkflow(t, filepath.Join(repoRoot(), ".github", "workflows", "nixdock-build.yml"))
+	for i, b := range builders {
 		j, ok := wf.Jobs[b]
 		if !ok {
 			t.Fatalf("no job %s", b)
 		}
-		if j.Strategy != nil {
-			t.Errorf("job %s has a strategy: matrix legs overwrite each other's outputs", b)
-		}
-		for _, o := range []string{"artifact-id", "record-sha256", "image-sha256"} {
-			if got, want := j.Outputs[o], "${{ steps.nixdock.outputs."+o+" }}"; got != want {
-				t.Errorf("job %s output %s is %q, want %q", b, o, got, want)
-			}
+		runner := fmt.Sprintf("${{ fromJSON(inputs.runners)[%d] }}", i)
+		if j.Uses != "./.github/workflows/nixdock-build.yml" || j.Strategy != nil || j.With["builder"] != b[len(b)-1:] || j.With["runner"] != runner {
+			t.Errorf("job %s: uses %q, with %v, strategy %v; want nixdock-build.yml with builder %s on %s, no matrix (its legs overwrite each other's outputs)",
+				b, j.Uses, j.With, j.Strategy, b[len(b)-1:], runner)
 		}
 	}
-	if wf.Jobs["build-a"].RunsOn == wf.Jobs["build-b"].RunsOn {
-		t.Errorf("both builders run on %q", wf.Jobs["build-a"].RunsOn)
+	build := bwf.Jobs["build"]
+	if build.RunsOn != "${{ inputs.runner }}" {
+		t.Errorf("nixdock-build.yml runs on %q", build.RunsOn)
+	}
+	var calls struct {
+		On struct {
+			WorkflowCall struct {
+				Outputs map[string]struct{ Value string }
+			} `yaml:"workflow_call"`
+		} `yaml:"on"`
+	}
+	data, err := os.ReadFile(filepath.Join(repoRoot(), ".github", "workflows", "nixdock-build.yml"))
+	if err != nil || yaml.Unmarshal(data, &calls) != nil {
+		t.Fatalf("nixdock-build.yml: %v", err)
+	}
+	for _, o := range []string{"artifact-id", "record-sha256", "image-sha256"} {
+		if got, want := build.Outputs[o], "${{ steps.nixdock.outputs."+o+" }}"; got != want {
+			t.Errorf("nixdock-build.yml's job output %s is %q, want %q", o, got, want)
+		}
+		if got, want := calls.On.WorkflowCall.Outputs[o].Value, "${{ jobs.build.outputs."+o+" }}"; got != want {
+			t.Errorf("nixdock-build.yml's workflow output %s is %q, want %q", o, got, want)
+		}
+	}
+	// The builder finds its own commit, with the very step source runs.
+	if got, want := stepNamed(build.Steps, "source"), stepNamed(src.Steps, "source"); got.Run != want.Run || fmt.Sprint(got.Env) != fmt.Sprint(want.Env) {
+		t.Errorf("nixdock-build.yml's source step differs from nixdock.yml's:\n%+v\n%+v", got, want)
 	}
 	for _, name := range []string{"verify", "publish"} {
 		j := wf.Jobs[name]
@@ -139,22 +199,30 @@ func TestReusableWorkflowTrust(t *testing.T) {
 			}
 		}
 	}
-	// The action always runs from the checkout of the workflow's commit.
-	for name, j := range wf.Jobs {
-		checkedOut := false
-		for _, s := range j.Steps {
-			if strings.Contains(s.Uses, thisProject) {
-				t.Errorf("job %s uses %s: a floating ref, not the workflow's commit", name, s.Uses)
-			}
-			if strings.HasPrefix(s.Uses, "actions/checkout@") && s.With["path"] == ".nixdock-action" {
-				checkedOut = s.With["ref"] == "${{ needs.source.outputs.sha }}" &&
-					s.With["repository"] == "${{ needs.source.outputs.repository }}" && s.With["persist-credentials"] == "false"
-				if !checkedOut {
-					t.Errorf("job %s checks out the action with %v", name, s.With)
+	// The action always runs from the checkout of the workflow's commit:
+	// source's outputs in nixdock.yml, the build job's own source step in
+	// nixdock-build.yml.
+	for file, w := range map[string]workflow{"nixdock.yml": wf, "nixdock-build.yml": bwf} {
+		from := "needs.source.outputs"
+		if file == "nixdock-build.yml" {
+			from = "steps.source.outputs"
+		}
+		for name, j := range w.Jobs {
+			checkedOut := false
+			for _, s := range j.Steps {
+				if strings.Contains(s.Uses, thisProject) {
+					t.Errorf("%s: job %s uses %s: a floating ref, not the workflow's commit", file, name, s.Uses)
 				}
-			}
-			if s.Uses == "./.nixdock-action" && !checkedOut {
-				t.Errorf("job %s runs ./.nixdock-action before checking it out at needs.source.outputs.sha", name)
+				if strings.HasPrefix(s.Uses, "actions/checkout@") && s.With["path"] == ".nixdock-action" {
+					checkedOut = s.With["ref"] == "${{ "+from+".sha }}" &&
+						s.With["repository"] == "${{ "+from+".repository }}" && s.With["persist-credentials"] == "false"
+					if !checkedOut {
+						t.Errorf("%s: job %s checks out the action with %v", file, name, s.With)
+					}
+				}
+				if s.Uses == "./.nixdock-action" && !checkedOut {
+					t.Errorf("%s: job %s runs ./.nixdock-action before checking it out at %s.sha", file, name, from)
+				}
 			}
 		}
 	}

@@ -238,6 +238,8 @@ type workflow struct {
 	Jobs        map[string]struct {
 		Needs       any
 		If          string
+		Uses        string
+		With        map[string]string
 		RunsOn      string `yaml:"runs-on"`
 		Permissions map[string]string
 		Strategy    map[string]any

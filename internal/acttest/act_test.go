@@ -6,18 +6,24 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
+	"github.com/nixdock/nixdock-action/recsig/recsigtest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,14 +47,16 @@ var standins = map[string]string{
 
 // TestPRCheckUnderAct runs the README's pull-request check (the reusable
 // workflow, called as users call it) under act on this machine: two
-// builders, each in a fresh Nix store of its own, verify, and an extra job
-// that uploads a forged builder artifact. It asserts from act's log (job
-// results, step summaries, outputs) that both builders ran the action from
-// the workflow's commit, that verify found them reproducible with one
-// digest, that the forged artifact was uploaded and never counted, and
-// that the workflow's outputs reached the caller.
+// builders, each in a fresh Nix store of its own and signing its record
+// with its keyless identity (stand-in token endpoint and Fulcio), verify,
+// and an extra job that uploads a forged builder artifact. It asserts from
+// act's log (job results, step summaries, outputs) that both builders ran
+// the action from the workflow's commit, that verify found them
+// reproducible with one digest and both records signed by
+// nixdock-build.yml in this run, that the forged artifact was uploaded and
+// never counted, and that the workflow's outputs reached the caller.
 func TestPRCheckUnderAct(t *testing.T) {
-	run := runPRCheck(t, "image")
+	run := runPRCheck(t, "image", true)
 	if run.err != nil {
 		t.Fatalf("act: %v\n%s", run.err, run.log.text())
 	}
@@ -86,14 +94,21 @@ func TestPRCheckUnderAct(t *testing.T) {
 	if !strings.Contains(strings.Join(log.lines, "\n"), "::group::comparing 2 build records") {
 		t.Errorf("verify did not compare exactly 2 records\n%s", log.text())
 	}
+	// The summary's Markdown breaks "@" mentions with a zero-width space.
+	verify := strings.ReplaceAll(strings.Join(log.summaries[log.jobNamed("verify")], "\n"), "\u200b", "")
+	signed := "signed by https://github.com/" + builderRef + " (run https://github.com/" + callerRepository + "/actions/runs/" + actRunID + "/attempts/1)"
+	if n := len(linesWith(verify, signed)); n != 2 {
+		t.Errorf("verify reported %d builders %s, want 2\n%s", n, signed, verify)
+	}
 }
 
 // TestPRCheckUnderActUnreproducible runs the same check on an image with
-// random bytes in a file: the builders succeed, verify fails the run and
-// names the culprit store path in its summary, and the caller gets no
-// reproducible output.
+// random bytes in a file, without an OIDC token (as a fork's pull request
+// runs: the records are unsigned): the builders succeed, verify fails the
+// run and names the culprit store path in its summary, and the caller gets
+// no reproducible output.
 func TestPRCheckUnderActUnreproducible(t *testing.T) {
-	run := runPRCheck(t, "random")
+	run := runPRCheck(t, "random", false)
 	log := run.log
 	if run.err == nil {
 		t.Fatalf("act succeeded on an unreproducible image\n%s", log.text())
@@ -108,6 +123,9 @@ func TestPRCheckUnderActUnreproducible(t *testing.T) {
 	if strings.Contains(log.allSummaries(), "workflow-outputs") {
 		t.Errorf("the report job ran after a failed verify\n%s", log.allSummaries())
 	}
+	if strings.Contains(verify, "signed by https://") || len(linesWith(verify, "self-reported")) != 2 {
+		t.Errorf("without a token the records should be unsigned, reported self-reported\n%s", verify)
+	}
 }
 
 // prCheckRun is one act run of a caller workflow.
@@ -119,11 +137,12 @@ type prCheckRun struct {
 }
 
 // runPRCheck runs the README's pull-request check on .#ATTR of
-// testdata/nix/flake.nix.
-func runPRCheck(t *testing.T, attr string) *prCheckRun {
+// testdata/nix/flake.nix, with the stand-in Sigstore or, like a fork's
+// pull request, without an OIDC token.
+func runPRCheck(t *testing.T, attr string, sigstore bool) *prCheckRun {
 	t.Helper()
 	return runCaller(t, callerRun{
-		workflow: "pr-check.yml", readme: true, event: "pull_request",
+		workflow: "pr-check.yml", readme: true, event: "pull_request", sigstore: sigstore,
 		eventJSON: `{"number": 1, "pull_request": {"number": 1, "head": {"ref": "feature"}, "base": {"ref": "main"}}}`,
 		replace:   map[string]string{"installable: .#image": "installable: .#" + attr},
 	})
@@ -137,6 +156,10 @@ type callerRun struct {
 	eventJSON string            // the event's payload
 	replace   map[string]string // edits to the workflow
 	secrets   []string          // NAME=VALUE
+	// sigstore gives the jobs an OIDC token endpoint and a Fulcio (the
+	// stand-ins), so builders sign their records keyless; without it the
+	// run is like a fork's pull request, with no token.
+	sigstore bool
 }
 
 // runCaller runs one of the caller workflows in a fresh caller repository.
@@ -165,7 +188,7 @@ func runCaller(t *testing.T, c callerRun) *prCheckRun {
 		args = append(args, "-P", label+"=-self-hosted")
 	}
 	refs := actionRefs(t, filepath.Join(root, "action.yml"), filepath.Join(root, ".github", "workflows", "nixdock.yml"),
-		filepath.Join(caller, ".github", "workflows", c.workflow))
+		filepath.Join(root, ".github", "workflows", "nixdock-build.yml"), filepath.Join(caller, ".github", "workflows", c.workflow))
 	for _, ref := range refs {
 		name, _, _ := strings.Cut(ref, "@")
 		dir, ok := standins[name]
@@ -184,7 +207,9 @@ func runCaller(t *testing.T, c callerRun) *prCheckRun {
 	}
 	sha := workflowSHA(root)
 	storesDir := t.TempDir()
-	for _, kv := range []string{
+	env := []string{
+		// act's run id; the stand-in tokens name the same run.
+		"GITHUB_RUN_ID=" + actRunID,
 		// job.workflow_* do not exist in act: the runner provides them
 		// (see the source job of nixdock.yml).
 		"NIXDOCK_WORKFLOW_REPOSITORY=nixdock/nixdock-action",
@@ -201,7 +226,11 @@ func runCaller(t *testing.T, c callerRun) *prCheckRun {
 		// writes nix.conf): offline, and the test images' builders run
 		// the host's shell (testdata/nix/lib.nix).
 		"NIX_CONFIG=substituters =\nsandbox-paths = /bin /usr /lib /lib64",
-	} {
+	}
+	if c.sigstore {
+		env = append(env, standInSigstore(t, sha)...)
+	}
+	for _, kv := range env {
 		args = append(args, "--env", kv)
 	}
 
@@ -237,6 +266,51 @@ func runCaller(t *testing.T, c callerRun) *prCheckRun {
 	return &prCheckRun{err: runErr, log: log, sha: sha, stores: built}
 }
 
+const (
+	// actRunID is the run act reports (GITHUB_RUN_ID); callerRepository
+	// the caller's OWNER/REPO, from its origin.
+	actRunID         = "4242"
+	callerRepository = "example/app"
+	// builderRef is the job_workflow_ref GitHub gives nixdock-build.yml's
+	// jobs when a caller uses nixdock.yml@v1.
+	builderRef = "nixdock/nixdock-action/.github/workflows/nixdock-build.yml@refs/tags/v1"
+)
+
+// standInSigstore starts stand-ins, on loopback, for the two services
+// keyless signing needs and that cannot exist offline: GitHub's OIDC token
+// endpoint and Fulcio (a test CA). Every job gets a token for a job of
+// nixdock-build.yml at the commit under test in this run of the caller:
+// act cannot tell jobs apart, and only the builders ask (publish signs with
+// a key in these tests). It returns the runner environment that points
+// the jobs at them: the token variables GitHub sets for a job with
+// id-token: write, and nixdock's Fulcio URL and roots.
+func standInSigstore(t *testing.T, sha string) []string {
+	t.Helper()
+	ca := recsigtest.NewCA()
+	tok := recsigtest.Token(recsigtest.Claims{JobWorkflowRef: builderRef, JobWorkflowSHA: sha,
+		Repository: callerRepository, RunID: actRunID})
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer act-request-token" {
+			http.Error(w, "bad request token", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, `{"value":%q}`, tok)
+	}))
+	t.Cleanup(tokens.Close)
+	fulcio := httptest.NewServer(ca.Fulcio())
+	t.Cleanup(fulcio.Close)
+	roots := filepath.Join(t.TempDir(), "fulcio.pem")
+	if err := os.WriteFile(roots, ca.RootPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"ACTIONS_ID_TOKEN_REQUEST_URL=" + tokens.URL + "/token?api-version=2.0",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=act-request-token",
+		action.EnvFulcioURL + "=" + fulcio.URL,
+		action.EnvFulcioRoots + "=" + roots,
+	}
+}
+
 // callerRepo is a user's repository: the test image's Nix files and the
 // pull-request workflow, committed, with a GitHub origin (act takes the
 // repository's name from it).
@@ -263,6 +337,18 @@ func callerRepo(t *testing.T, root string, c callerRun) string {
 		wf = bytes.ReplaceAll(wf, []byte(old), []byte(repl))
 	}
 	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", c.workflow), wf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// act v0.2.89 resolves a called workflow's own `uses:
+	// ./.github/workflows/...` against the caller's repository
+	// (nektos/act#1875, #5980); GitHub resolves it against the called
+	// workflow's commit. So the caller gets a byte-for-byte copy of the
+	// file nixdock.yml calls, from the checkout under test.
+	nested, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "nixdock-build.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "nixdock-build.yml"), nested, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
@@ -365,7 +451,7 @@ func runnerLabels(t *testing.T, root string) []string {
 		set[r] = true
 	}
 	for _, j := range wf.Jobs {
-		if !strings.Contains(j.RunsOn, "${{") {
+		if j.RunsOn != "" && !strings.Contains(j.RunsOn, "${{") {
 			set[j.RunsOn] = true
 		}
 	}
@@ -477,6 +563,18 @@ func (l *actLog) jobNamed(name string) string {
 	return ""
 }
 
+// linesWith are the distinct lines of s that contain sub (act may show a
+// step summary more than once).
+func linesWith(s, sub string) []string {
+	set := map[string]bool{}
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			set[l] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
 func (l *actLog) text() string { return tail(strings.Join(l.lines, "\n"), 12000) }
 
 func tail(s string, n int) string {
@@ -510,6 +608,7 @@ func TestReleaseUnderAct(t *testing.T) {
 		eventJSON: `{"ref": "refs/tags/v1.0.0"}`,
 		replace:   map[string]string{"image: IMAGE": "image: " + repo},
 		secrets:   []string{"COSIGN_KEY=" + string(key), "COSIGN_PASSWORD=act-test-password"},
+		sigstore:  true,
 	})
 	if run.err != nil {
 		t.Fatalf("act: %v\n%s", run.err, run.log.text())
