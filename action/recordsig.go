@@ -12,36 +12,6 @@ import (
 	"github.com/nixdock/nixdock-action/sign"
 )
 
-// githubIssuer is the OIDC issuer of GitHub Actions' tokens, githubServer
-// the server Fulcio names GitHub's workflows and runs under.
-const (
-	githubIssuer = "https://token.actions.githubusercontent.com"
-	githubServer = "https://github.com"
-)
-
-// The runner environment that says whose signatures on build records
-// count and which Fulcio to use. Only the workflow file and the runner's
-// owner set a job's environment: a caller's env does not reach a called
-// workflow, and a builder's GITHUB_ENV stays in its own job.
-const (
-	// EnvBuilderWorkflow is the workflow file whose jobs sign build
-	// records, at a commit: OWNER/REPO/.github/workflows/FILE@SHA. The
-	// reusable workflow names its builder workflow, nixdock-build.yml, at
-	// its own commit (job.workflow_sha). A record counts as signed when
-	// its certificate names that file (at whatever ref), that commit as
-	// the Build Signer Digest, and this run of this repository.
-	EnvBuilderWorkflow = "NIXDOCK_BUILDER_WORKFLOW"
-	// EnvFulcioURL replaces Sigstore's public Fulcio for signing build
-	// records (a private Sigstore, or the act test's stand-in).
-	EnvFulcioURL = "NIXDOCK_FULCIO_URL"
-	// EnvFulcioRoots is a PEM file of the Fulcio certificates record
-	// signatures chain to, instead of the public instance's (cosign reads
-	// the same variable).
-	EnvFulcioRoots = "SIGSTORE_ROOT_FILE"
-)
-
-var commitSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
-
 // signsRecords reports whether the build mode signs its record: keyless,
 // with an OIDC token to be had (the job has id-token: write). Without
 // one (a pull request from a fork) the record stays unsigned, and
@@ -85,7 +55,7 @@ func (x *run) recordSigOptions() (*recsig.Options, error) {
 		return nil, usage(errors.New("the runner does not say which repository and run this is (GITHUB_REPOSITORY, GITHUB_RUN_ID): record signatures cannot be bound to the run"))
 	}
 	o := &recsig.Options{
-		IdentityRegexp:   regexp.MustCompile("^" + regexp.QuoteMeta(githubServer+"/"+file+"@") + `\S+$`),
+		IdentityRegexp:   builderIdentity(file),
 		Issuer:           githubIssuer,
 		SignerDigest:     sha,
 		SourceRepository: githubServer + "/" + repo,
@@ -107,4 +77,15 @@ func (x *run) recordSigOptions() (*recsig.Options, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// builderIdentity matches the certificate identity of a job of the workflow
+// file OWNER/REPO/.github/workflows/FILE at any ref: the commit is checked
+// apart (the Build Signer Digest). GitHub's owner and repository names are
+// case-insensitive, the file's path is not.
+func builderIdentity(file string) *regexp.Regexp {
+	owner, rest, _ := strings.Cut(file, "/")
+	repo, path, _ := strings.Cut(rest, "/")
+	return regexp.MustCompile("^" + regexp.QuoteMeta(githubServer+"/") + "(?i:" + regexp.QuoteMeta(owner+"/"+repo) + ")" +
+		regexp.QuoteMeta("/"+path+"@") + `\S+$`)
 }

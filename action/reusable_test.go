@@ -56,7 +56,7 @@ func TestReusableWorkflowPermissions(t *testing.T) {
 	// verify and publish check the records' signatures against the builder
 	// workflow at this commit; publish requires them and signs as
 	// nixdock.yml.
-	const builderWorkflow = "${{ needs.source.outputs.repository }}/.github/workflows/nixdock-build.yml@${{ needs.source.outputs.sha }}"
+	const builderWorkflow = "${{ needs.source.outputs.builder-workflow }}"
 	for _, name := range []string{"verify", "publish"} {
 		s := stepNamed(wf.Jobs[name].Steps, "nixdock")
 		if s.Env[EnvBuilderWorkflow] != builderWorkflow {
@@ -105,8 +105,11 @@ var builders = []string{"build-a", "build-b"}
 func TestReusableWorkflowTrust(t *testing.T) {
 	wf := readWorkflow(t, filepath.Join(repoRoot(), ".github", "workflows", "nixdock.yml"))
 	src, ok := wf.Jobs["source"]
-	if !ok || src.Outputs["sha"] == "" || src.Outputs["repository"] == "" {
-		t.Fatalf("no job source with outputs sha and repository: %+v", src)
+	if !ok || src.Outputs["sha"] == "" || src.Outputs["repository"] == "" || src.Outputs["builder-workflow"] == "" {
+		t.Fatalf("no job source with outputs sha, repository and builder-workflow: %+v", src)
+	}
+	if s := stepNamed(src.Steps, "source"); !strings.Contains(s.Run, `builder-workflow=$REPOSITORY/.github/workflows/nixdock-build.yml@$SHA`) {
+		t.Errorf("job source's builder-workflow is not nixdock-build.yml at the source commit:\n%s", s.Run)
 	}
 	var srcEnv map[string]string
 	for _, s := range src.Steps {

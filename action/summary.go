@@ -3,7 +3,6 @@ package action
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -163,15 +162,6 @@ func CulpritAnnotations(culprits []Culprit, file string) []Annotation {
 	return out
 }
 
-// EnvSignerWorkflowRef names the variable through which a workflow tells
-// the publish step which workflow file signs keyless (GitHub's
-// job_workflow_ref, OWNER/REPO/.github/workflows/FILE@REF): the reusable
-// workflow sets it from job.workflow_ref, which differs from the caller's
-// GITHUB_WORKFLOW_REF.
-const EnvSignerWorkflowRef = "NIXDOCK_SIGNER_WORKFLOW_REF"
-
-var workflowRef = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/\.github/workflows/[A-Za-z0-9_./-]+@[A-Za-z0-9_./-]+$`)
-
 // CosignVerifyCommand is the command that checks a published image: with
 // the public key next to the key file when a key signed it, else keyless
 // against the GitHub OIDC issuer, the signing workflow (signer, a
@@ -186,11 +176,11 @@ func CosignVerifyCommand(ref, key, repository, signer string) string {
 	}
 	cmd := "cosign verify \\\n"
 	if workflowRef.MatchString(signer) {
-		cmd += fmt.Sprintf("  --certificate-identity %s \\\n", escape.Shell("https://github.com/"+signer))
+		cmd += fmt.Sprintf("  --certificate-identity %s \\\n", escape.Shell(githubServer+"/"+signer))
 	} else {
 		cmd += fmt.Sprintf("  --certificate-identity-regexp %s \\\n", escape.Shell(`^https://github\.com/`))
 	}
-	cmd += "  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n"
+	cmd += "  --certificate-oidc-issuer " + githubIssuer + " \\\n"
 	if repository != "" {
 		cmd += fmt.Sprintf("  --certificate-github-workflow-repository %s \\\n", escape.Shell(repository))
 	}

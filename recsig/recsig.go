@@ -132,8 +132,8 @@ type Options struct {
 	// URI, exactly: the repository whose run signed.
 	SourceRepository string
 	// RunURIPrefix, when set, must begin the certificate's run invocation
-	// URI: ".../actions/runs/ID/" binds a signature to one run (any
-	// attempt), so a record signed in another run does not count.
+	// URI: ".../actions/runs/ID/" (ending in /) binds a signature to one
+	// run (any attempt), so a record signed in another run does not count.
 	RunURIPrefix string
 }
 
@@ -256,14 +256,34 @@ func ReadRecords(paths []string, opts *Options) ([]*record.Record, []string, err
 }
 
 // checkProvenance checks where and from which code the signer ran.
+// Repository names compare case-insensitively, as GitHub treats them.
 func (o Options) checkProvenance(id Identity) error {
-	switch {
-	case o.SignerDigest != "" && !strings.EqualFold(id.SignerDigest, o.SignerDigest):
-		return fmt.Errorf("the record was signed by the workflow at commit %q, not %q", id.SignerDigest, o.SignerDigest)
-	case o.SourceRepository != "" && id.SourceRepository != o.SourceRepository:
-		return fmt.Errorf("the record was signed in a run of %q, not of %q", id.SourceRepository, o.SourceRepository)
-	case o.RunURIPrefix != "" && !strings.HasPrefix(id.RunURI, o.RunURIPrefix):
-		return fmt.Errorf("the record was signed in run %q, not in %q", id.RunURI, o.RunURIPrefix)
+	if o.SignerDigest != "" {
+		switch {
+		case id.SignerDigest == "":
+			return errors.New("the signing certificate names no workflow commit (Build Signer Digest, 1.3.6.1.4.1.57264.1.10)")
+		case !strings.EqualFold(id.SignerDigest, o.SignerDigest):
+			return fmt.Errorf("the record was signed by the workflow at commit %q, not %q", id.SignerDigest, o.SignerDigest)
+		}
+	}
+	if o.SourceRepository != "" {
+		switch {
+		case id.SourceRepository == "":
+			return errors.New("the signing certificate names no repository (Source Repository URI, 1.3.6.1.4.1.57264.1.12)")
+		case !strings.EqualFold(id.SourceRepository, o.SourceRepository):
+			return fmt.Errorf("the record was signed in a run of %q, not of %q", id.SourceRepository, o.SourceRepository)
+		}
+	}
+	if o.RunURIPrefix != "" {
+		switch {
+		case !strings.HasSuffix(o.RunURIPrefix, "/"):
+			// Without it, run 7 would match runs 70 to 79.
+			return fmt.Errorf("the expected run URI prefix %q does not end in /", o.RunURIPrefix)
+		case id.RunURI == "":
+			return errors.New("the signing certificate names no run (Run Invocation URI, 1.3.6.1.4.1.57264.1.21)")
+		case len(id.RunURI) < len(o.RunURIPrefix) || !strings.EqualFold(id.RunURI[:len(o.RunURIPrefix)], o.RunURIPrefix):
+			return fmt.Errorf("the record was signed in run %q, not in %q", id.RunURI, o.RunURIPrefix)
+		}
 	}
 	return nil
 }

@@ -97,6 +97,12 @@ func TestProvenance(t *testing.T) {
 	if err != nil || id.SignerDigest != sha || id.SourceRepository != repo {
 		t.Fatalf("identity %+v, %v", id, err)
 	}
+	// GitHub's names are case-insensitive: so is the comparison.
+	upper := good
+	upper.SourceRepository, upper.RunURIPrefix = "https://github.com/NixDock/Demo", "https://github.com/NixDock/Demo/actions/runs/1/"
+	if _, err := recsig.Verify(record, sig, upper); err != nil {
+		t.Errorf("another spelling of the repository: %v", err)
+	}
 	// Without the extensions (an older or another CA), nothing matches.
 	svBare, certBare := ca.Issue(recsigtest.Identity{SAN: wf, Issuer: issuer})
 	bare, _ := recsig.Sign(record, svBare, certBare)
@@ -109,7 +115,10 @@ func TestProvenance(t *testing.T) {
 		{"another commit", sig, func(o *recsig.Options) { o.SignerDigest = strings.Repeat("f", 40) }, "at commit"},
 		{"another repository", sig, func(o *recsig.Options) { o.SourceRepository = "https://github.com/evil/demo" }, "in a run of"},
 		{"another run", sig, func(o *recsig.Options) { o.RunURIPrefix = "https://github.com/nixdock/demo/actions/runs/10/" }, "in run"},
-		{"no commit in the certificate", bare, func(*recsig.Options) {}, "at commit"},
+		{"a run prefix without its /", sig, func(o *recsig.Options) { o.RunURIPrefix = "https://github.com/nixdock/demo/actions/runs/1" }, "does not end in /"},
+		{"no commit in the certificate", bare, func(*recsig.Options) {}, "no workflow commit"},
+		{"no repository in the certificate", bare, func(o *recsig.Options) { o.SignerDigest = "" }, "no repository"},
+		{"no run in the certificate", bare, func(o *recsig.Options) { o.SignerDigest, o.SourceRepository = "", "" }, "no run"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := good

@@ -1,29 +1,22 @@
 package acttest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nixdock/nixdock-action/action"
 	"github.com/nixdock/nixdock-action/internal/nixtest"
-	"github.com/nixdock/nixdock-action/recsig/recsigtest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -266,51 +259,6 @@ func runCaller(t *testing.T, c callerRun) *prCheckRun {
 	return &prCheckRun{err: runErr, log: log, sha: sha, stores: built}
 }
 
-const (
-	// actRunID is the run act reports (GITHUB_RUN_ID); callerRepository
-	// the caller's OWNER/REPO, from its origin.
-	actRunID         = "4242"
-	callerRepository = "example/app"
-	// builderRef is the job_workflow_ref GitHub gives nixdock-build.yml's
-	// jobs when a caller uses nixdock.yml@v1.
-	builderRef = "nixdock/nixdock-action/.github/workflows/nixdock-build.yml@refs/tags/v1"
-)
-
-// standInSigstore starts stand-ins, on loopback, for the two services
-// keyless signing needs and that cannot exist offline: GitHub's OIDC token
-// endpoint and Fulcio (a test CA). Every job gets a token for a job of
-// nixdock-build.yml at the commit under test in this run of the caller:
-// act cannot tell jobs apart, and only the builders ask (publish signs with
-// a key in these tests). It returns the runner environment that points
-// the jobs at them: the token variables GitHub sets for a job with
-// id-token: write, and nixdock's Fulcio URL and roots.
-func standInSigstore(t *testing.T, sha string) []string {
-	t.Helper()
-	ca := recsigtest.NewCA()
-	tok := recsigtest.Token(recsigtest.Claims{JobWorkflowRef: builderRef, JobWorkflowSHA: sha,
-		Repository: callerRepository, RunID: actRunID})
-	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer act-request-token" {
-			http.Error(w, "bad request token", http.StatusUnauthorized)
-			return
-		}
-		fmt.Fprintf(w, `{"value":%q}`, tok)
-	}))
-	t.Cleanup(tokens.Close)
-	fulcio := httptest.NewServer(ca.Fulcio())
-	t.Cleanup(fulcio.Close)
-	roots := filepath.Join(t.TempDir(), "fulcio.pem")
-	if err := os.WriteFile(roots, ca.RootPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return []string{
-		"ACTIONS_ID_TOKEN_REQUEST_URL=" + tokens.URL + "/token?api-version=2.0",
-		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=act-request-token",
-		action.EnvFulcioURL + "=" + fulcio.URL,
-		action.EnvFulcioRoots + "=" + roots,
-	}
-}
-
 // callerRepo is a user's repository: the test image's Nix files and the
 // pull-request workflow, committed, with a GitHub origin (act takes the
 // repository's name from it).
@@ -489,99 +437,6 @@ func actionRefs(t *testing.T, files ...string) []string {
 		t.Fatalf("found only %q", refs)
 	}
 	return refs
-}
-
-// actLog is what act's --json log says.
-type actLog struct {
-	results   map[string]int      // job result -> jobs
-	summaries map[string][]string // job -> the step summaries act showed
-	raw       string              // the steps' output
-	lines     []string
-}
-
-func parseLog(t *testing.T, out []byte) *actLog {
-	t.Helper()
-	l := &actLog{results: map[string]int{}, summaries: map[string][]string{}}
-	var raw strings.Builder
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var e struct {
-			Job       string `json:"job"`
-			Msg       string `json:"msg"`
-			Command   string `json:"command"`
-			Content   string `json:"content"`
-			JobResult string `json:"jobResult"`
-			RawOutput bool   `json:"raw_output"`
-		}
-		if json.Unmarshal(sc.Bytes(), &e) != nil {
-			l.lines = append(l.lines, sc.Text())
-			continue
-		}
-		l.lines = append(l.lines, e.Job+": "+strings.TrimRight(e.Msg, "\n"))
-		switch {
-		case e.JobResult != "":
-			l.results[e.JobResult]++
-		case e.Command == "summary":
-			l.summaries[e.Job] = append(l.summaries[e.Job], e.Content)
-		case e.RawOutput:
-			raw.WriteString(e.Msg)
-		}
-	}
-	l.raw = raw.String()
-	return l
-}
-
-func (l *actLog) allSummaries() string {
-	var b strings.Builder
-	for _, s := range l.summaries {
-		b.WriteString(strings.Join(s, "\n") + "\n")
-	}
-	return b.String()
-}
-
-// jobsSaying are the jobs whose summaries contain s.
-func (l *actLog) jobsSaying(s string) []string {
-	var jobs []string
-	for job, sums := range l.summaries {
-		if strings.Contains(strings.Join(sums, "\n"), s) {
-			jobs = append(jobs, job)
-		}
-	}
-	sort.Strings(jobs)
-	return jobs
-}
-
-// jobNamed is the job whose name ends in "/"+name (act names the jobs of a
-// called workflow CALLER-WORKFLOW/JOB/NAME).
-func (l *actLog) jobNamed(name string) string {
-	for job := range l.summaries {
-		if strings.HasSuffix(strings.TrimSpace(job), "/"+name) {
-			return job
-		}
-	}
-	return ""
-}
-
-// linesWith are the distinct lines of s that contain sub (act may show a
-// step summary more than once).
-func linesWith(s, sub string) []string {
-	set := map[string]bool{}
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			set[l] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-func (l *actLog) text() string { return tail(strings.Join(l.lines, "\n"), 12000) }
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "...\n" + s[len(s)-n:]
 }
 
 // TestReleaseUnderAct runs examples/workflows/release.yml's call on a version
