@@ -15,8 +15,8 @@ import (
 	"github.com/nixdock/nixdock-action/internal/storepath"
 )
 
-// storePrefix is /nix/store/ as tar entry names write it.
-const storePrefix = "nix/store/"
+// storePrefix begins the store paths errors name.
+const storePrefix = storepath.Dir + "/"
 
 // pathResult is one store path as one layer holds it.
 type pathResult struct {

@@ -101,11 +101,11 @@ func Hash(p string) string {
 }
 
 // Name returns the part of a store path's base name after its hash
-// ("hello-2.12.1"), or the base name when it has no hash.
+// ("hello-2.12.1"), or the base name when it is no store path's (IsBase).
 func Name(p string) string {
 	base := path.Base(p)
-	if len(base) > 33 && base[32] == '-' {
-		return base[33:]
+	if IsBase(base) {
+		return base[HashLen+1:]
 	}
 	return base
 }

@@ -24,6 +24,8 @@ func TestName(t *testing.T) {
 		"/nix/store/00000000000000000000000000000000-hello-1.0":     "hello-1.0",
 		"/nix/store/00000000000000000000000000000000-hello-1.0.drv": "hello-1.0.drv",
 		"/etc/passwd": "passwd",
+		// Not a base-32 hash: no store path, so no hash to strip.
+		"/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-x",
 	} {
 		if got := Name(in); got != want {
 			t.Errorf("Name(%q) = %q, want %q", in, got, want)
