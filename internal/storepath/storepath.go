@@ -17,7 +17,9 @@ const Alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
 
 // HashPattern and NamePattern are regular expressions (without anchors)
 // for a store path's hash and its name: "Dir/" HashPattern "-" NamePattern
-// finds store paths in text, by the same rule as IsBase.
+// finds store paths in text. The hash is IsBase's; the name is limited to
+// the characters Nix allows in one, so that a match in text ends where the
+// path does (IsBase, which judges a whole base name, does not check them).
 const (
 	HashPattern = "[0-9a-df-np-sv-z]{32}"
 	NamePattern = "[A-Za-z0-9+._?=-]+"
