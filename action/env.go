@@ -13,9 +13,9 @@ const (
 
 // The runner environment, besides the inputs, that says who signs: the
 // publisher's workflow, the workflow whose signatures on build records
-// count, and which Fulcio to use. Only the workflow file and the runner's owner set a job's
-// environment: a caller's env does not reach a called workflow, and a
-// builder's GITHUB_ENV stays in its own job.
+// count, and which Fulcio to use. Only the workflow file and the runner's
+// owner set a job's environment: a caller's env does not reach a called
+// workflow, and a builder's GITHUB_ENV stays in its own job.
 const (
 	// EnvSignerWorkflowRef names the variable through which a workflow tells
 	// the publish step which workflow file signs keyless (GitHub's
