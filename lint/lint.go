@@ -106,9 +106,11 @@ func RunImage(ctx context.Context, img v1.Image, info ImageInfo, opts Options) (
 	if err != nil {
 		return nil, fmt.Errorf("the config of %s: %w", info.Source, err)
 	}
-	layers, err := layersOf(img, raw)
+	// By the raw config's diff_ids: a config whose typed fields do not
+	// parse (the mistakes lint reports) still lists its layers.
+	layers, err := image.LayersOf(img)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", info.Source, err)
+		return nil, fmt.Errorf("%s: listing layers: %w", info.Source, err)
 	}
 	if err := scanLayers(ctx, m, layers, opts.Progress); err != nil {
 		return nil, fmt.Errorf("%s: %w", info.Source, err)

@@ -277,29 +277,3 @@ func (m *model) applyWhiteouts(ws []string) {
 		}
 	}
 }
-
-// layersOf returns img's layers. When the config's typed fields do not
-// parse (the mistakes lint reports), go-containerregistry cannot list the
-// layers itself, so they are looked up by the diff_ids of the raw config.
-func layersOf(img v1.Image, raw []byte) ([]v1.Layer, error) {
-	ls, err := img.Layers()
-	if err == nil {
-		return ls, nil
-	}
-	var cfg struct {
-		RootFS struct {
-			DiffIDs []v1.Hash `json:"diff_ids"`
-		} `json:"rootfs"`
-	}
-	if jerr := json.Unmarshal(raw, &cfg); jerr != nil {
-		return nil, fmt.Errorf("listing layers: %w", err)
-	}
-	for i, h := range cfg.RootFS.DiffIDs {
-		l, lerr := img.LayerByDiffID(h)
-		if lerr != nil {
-			return nil, fmt.Errorf("layer %d (%s): %w", i, h, lerr)
-		}
-		ls = append(ls, l)
-	}
-	return ls, nil
-}

@@ -57,6 +57,14 @@ func (i *countedImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
 	return &countedLayer{Layer: l, c: i.c}, nil
 }
 
+func (i *countedImage) LayerByDiffID(h v1.Hash) (v1.Layer, error) {
+	l, err := i.Image.LayerByDiffID(h)
+	if err != nil {
+		return nil, err
+	}
+	return &countedLayer{Layer: l, c: i.c}, nil
+}
+
 type countedLayer struct {
 	v1.Layer
 	c *readCounter
