@@ -58,12 +58,12 @@ type DescribeOptions struct {
 	Workers int
 	// OnLayer, when set, is called as each layer is finished (for progress).
 	OnLayer func(done, total int)
-	// OnCompressed, when set, receives layer i of the image to publish as
-	// soon as it is read, checked against its diff_id and digested (while
+	// OnCompressed, when set, receives layer i of the n of the image to
+	// publish as soon as it is read, checked against its diff_id and digested (while
 	// other layers are still being read), so that a push can start sending
 	// it. Only images nixdock compresses itself (archives, stream outputs,
 	// nix2container) call it. It must not block.
-	OnCompressed func(i int, l v1.Layer)
+	OnCompressed func(i, n int, l v1.Layer)
 	// StorePaths, when set, receives the Nix store paths the layers hold
 	// (sorted, as StorePaths returns them). Archives and stream outputs
 	// gather them in the same single read that digests the layers.
@@ -215,7 +215,7 @@ func compressImage(ctx context.Context, img v1.Image, c Compression, opts Descri
 			}
 			layers[i] = cl
 			if opts.OnCompressed != nil {
-				opts.OnCompressed(i, cl)
+				opts.OnCompressed(i, len(src), cl)
 			}
 			if opts.OnLayer != nil {
 				mu.Lock()

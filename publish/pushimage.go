@@ -54,10 +54,6 @@ func PushImage(ctx context.Context, req PushImageRequest) (*PushImageResult, err
 	if req.Image == nil || req.Destination == nil {
 		return nil, errors.New("push: no image or no destination")
 	}
-	layers, err := req.Image.Image.Layers()
-	if err != nil {
-		return nil, fmt.Errorf("reading layers: %w", err)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	up := sign.NewUploader(ctx, req.Destination, req.Registry, req.OnUploaded)
@@ -66,11 +62,11 @@ func PushImage(ctx context.Context, req PushImageRequest) (*PushImageResult, err
 		KeepCompressed: true,
 		TempDir:        req.TempDir,
 		OnLayer:        req.OnLayer,
-		OnCompressed: func(i int, l v1.Layer) {
+		OnCompressed: func(i, n int, l v1.Layer) {
 			if req.Record != nil && !recordLayer(req.Record.Image.Layers, i, l) {
 				return // not the record's layer: the manifest check refuses the image
 			}
-			up.Upload(l, fmt.Sprintf("layer %d of %d", i+1, len(layers)))
+			up.Upload(l, fmt.Sprintf("layer %d of %d", i+1, n))
 		},
 	})
 	if err != nil {
