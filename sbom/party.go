@@ -31,9 +31,10 @@ const maxPartyName = 200
 func ParseParty(s string) (Party, error) {
 	p := Party{Type: "Organization"}
 	rest := strings.TrimSpace(s)
-	for _, t := range []string{"Person", "Organization"} {
-		if r, ok := strings.CutPrefix(rest, t+":"); ok {
-			p.Type, rest = t, strings.TrimSpace(r)
+	if t, r, ok := cutPartyType(rest); ok {
+		p.Type, rest = t, r
+		if t2, _, twice := cutPartyType(rest); twice {
+			return Party{}, fmt.Errorf("%q: both %s and %s; write one type", s, t, t2)
 		}
 	}
 	for _, br := range []string{"()", "<>"} { // NAME (EMAIL), or git's NAME <EMAIL>
@@ -97,4 +98,15 @@ func (p *Party) cdxEntity() *cdx.OrganizationalEntity {
 		e.Contact = &[]cdx.OrganizationalContact{{Email: p.Email}}
 	}
 	return e
+}
+
+// cutPartyType cuts a leading "Person:" or "Organization:" (in any case,
+// as people type it; SPDX writes them so) off s.
+func cutPartyType(s string) (typ, rest string, ok bool) {
+	for _, t := range []string{"Person", "Organization"} {
+		if len(s) > len(t) && s[len(t)] == ':' && strings.EqualFold(s[:len(t)], t) {
+			return t, strings.TrimSpace(s[len(t)+1:]), true
+		}
+	}
+	return "", s, false
 }

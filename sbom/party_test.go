@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/nixdock/nixdock-action/internal/schematest"
 )
@@ -16,6 +17,9 @@ func TestParseParty(t *testing.T) {
 		"Person: Jane Doe (jane@example.org)":      {Type: "Person", Name: "Jane Doe", Email: "jane@example.org"},
 		"Person: Jane Doe <jane@example.org>":      {Type: "Person", Name: "Jane Doe", Email: "jane@example.org"},
 		"Person:Jane":                              {Type: "Person", Name: "Jane"},
+		"person: Jane":                             {Type: "Person", Name: "Jane"},
+		"ORGANIZATION: ACME":                       {Type: "Organization", Name: "ACME"},
+		"Personal Computing":                       {Type: "Organization", Name: "Personal Computing"},
 	} {
 		got, err := ParseParty(in)
 		if err != nil || got != want {
@@ -36,6 +40,7 @@ func TestParseParty(t *testing.T) {
 		"Person: Ja\nne (j@x.org)":  "control character",
 		"Person: <Jane> (j@x.org)":  "angle bracket",
 		"Organization: (x) (j@x.o)": "parenthesis",
+		"Person: Organization: X":   "both Person and Organization",
 	} {
 		_, err := ParseParty(in)
 		if err == nil || !strings.Contains(err.Error(), why) {
@@ -145,4 +150,32 @@ func TestAuthorAndSupplier(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseParty: any text is a Party or an error, never a panic; a Party
+// has a name without control characters, brackets or parentheses, and its
+// e-mail, when there is one, is what ParseParty accepts again.
+func FuzzParseParty(f *testing.F) {
+	for _, s := range []string{"ACME Inc", "Person: Jane Doe (jane@example.org)", "Organization: A <a@b.c>", "person:x", "Person: Organization: X", "(", "Jane)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseParty(s)
+		if err != nil {
+			return
+		}
+		if p.Name == "" || strings.ContainsAny(p.Name, "()<>") || strings.IndexFunc(p.Name, unicode.IsControl) >= 0 {
+			t.Fatalf("ParseParty(%q) = %+v", s, p)
+		}
+		if p.Type != "Person" && p.Type != "Organization" {
+			t.Fatalf("ParseParty(%q): type %q", s, p.Type)
+		}
+		again := p.Type + ": " + p.Name
+		if p.Email != "" {
+			again += " (" + p.Email + ")"
+		}
+		if q, err := ParseParty(again); err != nil || q != p {
+			t.Fatalf("ParseParty(%q) = %+v, but its SPDX form %q parses to %+v, %v", s, p, again, q, err)
+		}
+	})
 }
