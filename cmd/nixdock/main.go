@@ -4,14 +4,21 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/nixdock/nixdock-action/internal/childenv"
 	"github.com/nixdock/nixdock-action/internal/cli"
 )
 
 func main() {
+	// Other processes of the user (an impure Nix evaluation nixdock runs)
+	// must not read the tokens and passwords in its environment from /proc.
+	if err := childenv.HideOwn(); err != nil {
+		fmt.Fprintf(os.Stderr, "nixdock: warning: cannot hide its environment from other processes of the user: %v\n", err)
+	}
 	// The first SIGINT or SIGTERM cancels the context with the signal as
 	// its cause, so that the command stops, removes its temporary files and
 	// exits 128+signal saying "interrupted"; a second one kills at once.
