@@ -90,6 +90,19 @@ const IdentitySelfReported = "self-reported"
 // builder.
 const IdentitySignedBy = "signed by "
 
+// SignedSubject is the signer's subject (a certificate's SAN) in a
+// builder's Identity, and whether the record was signed at all: the text
+// after IdentitySignedBy up to the first space (a SAN has none; what
+// follows names the run).
+func SignedSubject(identity string) (string, bool) {
+	rest, ok := strings.CutPrefix(identity, IdentitySignedBy)
+	if !ok || rest == "" {
+		return "", false
+	}
+	subject, _, _ := strings.Cut(rest, " ")
+	return subject, true
+}
+
 // Decide decides whether recs prove one image under policy.
 func Decide(recs []*record.Record, policy Policy) Decision {
 	d := Decision{Policy: policy, Builders: []Builder{}, Groups: [][]int{}}

@@ -174,3 +174,19 @@ func TestIsolationCountsEveryBuild(t *testing.T) {
 		t.Errorf("isolation %q, want separate store on one host", d.Builders[0].Isolation)
 	}
 }
+
+// TestSignedSubject: the signer's SAN in a builder's identity text.
+func TestSignedSubject(t *testing.T) {
+	for identity, want := range map[string]string{
+		"signed by https://github.com/o/r/.github/workflows/b.yml@refs/tags/v1 (run https://github.com/o/r/actions/runs/7/attempts/1)": "https://github.com/o/r/.github/workflows/b.yml@refs/tags/v1",
+		"signed by jane@example.org": "jane@example.org",
+		"signed by ":                 "",
+		agree.IdentitySelfReported:   "",
+		"https://github.com/o/r":     "",
+	} {
+		got, ok := agree.SignedSubject(identity)
+		if got != want || ok != (want != "") {
+			t.Errorf("SignedSubject(%q) = %q, %v; want %q", identity, got, ok, want)
+		}
+	}
+}

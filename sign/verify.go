@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/nixdock/nixdock-action/agree"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -31,6 +33,11 @@ type VerifyOptions struct {
 	// MinHosts is how many distinct hosts those builders must have spanned
 	// (0: any).
 	MinHosts int
+	// BuilderIdentity, when set, counts only the builders whose records
+	// were signed by an identity it matches (the attestation's builders,
+	// agree.SignedSubject): for the reusable workflow, its
+	// nixdock-build.yml.
+	BuilderIdentity *regexp.Regexp
 }
 
 // ErrRekorKeys is a failure to get the transparency log's public keys
@@ -115,7 +122,7 @@ func Verify(ctx context.Context, refStr string, opts VerifyOptions) (*Verificati
 	if err := v.read(atts); err != nil {
 		return nil, err
 	}
-	v.policy(digest, opts.MinBuilders, opts.MinHosts)
+	v.policy(digest, opts)
 	if v.SBOMRef != nil {
 		check, problems, err := checkSBOMArtifact(ctx, digest, v.SBOMRef, opts.Registry)
 		if err != nil {
@@ -189,7 +196,8 @@ func (v *Verification) read(atts []oci.Signature) error {
 
 // policy: a verified reproducibility attestation says that at least
 // minBuilders independent builders agreed on this very digest.
-func (v *Verification) policy(digest name.Digest, minBuilders, minHosts int) {
+func (v *Verification) policy(digest name.Digest, opts VerifyOptions) {
+	minBuilders, minHosts := opts.MinBuilders, opts.MinHosts
 	r := v.Reproducible
 	switch {
 	case r == nil:
@@ -202,12 +210,17 @@ func (v *Verification) policy(digest name.Digest, minBuilders, minHosts int) {
 	// own verdict, not only from the signed total.
 	counted := 0
 	for _, b := range r.Builders {
-		if b.Counts {
+		if b.Counts && signedByExpected(b.Identity, opts.BuilderIdentity) {
 			counted++
 		}
 	}
 	if n := min(counted, r.AgreedBuilders); n < minBuilders {
-		v.Problems = append(v.Problems, fmt.Sprintf("%d independent builder(s) agreed, the policy requires %d", n, minBuilders))
+		if opts.BuilderIdentity != nil {
+			v.Problems = append(v.Problems, fmt.Sprintf("%d independent builder(s) agreed with records signed by an identity matching %q, the policy requires %d",
+				n, opts.BuilderIdentity, minBuilders))
+		} else {
+			v.Problems = append(v.Problems, fmt.Sprintf("%d independent builder(s) agreed, the policy requires %d", n, minBuilders))
+		}
 	}
 	if r.AgreedHosts < minHosts {
 		v.Problems = append(v.Problems, fmt.Sprintf("the agreeing builders ran on %d host(s), the policy requires %d", r.AgreedHosts, minHosts))
@@ -215,4 +228,14 @@ func (v *Verification) policy(digest name.Digest, minBuilders, minHosts int) {
 	if r.Digests.Manifest != digest.DigestStr() {
 		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation is about %s, not %s", r.Digests.Manifest, digest.DigestStr()))
 	}
+}
+
+// signedByExpected says whether a builder's identity meets the expected
+// signer: any identity when none is expected.
+func signedByExpected(identity string, expected *regexp.Regexp) bool {
+	if expected == nil {
+		return true
+	}
+	subject, signed := agree.SignedSubject(identity)
+	return signed && expected.MatchString(subject)
 }

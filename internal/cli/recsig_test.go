@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -198,5 +199,16 @@ func TestSignSignedRecords(t *testing.T) {
 	v := pubRun(t, "verify-signature", target, "--key", key+".pub", "--insecure-ignore-tlog", "--json")
 	if v.code != 0 || strings.Count(v.out, `"signed by `+testSigner) != 2 {
 		t.Errorf("verify-signature: exit %d, want both builders signed by %s\n%s", v.code, testSigner, v.out)
+	}
+	// The consumer's policy on who signed the builders' records.
+	verify := []string{"verify-signature", target, "--key", key + ".pub", "--insecure-ignore-tlog", "--builder-identity-regexp"}
+	if v := pubRun(t, append(verify, "^"+regexp.QuoteMeta(testSigner)+"$")...); v.code != 0 {
+		t.Errorf("verify-signature, builders signed as expected: exit %d %q", v.code, v.errOut)
+	}
+	if v := pubRun(t, append(verify, `^https://example\.com/`)...); v.code != ExitDiffers || !strings.Contains(v.out+v.errOut, "0 independent builder(s) agreed with records signed by an identity matching") {
+		t.Errorf("verify-signature, builders signed by another identity: exit %d\n%s%s", v.code, v.out, v.errOut)
+	}
+	if v := pubRun(t, append(verify, "(")...); v.code != ExitUsage {
+		t.Errorf("verify-signature, a bad regexp: exit %d", v.code)
 	}
 }

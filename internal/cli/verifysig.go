@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/nixdock/nixdock-action/sign"
@@ -22,8 +23,11 @@ type verifySigFlags struct {
 	issuer      string
 	minBuilders int
 	minHosts    int
-	ignoreTlog  bool
-	json        bool
+	// builderIdentity is a regexp the signers of the counted builders'
+	// records must match.
+	builderIdentity string
+	ignoreTlog      bool
+	json            bool
 }
 
 func newVerifySignatureCmd(a *app) *cobra.Command {
@@ -51,6 +55,7 @@ Exit codes: 0 verified and policy met, 1 verified but the policy is not met,
 	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "keyless: the OIDC issuer the certificate must name")
 	fl.IntVar(&f.minBuilders, "min-builders", 2, "independent builders that must have agreed on the digest (at least 1)")
 	fl.IntVar(&f.minHosts, "min-hosts", 0, "distinct hosts the agreeing builders must have spanned (0: any)")
+	fl.StringVar(&f.builderIdentity, "builder-identity-regexp", "", "count only builders whose records were signed by an identity this regexp matches (for the reusable workflow: its nixdock-build.yml)")
 	fl.BoolVar(&f.ignoreTlog, "insecure-ignore-tlog", false, "do not check the transparency log (offline, or signed without Rekor)")
 	fl.BoolVar(&f.json, "json", false, "print the verification as JSON ("+VerificationSchema+")")
 	return cmd
@@ -77,6 +82,11 @@ func (a *app) runVerifySignature(cmd *cobra.Command, ref string, f verifySigFlag
 	}
 	opts := sign.VerifyOptions{Registry: reg, CertIdentity: f.identity, CertOIDCIssuer: f.issuer,
 		IgnoreTlog: f.ignoreTlog, MinBuilders: f.minBuilders, MinHosts: f.minHosts}
+	if f.builderIdentity != "" {
+		if opts.BuilderIdentity, err = regexp.Compile(f.builderIdentity); err != nil {
+			return usageError("--builder-identity-regexp: %s", err)
+		}
+	}
 	if f.key != "" {
 		if opts.Key, err = sign.LoadPublicKey(f.key); err != nil {
 			return failure(err)
