@@ -108,6 +108,7 @@ func (x *run) publish(ctx context.Context) error {
 	x.sum.Verdict, x.sum.Digest, x.sum.Image = VerdictPublished, digest, pinned
 	x.summarizeBuilders(recs)
 	x.sum.VerifyCommand = CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), signer)
+	x.sum.ReproducibleCommand = NixdockVerifyCommand(pinned, x.in.Key, signer, x.r.Getenv(EnvBuilderWorkflow), x.in.MinBuilders)
 	// The image just pushed is the published image byte for byte (its
 	// digest is the record's), so it is linted from the same handle.
 	if err := x.lintImage(ctx, pub, pinned, string(img.Form), true); err != nil {

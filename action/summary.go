@@ -57,6 +57,9 @@ type Summary struct {
 	// Image is ref@digest after publish, with the command that checks it.
 	Image         string
 	VerifyCommand string
+	// ReproducibleCommand checks the signature and the reproducibility
+	// attestation with nixdock (NixdockVerifyCommand).
+	ReproducibleCommand string
 	// Files lists what was written (record, report, SBOM) by label.
 	Files map[string]string
 	// Error is why the run failed (VerdictFailed).
@@ -115,6 +118,9 @@ func (s *Summary) Markdown() string {
 	}
 	if s.VerifyCommand != "" {
 		fmt.Fprintf(&b, "Check the signature:\n\n%s\n\n", escape.CodeBlock("sh", s.VerifyCommand))
+	}
+	if s.ReproducibleCommand != "" {
+		fmt.Fprintf(&b, "Check the signature, that the builds agreed and who signed their records:\n\n%s\n\n", escape.CodeBlock("sh", s.ReproducibleCommand))
 	}
 	if len(s.Files) > 0 {
 		keys := make([]string, 0, len(s.Files))
@@ -185,6 +191,29 @@ func CosignVerifyCommand(ref, key, repository, signer string) string {
 		cmd += fmt.Sprintf("  --certificate-github-workflow-repository %s \\\n", escape.Shell(repository))
 	}
 	return cmd + "  " + escape.Shell(ref)
+}
+
+// NixdockVerifyCommand is the nixdock command that checks a published
+// image's signature (as CosignVerifyCommand) and its reproducibility
+// attestation: at least minBuilders agreeing builders, whose records were
+// signed by the builder workflow (builderWorkflow, as EnvBuilderWorkflow
+// says it) when it is known. "" when signed keyless by a workflow not
+// known: verify-signature takes an exact identity.
+func NixdockVerifyCommand(ref, key, signer, builderWorkflow string, minBuilders int) string {
+	cmd := "nixdock verify-signature " + escape.Shell(ref) + " \\\n"
+	switch {
+	case key != "":
+		pub := strings.TrimSuffix(path.Base(filepathToSlash(key)), ".key") + ".pub"
+		cmd += fmt.Sprintf("  --key %s --insecure-ignore-tlog \\\n", escape.Shell(pub))
+	case workflowRef.MatchString(signer):
+		cmd += fmt.Sprintf("  --certificate-identity %s \\\n  --certificate-oidc-issuer %s \\\n", escape.Shell(githubServer+"/"+signer), githubIssuer)
+	default:
+		return ""
+	}
+	if file, sha, _ := strings.Cut(builderWorkflow, "@"); workflowRef.MatchString(builderWorkflow) && commitSHA.MatchString(sha) {
+		cmd += fmt.Sprintf("  --builder-identity-regexp %s \\\n", escape.Shell(builderIdentity(file).String()))
+	}
+	return cmd + fmt.Sprintf("  --min-builders %d", minBuilders)
 }
 
 func filepathToSlash(p string) string { return strings.ReplaceAll(p, `\`, "/") }

@@ -112,3 +112,25 @@ func TestSummaryLint(t *testing.T) {
 		t.Error("a Lint section without a lint result")
 	}
 }
+
+// TestNixdockVerifyCommand: the nixdock check names the key or the exact
+// signer, the builder workflow's identity (the regexp the Action checked
+// records with) and the policy; keyless by an unknown signer, none.
+func TestNixdockVerifyCommand(t *testing.T) {
+	const builder = "nixdock/nixdock-action/.github/workflows/nixdock-build.yml@0123456789abcdef0123456789abcdef01234567"
+	got := NixdockVerifyCommand("ghcr.io/o/r@sha256:ab", "", "nixdock/nixdock-action/.github/workflows/nixdock.yml@refs/tags/v1", builder, 2)
+	want := "nixdock verify-signature ghcr.io/o/r@sha256:ab \\\n" +
+		"  --certificate-identity https://github.com/nixdock/nixdock-action/.github/workflows/nixdock.yml@refs/tags/v1 \\\n" +
+		"  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n" +
+		"  --builder-identity-regexp '" + builderIdentity("nixdock/nixdock-action/.github/workflows/nixdock-build.yml").String() + "' \\\n" +
+		"  --min-builders 2"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := NixdockVerifyCommand("r@sha256:ab", "/tmp/k/release.key", "", "", 1); got != "nixdock verify-signature r@sha256:ab \\\n  --key release.pub --insecure-ignore-tlog \\\n  --min-builders 1" {
+		t.Errorf("with a key: %q", got)
+	}
+	if got := NixdockVerifyCommand("r@sha256:ab", "", "", builder, 2); got != "" {
+		t.Errorf("keyless, signer unknown: %q", got)
+	}
+}

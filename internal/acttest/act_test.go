@@ -494,4 +494,22 @@ func TestReleaseUnderAct(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), m[2]) {
 		t.Errorf("cosign verify %s: %v\n%s", m[1], err, out)
 	}
+	// The summary's nixdock check: the builders' records were signed by
+	// the identity it names (nixdock-build.yml), and not by nixdock.yml.
+	re := regexp.MustCompile(`--builder-identity-regexp '([^']+)'`).FindStringSubmatch(run.log.allSummaries())
+	if re == nil {
+		t.Fatalf("the publish summary has no nixdock verify-signature --builder-identity-regexp\n%s", run.log.allSummaries())
+	}
+	for _, c := range []struct {
+		builders string
+		code     int
+	}{{re[1], 0}, {`^https://github\.com/nixdock/nixdock-action/\.github/workflows/nixdock\.yml@`, 1}} {
+		check := exec.Command("go", "run", "./cmd/nixdock", "verify-signature", m[1], "--key", filepath.Join(dir, "release.pub"),
+			"--insecure-ignore-tlog", "--min-builders", "2", "--builder-identity-regexp", c.builders)
+		check.Dir = repoRoot()
+		out, err := check.CombinedOutput()
+		if code := check.ProcessState.ExitCode(); code != c.code {
+			t.Errorf("nixdock verify-signature --builder-identity-regexp %s: exit %d (%v), want %d\n%s", c.builders, code, err, c.code, out)
+		}
+	}
 }
