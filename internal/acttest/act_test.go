@@ -440,10 +440,13 @@ func actionRefs(t *testing.T, files ...string) []string {
 }
 
 // TestReleaseUnderAct runs examples/workflows/release.yml's call on a version
-// tag with publish: true and a cosign key: after build and verify, the
-// publish job downloads and checks build A's artifact, pushes the image to
-// the test registry and signs it; the caller gets image@digest, and the
-// stock cosign CLI verifies the signature with the public key.
+// tag with publish: true and a cosign key: after build (records signed
+// keyless, stand-ins) and verify, the publish job downloads and checks both
+// artifacts, requires both records signed by nixdock-build.yml, pushes
+// build A's image to the test registry and signs it; the caller gets
+// image@digest, the stock cosign CLI verifies the signature with the
+// public key, and the summary's nixdock verify-signature check passes with
+// its builder identity (nixdock-build.yml) and fails with nixdock.yml's.
 func TestReleaseUnderAct(t *testing.T) {
 	registry := nixtest.Registry(t)
 	cosign := nixtest.RequireTool(t, "cosign")
