@@ -181,7 +181,11 @@ func (a *archive) image() (v1.Image, error) {
 		}
 		core.layers[diffID] = &archiveLayer{archive: a.name, file: name, diffID: diffID, r: r}
 	}
-	return partial.UncompressedToImage(core)
+	img, err := partial.UncompressedToImage(core)
+	if err != nil {
+		return nil, err
+	}
+	return diffIDImage{img}, nil
 }
 
 // sameBytes checks that layer file name (read by r), listed with the same

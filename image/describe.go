@@ -58,7 +58,7 @@ type DescribeOptions struct {
 	Workers int
 	// OnLayer, when set, is called as each layer is finished (for progress).
 	OnLayer func(done, total int)
-	// OnCompressed, when set, receives layer i of the n of the image to
+	// OnCompressed, when set, receives layer i (of n) of the image to
 	// publish as soon as it is read, checked against its diff_id and digested (while
 	// other layers are still being read), so that a push can start sending
 	// it. Only images nixdock compresses itself (archives, stream outputs,

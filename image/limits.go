@@ -182,17 +182,51 @@ func parseDiffIDs(raw []byte) ([]v1.Hash, error) {
 	return cfg.RootFS.DiffIDs, nil
 }
 
-// LayersOf is img.Layers() without parsing the whole config (see DiffIDs).
+// LayersOf is img.Layers(), one layer per diff_id of the raw config,
+// without parsing the whole config (see DiffIDs). Each kind of image lists
+// its layers the cheap way it has: images read from a manifest (registry,
+// OCI layout) by the manifest, where looking a layer up by diff_id would
+// parse the typed config on every call; images assembled from diff_ids
+// (archives, stream outputs, nix2container: diffIDImage) by the raw
+// diff_ids. An image whose Layers fails (a foreign image whose typed
+// config does not parse) is looked up by diff_id.
 func LayersOf(img v1.Image) ([]v1.Layer, error) {
 	ids, err := DiffIDs(img)
 	if err != nil {
 		return nil, err
 	}
+	ls, err := img.Layers()
+	if err != nil {
+		return layersByDiffID(img, ids)
+	}
+	if len(ls) != len(ids) {
+		return nil, fmt.Errorf("the manifest lists %d layers, the config %d diff_ids", len(ls), len(ids))
+	}
+	return ls, nil
+}
+
+// layersByDiffID looks up each of ids.
+func layersByDiffID(img v1.Image, ids []v1.Hash) ([]v1.Layer, error) {
 	ls := make([]v1.Layer, len(ids))
 	for i, h := range ids {
+		var err error
 		if ls[i], err = img.LayerByDiffID(h); err != nil {
 			return nil, err
 		}
 	}
 	return ls, nil
+}
+
+// diffIDImage is an image assembled from its config's diff_ids (partial's
+// UncompressedToImage), whose Layers would parse the whole typed config: it
+// lists them by the raw diff_ids instead, so that a config of millions of
+// labels, or with fields of the wrong type, costs nothing to list.
+type diffIDImage struct{ v1.Image }
+
+func (i diffIDImage) Layers() ([]v1.Layer, error) {
+	ids, err := DiffIDs(i.Image)
+	if err != nil {
+		return nil, err
+	}
+	return layersByDiffID(i.Image, ids)
 }

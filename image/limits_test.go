@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/klauspost/compress/zstd"
 	"github.com/nixdock/nixdock-action/image"
 	"github.com/nixdock/nixdock-action/internal/hostile"
@@ -141,5 +143,31 @@ func TestDefaultLimitsFitCI(t *testing.T) {
 	}
 	if image.DefaultMaxSparse > image.DefaultMaxSpool {
 		t.Errorf("sparse limit %d above the spool limit %d", image.DefaultMaxSparse, image.DefaultMaxSpool)
+	}
+}
+
+// TestLayersOfManifestAndConfigDisagree: a manifest that lists more layers
+// than the config has diff_ids is an error, not layers paired with
+// diff_ids that are not theirs (CheckLayers indexes one by the other).
+func TestLayersOfManifestAndConfigDisagree(t *testing.T) {
+	img, err := random.Image(64, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.RootFS.DiffIDs = cfg.RootFS.DiffIDs[:1]
+	lying, err := mutate.ConfigFile(img, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := image.LayersOf(lying); err == nil || !strings.Contains(err.Error(), "the manifest lists 2 layers, the config 1 diff_ids") {
+		t.Fatalf("LayersOf: %v", err)
+	}
+	if ls, err := image.LayersOf(img); err != nil || len(ls) != 2 {
+		t.Fatalf("LayersOf of the honest image: %d layers, %v", len(ls), err)
 	}
 }

@@ -179,7 +179,7 @@ func openNix2container(src string, opts Options) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %v", ErrBadArchive, src, err)
 	}
-	return &Image{Image: img, Form: FormNix2container, Source: src}, nil
+	return &Image{Image: diffIDImage{img}, Form: FormNix2container, Source: src}, nil
 }
 
 func readSmallFile(name string, max int64) ([]byte, error) {

@@ -6,6 +6,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/nixdock/nixdock-action/image"
 )
 
 // file is one tar member of a synthetic layer.
@@ -160,3 +164,63 @@ func find(r *Result, id string) *Finding {
 }
 
 func unix(s int64) time.Time { return time.Unix(s, 0) }
+
+// manifestCore is a manifest-backed image (as go-containerregistry reads
+// registries and OCI layouts): its layers come from its manifest, and
+// looking one up by diff_id would parse its typed config.
+type manifestCore struct {
+	raw, manifest []byte
+	layers        map[v1.Hash]v1.Layer
+}
+
+func (c *manifestCore) RawConfigFile() ([]byte, error)      { return c.raw, nil }
+func (c *manifestCore) RawManifest() ([]byte, error)        { return c.manifest, nil }
+func (c *manifestCore) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+func (c *manifestCore) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+	if l, ok := c.layers[h]; ok {
+		return l, nil
+	}
+	return nil, fmt.Errorf("no layer %s", h)
+}
+
+// manifestImage is synthImage's image as a manifest-backed image: the same
+// raw config, its layers compressed and listed in a manifest.
+func manifestImage(t testing.TB, rawConfig string, layers ...[]file) v1.Image {
+	t.Helper()
+	synth := synthImage(t, rawConfig, layers...)
+	raw, err := synth.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := &manifestCore{raw: raw, layers: map[v1.Hash]v1.Layer{}}
+	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1}
+	m.Config.MediaType, m.Config.Size = types.OCIConfigJSON, int64(len(raw))
+	if m.Config.Digest, _, err = v1.SHA256(bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := image.DiffIDs(synth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		ul, err := synth.LayerByDiffID(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err1 := ul.Digest()
+		size, err2 := ul.Size()
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		core.layers[d] = ul
+		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.OCILayer, Size: size, Digest: d})
+	}
+	if core.manifest, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	img, err := partial.CompressedToImage(core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nixdock/nixdock-action/image"
 )
 
@@ -123,6 +124,21 @@ func TestWrongTypesStillReadLayers(t *testing.T) {
 	got := ids(res)
 	if !slices.Equal(got, []string{"config-type"}) || len(res.Findings) != 2 {
 		t.Fatalf("findings %v (%d), want two config-type", got, len(res.Findings))
+	}
+}
+
+// TestWrongTypesStillReadLayersFromAManifest: the same for an image read
+// from a manifest (a registry, an OCI layout), whose layers are listed by
+// the manifest, not looked up through the typed config.
+func TestWrongTypesStillReadLayersFromAManifest(t *testing.T) {
+	cfg := `{"created":"1970-01-01T00:00:01Z","config":{"Env":"PATH=/bin","Cmd":["/bin/app"],"ExposedPorts":["80"]}}`
+	img := manifestImage(t, cfg, []file{dir("bin/"), reg("bin/app", "\x7fELF", 0o555), {name: "tmp/", typ: '5', mode: 0o1777}})
+	if _, err := img.LayerByDiffID(v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}); err == nil || !strings.Contains(err.Error(), "cannot unmarshal") {
+		t.Fatalf("the test image should parse its typed config to look a layer up by diff_id: %v", err)
+	}
+	res := runSynth(t, img, Options{})
+	if res.Image.Files != 3 || !slices.Equal(ids(res), []string{"config-type"}) {
+		t.Fatalf("read %d files, findings %v; want 3 files and config-type", res.Image.Files, ids(res))
 	}
 }
 
