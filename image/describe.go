@@ -59,10 +59,10 @@ type DescribeOptions struct {
 	// OnLayer, when set, is called as each layer is finished (for progress).
 	OnLayer func(done, total int)
 	// OnCompressed, when set, receives layer i (of n) of the image to
-	// publish as soon as it is read, checked against its diff_id and digested (while
-	// other layers are still being read), so that a push can start sending
-	// it. Only images nixdock compresses itself (archives, stream outputs,
-	// nix2container) call it. It must not block.
+	// publish as soon as it is read, checked against its diff_id and
+	// digested (while other layers are still being read), so that a push
+	// can start sending it. Only images nixdock compresses itself
+	// (archives, stream outputs, nix2container) call it. It must not block.
 	OnCompressed func(i, n int, l v1.Layer)
 	// StorePaths, when set, receives the Nix store paths the layers hold
 	// (sorted, as StorePaths returns them). Archives and stream outputs
