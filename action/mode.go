@@ -75,8 +75,8 @@ type run struct {
 	// lint is the image's lint result, when an image was at hand.
 	lint *lint.Result
 	// identities are the verified signers of the records readRecords
-	// read, in order ("" unsigned); nil when not checked.
-	identities []string
+	// read, in order (the zero Identity unsigned); nil when not checked.
+	identities []recsig.Identity
 }
 
 // Run runs the mode the inputs name, then writes the summary (also after

@@ -108,7 +108,13 @@ func (x *run) publish(ctx context.Context) error {
 	x.sum.Verdict, x.sum.Digest, x.sum.Image = VerdictPublished, digest, pinned
 	x.summarizeBuilders(recs)
 	x.sum.VerifyCommand = CosignVerifyCommand(pinned, x.in.Key, x.r.Getenv("GITHUB_REPOSITORY"), signer)
-	x.sum.ReproducibleCommand = NixdockVerifyCommand(pinned, x.in.Key, signer, x.r.Getenv(EnvBuilderWorkflow), x.in.MinBuilders)
+	// The builders' identity is part of the check only when every counted
+	// record had to be signed by it.
+	builders := ""
+	if x.in.RequireSigned {
+		builders = x.r.Getenv(EnvBuilderWorkflow)
+	}
+	x.sum.ReproducibleCommand = NixdockVerifyCommand(pinned, x.in.Key, signer, builders, x.in.MinBuilders)
 	// The image just pushed is the published image byte for byte (its
 	// digest is the record's), so it is linted from the same handle.
 	if err := x.lintImage(ctx, pub, pinned, string(img.Form), true); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nixdock/nixdock-action/record"
+	"github.com/nixdock/nixdock-action/recsig"
 )
 
 // Policy is what agreement requires.
@@ -18,9 +19,10 @@ type Policy struct {
 	// counted builder must have produced exactly it.
 	Digest string
 	// Identities are the verified signers of the records, in their order
-	// ("" for an unsigned record; nil: none signed). The caller verifies
-	// the signatures (recsig.Verify); Decide only counts them.
-	Identities []string `json:"-"`
+	// (the zero Identity for an unsigned record; nil: none signed). The
+	// caller verifies the signatures (recsig.ReadRecords); Decide only
+	// counts them.
+	Identities []recsig.Identity `json:"-"`
 	// RequireSigned counts only records with a verified signer: an
 	// unsigned record is a claim anyone in the run could have made.
 	RequireSigned bool `json:",omitempty"`
@@ -72,8 +74,10 @@ type Builder struct {
 	Isolation string `json:"isolation,omitempty"`
 	// Identity says how the builder is known: "self-reported" (an unsigned
 	// record) or "signed by <identity>" (a record whose signature by the
-	// builder's own CI identity was verified).
+	// builder's own CI identity was verified), in words; Signer is that
+	// identity's subject (the certificate's SAN) for policies to match.
 	Identity string `json:"identity"`
+	Signer   string `json:"signer,omitempty"`
 	// Counts is true when the builder counts towards agreement; Why says
 	// why it does or does not, in words.
 	Counts bool   `json:"counts"`
@@ -89,19 +93,6 @@ const IdentitySelfReported = "self-reported"
 // IdentitySignedBy prefixes the verified identity of a signed record's
 // builder.
 const IdentitySignedBy = "signed by "
-
-// SignedSubject is the signer's subject (a certificate's SAN) in a
-// builder's Identity, and whether the record was signed at all: the text
-// after IdentitySignedBy up to the first space (a SAN has none; what
-// follows names the run).
-func SignedSubject(identity string) (string, bool) {
-	rest, ok := strings.CutPrefix(identity, IdentitySignedBy)
-	if !ok || rest == "" {
-		return "", false
-	}
-	subject, _, _ := strings.Cut(rest, " ")
-	return subject, true
-}
 
 // Decide decides whether recs prove one image under policy.
 func Decide(recs []*record.Record, policy Policy) Decision {
@@ -143,9 +134,9 @@ func (d *Decision) admit(recs []*record.Record) []bool {
 	for i, r := range recs {
 		b := Builder{ID: r.Builder.ID, Store: r.Store, Origin: "unknown", Identity: IdentitySelfReported,
 			DrvPath: r.DrvPath, ManifestDigest: r.Image.ManifestDigest}
-		signed := len(d.Policy.Identities) > 0 && d.Policy.Identities[i] != ""
+		signed := len(d.Policy.Identities) > 0 && d.Policy.Identities[i].Subject != ""
 		if signed {
-			b.Identity = IdentitySignedBy + d.Policy.Identities[i]
+			b.Identity, b.Signer = IdentitySignedBy+d.Policy.Identities[i].String(), d.Policy.Identities[i].Subject
 		}
 		if r.Origin != nil {
 			b.Host, b.Origin = r.Origin.Host, r.Origin.How

@@ -221,13 +221,14 @@ func Verify(record, sig []byte, opts Options) (Identity, error) {
 
 // ReadRecords reads the records and, when opts is set, verifies the
 // signature next to each (Path) over the record's exact bytes: the
-// verified identities, "" for a record without a signature. A signature
+// verified identities, the zero Identity for a record without a
+// signature. A signature
 // that does not verify is an error, not an unsigned record.
-func ReadRecords(paths []string, opts *Options) ([]*record.Record, []string, error) {
+func ReadRecords(paths []string, opts *Options) ([]*record.Record, []Identity, error) {
 	recs := make([]*record.Record, len(paths))
-	var ids []string
+	var ids []Identity
 	if opts != nil {
-		ids = make([]string, len(paths))
+		ids = make([]Identity, len(paths))
 	}
 	for i, p := range paths {
 		// Stat first: reading a FIFO with no writer would block forever.
@@ -244,12 +245,8 @@ func ReadRecords(paths []string, opts *Options) ([]*record.Record, []string, err
 		if opts == nil {
 			continue
 		}
-		id, _, err := VerifyFile(p, data, *opts)
-		if err != nil {
+		if ids[i], _, err = VerifyFile(p, data, *opts); err != nil {
 			return nil, nil, err
-		}
-		if id.Subject != "" {
-			ids[i] = id.String()
 		}
 	}
 	return recs, ids, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nixdock/nixdock-action/agree"
 	"github.com/nixdock/nixdock-action/record"
+	"github.com/nixdock/nixdock-action/recsig"
 )
 
 // Predicate types nixdock attests; every field is in docs/attestations.md.
@@ -152,11 +153,12 @@ type BuilderBrief struct {
 	Origin     string `json:"origin"`
 	StartedAt  string `json:"startedAt,omitempty"`
 	FinishedAt string `json:"finishedAt,omitempty"`
-	// Counts, Why, Isolation and Identity are agree's decision.
+	// Counts, Why, Isolation, Identity and Signer are agree's decision.
 	Counts    bool   `json:"counts"`
 	Why       string `json:"why"`
 	Isolation string `json:"isolation,omitempty"`
 	Identity  string `json:"identity"`
+	Signer    string `json:"signer,omitempty"`
 }
 
 // UnverifiedError is a refusal to sign: the records do not prove the digest.
@@ -178,7 +180,7 @@ type RecordPolicy struct {
 	AllowUnverified bool
 	// Identities and RequireSigned are agree.Policy's: the verified
 	// signers of the records, and whether only signed records count.
-	Identities    []string
+	Identities    []recsig.Identity
 	RequireSigned bool
 }
 
@@ -225,6 +227,7 @@ func brief(r *record.Record, b agree.Builder) BuilderBrief {
 		NixVersion: r.NixVersion, NixdockVersion: r.Nixdock, Store: r.Store, Variation: r.Variation,
 		DrvPath: r.DrvPath, ManifestDigest: r.Image.ManifestDigest,
 		Host: b.Host, Origin: b.Origin, Counts: b.Counts, Why: b.Why, Isolation: b.Isolation, Identity: b.Identity,
+		Signer: b.Signer,
 	}
 	if r.Origin != nil {
 		out.StartedAt, out.FinishedAt = r.Origin.StartedAt, r.Origin.FinishedAt

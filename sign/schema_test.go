@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nixdock/nixdock-action/record"
+	"github.com/nixdock/nixdock-action/recsig"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -38,7 +39,10 @@ func TestReproducibleSchema(t *testing.T) {
 	a, b := testRecord("a", drv, digestA), testRecord("b", drv, digestA)
 	a.Origin.Host, b.Origin.Host = host("a"), host("b")
 	b.Store = "/tmp/store-b"
-	ok, err := CheckRecords([]*record.Record{a, b}, digestA, RecordPolicy{MinBuilders: 2, MinHosts: 2})
+	signer := recsig.Identity{Subject: "https://github.com/o/r/.github/workflows/nixdock-build.yml@refs/tags/v1",
+		Issuer: "https://token.actions.githubusercontent.com", RunURI: "https://github.com/o/r/actions/runs/1/attempts/1"}
+	ok, err := CheckRecords([]*record.Record{a, b}, digestA, RecordPolicy{MinBuilders: 2, MinHosts: 2,
+		Identities: []recsig.Identity{signer, {}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +61,9 @@ func TestReproducibleSchema(t *testing.T) {
 		}
 		if err := schema.Validate(v); err != nil {
 			t.Errorf("%s predicate is not valid against docs/schema/reproducible-v1.schema.json: %v\n%s", name, err, raw)
+		}
+		if name == "reproducible" && !bytes.Contains(raw, []byte(`"signer":"`+signer.Subject+`"`)) {
+			t.Errorf("the signed builder's signer is not in the predicate:\n%s", raw)
 		}
 	}
 	bad := []byte(`{"verdict":"reproducible","allowUnverified":false,"minBuilders":2,"agreedBuilders":2,"agreedHosts":1,` +

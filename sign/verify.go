@@ -9,7 +9,6 @@ import (
 	"sort"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/nixdock/nixdock-action/agree"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -34,9 +33,10 @@ type VerifyOptions struct {
 	// (0: any).
 	MinHosts int
 	// BuilderIdentity, when set, counts only the builders whose records
-	// were signed by an identity it matches (the attestation's builders,
-	// agree.SignedSubject): for the reusable workflow, its
-	// nixdock-build.yml.
+	// were signed by an identity it matches (the attestation's builders'
+	// signer; anchor it): for the reusable workflow, its
+	// nixdock-build.yml. It checks the publisher's signed word on who
+	// signed the records.
 	BuilderIdentity *regexp.Regexp
 }
 
@@ -208,10 +208,11 @@ func (v *Verification) policy(digest name.Digest, opts VerifyOptions) {
 	}
 	// The count is taken from the signed list of builders, each with its
 	// own verdict, not only from the signed total.
-	counted := 0
+	counted, hosts := 0, map[string]bool{}
 	for _, b := range r.Builders {
-		if b.Counts && signedByExpected(b.Identity, opts.BuilderIdentity) {
+		if b.Counts && (opts.BuilderIdentity == nil || b.Signer != "" && opts.BuilderIdentity.MatchString(b.Signer)) {
 			counted++
+			hosts[b.Host] = true
 		}
 	}
 	if n := min(counted, r.AgreedBuilders); n < minBuilders {
@@ -222,20 +223,12 @@ func (v *Verification) policy(digest name.Digest, opts VerifyOptions) {
 			v.Problems = append(v.Problems, fmt.Sprintf("%d independent builder(s) agreed, the policy requires %d", n, minBuilders))
 		}
 	}
-	if r.AgreedHosts < minHosts {
-		v.Problems = append(v.Problems, fmt.Sprintf("the agreeing builders ran on %d host(s), the policy requires %d", r.AgreedHosts, minHosts))
+	// Hosts too are taken from the builders that passed, not only the
+	// signed total.
+	if n := min(len(hosts), r.AgreedHosts); n < minHosts {
+		v.Problems = append(v.Problems, fmt.Sprintf("the agreeing builders ran on %d host(s), the policy requires %d", n, minHosts))
 	}
 	if r.Digests.Manifest != digest.DigestStr() {
 		v.Problems = append(v.Problems, fmt.Sprintf("the reproducibility attestation is about %s, not %s", r.Digests.Manifest, digest.DigestStr()))
 	}
-}
-
-// signedByExpected says whether a builder's identity meets the expected
-// signer: any identity when none is expected.
-func signedByExpected(identity string, expected *regexp.Regexp) bool {
-	if expected == nil {
-		return true
-	}
-	subject, signed := agree.SignedSubject(identity)
-	return signed && expected.MatchString(subject)
 }

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 // them so.
 func TestHideOwn(t *testing.T) {
 	if os.Geteuid() != 0 {
-		if os.Getenv("NIXDOCK_REQUIRE_TOOLS") != "" {
+		if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
 			t.Fatal("TestHideOwn needs root, to run its processes as another user")
 		}
 		t.Skip("needs root, to run its processes as another user")

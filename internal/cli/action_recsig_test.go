@@ -63,7 +63,7 @@ func TestSignRecordKeyless(t *testing.T) {
 	_, ids, err := recsig.ReadRecords([]string{p}, &recsig.Options{Roots: roots, Intermediates: inter,
 		Identity: "https://github.com/" + builderRef, Issuer: testIssuer})
 	want := "https://github.com/" + builderRef + " (run https://github.com/octo/hello/actions/runs/42/attempts/1)"
-	if err != nil || len(ids) != 1 || ids[0] != want {
+	if err != nil || len(ids) != 1 || ids[0].String() != want {
 		t.Fatalf("verified identities %q, %v; want %q", ids, err, want)
 	}
 }
