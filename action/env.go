@@ -1,6 +1,9 @@
 package action
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // githubIssuer is the OIDC issuer of GitHub Actions' tokens, githubServer
 // the server Fulcio names GitHub's workflows and runs under: github.com
@@ -44,3 +47,11 @@ var (
 	workflowRef = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/\.github/workflows/[A-Za-z0-9_./-]+@[A-Za-z0-9_./-]+$`)
 	commitSHA   = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
+
+// parseBuilderWorkflow splits an EnvBuilderWorkflow value into the
+// workflow file (OWNER/REPO/.github/workflows/FILE) and its commit; ok is
+// false for anything else.
+func parseBuilderWorkflow(v string) (file, sha string, ok bool) {
+	file, sha, _ = strings.Cut(v, "@")
+	return file, sha, workflowRef.MatchString(v) && commitSHA.MatchString(sha)
+}

@@ -86,31 +86,39 @@ func repositoryOwner(getenv func(string) string) *sbom.Party {
 		return nil
 	}
 	kind := "Organization"
-	// Stat first: opening a FIFO with no writer would block forever.
-	event := getenv("GITHUB_EVENT_PATH")
-	fi, err := os.Stat(event)
-	if err != nil || !fi.Mode().IsRegular() {
-		event = ""
-	}
-	if f, err := os.Open(event); err == nil {
-		var ev struct {
-			Repository struct {
-				Owner struct {
-					Login string `json:"login"`
-					Type  string `json:"type"`
-				} `json:"owner"`
-			} `json:"repository"`
-		}
-		// Event payloads are at most a few MiB; read no more than that.
-		if json.NewDecoder(io.LimitReader(f, 16<<20)).Decode(&ev) == nil &&
-			ev.Repository.Owner.Login == owner && ev.Repository.Owner.Type == "User" {
-			kind = "Person"
-		}
-		f.Close()
+	if eventOwnerType(getenv("GITHUB_EVENT_PATH"), owner) == "User" {
+		kind = "Person"
 	}
 	p, err := sbom.ParseParty(kind + ": " + owner)
 	if err != nil {
 		return nil
 	}
 	return &p
+}
+
+// eventOwnerType is repository.owner.type in the event payload at path
+// when the owner is login, else "".
+func eventOwnerType(path, login string) string {
+	// Stat first: opening a FIFO with no writer would block forever.
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var ev struct {
+		Repository struct {
+			Owner struct {
+				Login string `json:"login"`
+				Type  string `json:"type"`
+			} `json:"owner"`
+		} `json:"repository"`
+	}
+	// Event payloads are at most a few MiB; read no more than that.
+	if json.NewDecoder(io.LimitReader(f, 16<<20)).Decode(&ev) != nil || ev.Repository.Owner.Login != login {
+		return ""
+	}
+	return ev.Repository.Owner.Type
 }

@@ -46,8 +46,8 @@ func (x *run) recordSigOptions() (*recsig.Options, error) {
 	if ref == "" {
 		return nil, nil
 	}
-	file, sha, _ := strings.Cut(ref, "@")
-	if !workflowRef.MatchString(ref) || !commitSHA.MatchString(sha) {
+	file, sha, ok := parseBuilderWorkflow(ref)
+	if !ok {
 		return nil, usage(fmt.Errorf("%s %q is not OWNER/REPO/.github/workflows/FILE@COMMIT", EnvBuilderWorkflow, ref))
 	}
 	repo, runID := x.r.Getenv("GITHUB_REPOSITORY"), x.r.Getenv("GITHUB_RUN_ID")

@@ -175,10 +175,8 @@ func CulpritAnnotations(culprits []Culprit, file string) []Annotation {
 // repository that ran the workflow.
 func CosignVerifyCommand(ref, key, repository, signer string) string {
 	if key != "" {
-		// The public key's name, not the runner's path to the private key;
 		// nixdock signs with a key without the transparency log.
-		pub := strings.TrimSuffix(path.Base(filepathToSlash(key)), ".key") + ".pub"
-		return fmt.Sprintf("cosign verify --key %s --insecure-ignore-tlog %s", escape.Shell(pub), escape.Shell(ref))
+		return fmt.Sprintf("cosign verify --key %s --insecure-ignore-tlog %s", escape.Shell(publicKeyName(key)), escape.Shell(ref))
 	}
 	cmd := "cosign verify \\\n"
 	if workflowRef.MatchString(signer) {
@@ -203,20 +201,23 @@ func NixdockVerifyCommand(ref, key, signer, builderWorkflow string, minBuilders 
 	cmd := "nixdock verify-signature " + escape.Shell(ref) + " \\\n"
 	switch {
 	case key != "":
-		pub := strings.TrimSuffix(path.Base(filepathToSlash(key)), ".key") + ".pub"
-		cmd += fmt.Sprintf("  --key %s --insecure-ignore-tlog \\\n", escape.Shell(pub))
+		cmd += fmt.Sprintf("  --key %s --insecure-ignore-tlog \\\n", escape.Shell(publicKeyName(key)))
 	case workflowRef.MatchString(signer):
 		cmd += fmt.Sprintf("  --certificate-identity %s \\\n  --certificate-oidc-issuer %s \\\n", escape.Shell(githubServer+"/"+signer), githubIssuer)
 	default:
 		return ""
 	}
-	if file, sha, _ := strings.Cut(builderWorkflow, "@"); workflowRef.MatchString(builderWorkflow) && commitSHA.MatchString(sha) {
+	if file, _, ok := parseBuilderWorkflow(builderWorkflow); ok {
 		cmd += fmt.Sprintf("  --builder-identity-regexp %s \\\n", escape.Shell(builderIdentity(file).String()))
 	}
 	return cmd + fmt.Sprintf("  --min-builders %d", minBuilders)
 }
 
-func filepathToSlash(p string) string { return strings.ReplaceAll(p, `\`, "/") }
+// publicKeyName is the name of the public key next to the private key
+// file: the name users have, not the runner's path to the private key.
+func publicKeyName(key string) string {
+	return strings.TrimSuffix(path.Base(strings.ReplaceAll(key, `\`, "/")), ".key") + ".pub"
+}
 
 func sortedCulprits(in []Culprit) []Culprit {
 	out := append([]Culprit(nil), in...)

@@ -320,27 +320,34 @@ func identity(cert *x509.Certificate) (Identity, error) {
 	default:
 		return id, errors.New("the signing certificate names no identity (no URI or email SAN)")
 	}
+	// Fulcio's v2 extensions are DER strings; v1's issuer is the raw
+	// string, used only when the v2 one is absent.
+	v2 := []struct {
+		oid  asn1.ObjectIdentifier
+		into *string
+		what string
+	}{
+		{oidIssuerV2, &id.Issuer, "OIDC issuer"},
+		{oidRunURI, &id.RunURI, "run invocation URI"},
+		{oidSourceRepo, &id.SourceRepository, "source repository URI"},
+		{oidSignerDigest, &id.SignerDigest, "build signer digest"},
+	}
+	var issuerV1 string
 	for _, e := range cert.Extensions {
-		switch {
-		case e.Id.Equal(oidIssuerV2):
-			if err := derString(e.Value, &id.Issuer, "OIDC issuer"); err != nil {
-				return id, err
+		if e.Id.Equal(oidIssuerV1) {
+			issuerV1 = string(e.Value)
+		}
+		for _, x := range v2 {
+			if !e.Id.Equal(x.oid) {
+				continue
 			}
-		case e.Id.Equal(oidIssuerV1) && id.Issuer == "":
-			id.Issuer = string(e.Value) // v1: the raw string, not DER
-		case e.Id.Equal(oidRunURI):
-			if err := derString(e.Value, &id.RunURI, "run invocation URI"); err != nil {
-				return id, err
-			}
-		case e.Id.Equal(oidSourceRepo):
-			if err := derString(e.Value, &id.SourceRepository, "source repository URI"); err != nil {
-				return id, err
-			}
-		case e.Id.Equal(oidSignerDigest):
-			if err := derString(e.Value, &id.SignerDigest, "build signer digest"); err != nil {
-				return id, err
+			if _, err := asn1.Unmarshal(e.Value, x.into); err != nil {
+				return id, fmt.Errorf("the signing certificate's %s extension: %w", x.what, err)
 			}
 		}
+	}
+	if id.Issuer == "" {
+		id.Issuer = issuerV1
 	}
 	if id.Issuer == "" {
 		return id, errors.New("the signing certificate names no OIDC issuer: not a Fulcio certificate")
@@ -353,14 +360,6 @@ func identity(cert *x509.Certificate) (Identity, error) {
 		}
 	}
 	return id, nil
-}
-
-// derString reads a Fulcio v2 extension: a DER string.
-func derString(der []byte, into *string, what string) error {
-	if _, err := asn1.Unmarshal(der, into); err != nil {
-		return fmt.Errorf("the signing certificate's %s extension: %w", what, err)
-	}
-	return nil
 }
 
 // publicGood are Sigstore's public Fulcio certificates: what the public
