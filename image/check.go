@@ -25,11 +25,7 @@ import (
 // MaxDefaultWorkers) and streamed, never held in memory. A mismatch is an
 // error wrapping ErrBadArchive that names the layer.
 func CheckLayers(ctx context.Context, img *Image, workers int) error {
-	diffIDs, err := DiffIDs(img)
-	if err != nil {
-		return fmt.Errorf("%w %s: config: %v", ErrBadArchive, img.Source, err)
-	}
-	layers, err := LayersOf(img)
+	layers, diffIDs, err := layersAndDiffIDs(img.Image)
 	if err != nil {
 		return fmt.Errorf("%w %s: %v", ErrBadArchive, img.Source, err)
 	}

@@ -191,18 +191,30 @@ func parseDiffIDs(raw []byte) ([]v1.Hash, error) {
 // diff_ids. An image whose Layers fails (a foreign image whose typed
 // config does not parse) is looked up by diff_id.
 func LayersOf(img v1.Image) ([]v1.Layer, error) {
+	ls, _, err := layersAndDiffIDs(img)
+	return ls, err
+}
+
+// layersAndDiffIDs is LayersOf with the diff_ids it read, one per layer.
+func layersAndDiffIDs(img v1.Image) ([]v1.Layer, []v1.Hash, error) {
 	ids, err := DiffIDs(img)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ls, err := img.Layers()
-	if err != nil {
-		return layersByDiffID(img, ids)
+	var ls []v1.Layer
+	if d, ok := img.(diffIDImage); ok {
+		// Its Layers would read the config again.
+		ls, err = layersByDiffID(d.Image, ids)
+		return ls, ids, err
+	}
+	if ls, err = img.Layers(); err != nil {
+		ls, err = layersByDiffID(img, ids)
+		return ls, ids, err
 	}
 	if len(ls) != len(ids) {
-		return nil, fmt.Errorf("the manifest lists %d layers, the config %d diff_ids", len(ls), len(ids))
+		return nil, nil, fmt.Errorf("the manifest lists %d layers, the config %d diff_ids", len(ls), len(ids))
 	}
-	return ls, nil
+	return ls, ids, nil
 }
 
 // layersByDiffID looks up each of ids.
