@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/nixdock/nixdock-action/image"
+	"github.com/nixdock/nixdock-action/internal/storepath"
 	"github.com/nixdock/nixdock-action/nix"
 	"golang.org/x/sync/errgroup"
 )
@@ -34,7 +35,7 @@ func FromImage(ctx context.Context, img *image.Image, opts Options) (*Document, 
 		return nil, fmt.Errorf("reading config of %s: %w", img.Source, err)
 	}
 	d := &Document{Source: "image", Subject: Subject{
-		Name: storeName(img.Source), Form: string(img.Form), ConfigDigest: configDigest.String(),
+		Name: storepath.Name(img.Source), Form: string(img.Form), ConfigDigest: configDigest.String(),
 	}}
 	if img.Form == image.FormRegistry {
 		d.Subject.refHints = append(d.Subject.refHints, img.Source)

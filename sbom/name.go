@@ -3,7 +3,6 @@ package sbom
 import (
 	"fmt"
 	"path"
-	"strings"
 
 	"github.com/nixdock/nixdock-action/internal/storepath"
 )
@@ -36,12 +35,3 @@ func ParseName(s string) (name, version string) {
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-// storeName returns the name of a store path without its hash, or the base
-// name of p when it is not a store path.
-func storeName(p string) string {
-	if _, name, err := SplitStorePath(p); err == nil {
-		return name
-	}
-	return strings.TrimSuffix(path.Base(p), "/")
-}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nixdock/nixdock-action/internal/storepath"
 	"github.com/nixdock/nixdock-action/nix"
 	"github.com/nixdock/nixdock-action/record"
 )
@@ -25,7 +26,7 @@ func FromRecord(rec *record.Record, opts Options) (*Document, error) {
 	d := &Document{
 		Source: "record",
 		Subject: Subject{
-			Name:           storeName(rec.OutPath),
+			Name:           storepath.Name(rec.OutPath),
 			Form:           rec.Image.Form,
 			ConfigDigest:   rec.Image.ConfigDigest,
 			ManifestDigest: rec.Image.ManifestDigest,
