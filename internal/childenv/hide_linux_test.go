@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/nixdock/nixdock-action/internal/nobodytest"
 )
 
 // hideHelper makes the test binary, run with it set, the process whose
@@ -32,38 +32,11 @@ func TestMain(m *testing.M) {
 
 // TestHideOwn: another process of the same (unprivileged) user reads a
 // process's environment from /proc unless HideOwn hid it. Root reads
-// anything, so both processes run as nobody; the test needs root to start
-// them so.
+// anything, so both processes run as nobody.
 func TestHideOwn(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("NIXDOCK_REQUIRE_TOOLS") == "1" {
-			t.Fatal("TestHideOwn needs root, to run its processes as another user")
-		}
-		t.Skip("needs root, to run its processes as another user")
-	}
-	// A copy of the test binary that nobody may run (go test's build
-	// directory is root's alone).
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "childenv-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	data, err := os.ReadFile(self)
-	if err == nil {
-		err = os.Chmod(dir, 0o755)
-	}
-	if err == nil {
-		self = filepath.Join(dir, "childenv.test")
-		err = os.WriteFile(self, data, 0o755)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	nobodytest.Require(t)
+	self := nobodytest.Executable(t)
+	nobody := nobodytest.Attr()
 	for _, mode := range []string{"show", "hide"} {
 		helper := exec.Command(self)
 		helper.Env = []string{hideHelper + "=" + mode, "NIXDOCK_TEST_SECRET=s3cret"}

@@ -148,9 +148,6 @@ func TestActionSignedRecords(t *testing.T) {
 	}
 
 	// An edited record under its signature: verify refuses it.
-	if err != nil || len(records) != 2 {
-		t.Fatalf("records %v, %v", records, err)
-	}
 	data := readFile(t, records[1])
 	edited := strings.Replace(data, `"runner-b"`, `"runner-z"`, 1)
 	if edited == data {
