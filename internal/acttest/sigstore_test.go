@@ -1,11 +1,6 @@
 package acttest
 
 import (
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/nixdock/nixdock-action/action"
@@ -32,27 +27,11 @@ const (
 // id-token: write, and nixdock's Fulcio URL and roots.
 func standInSigstore(t *testing.T, sha string) []string {
 	t.Helper()
-	ca := recsigtest.NewCA()
-	tok := recsigtest.Token(recsigtest.Claims{JobWorkflowRef: builderRef, JobWorkflowSHA: sha,
+	sig := recsigtest.NewCA().Serve(t, recsigtest.Claims{JobWorkflowRef: builderRef, JobWorkflowSHA: sha,
 		Repository: callerRepository, RunID: actRunID})
-	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer act-request-token" {
-			http.Error(w, "bad request token", http.StatusUnauthorized)
-			return
-		}
-		fmt.Fprintf(w, `{"value":%q}`, tok)
-	}))
-	t.Cleanup(tokens.Close)
-	fulcio := httptest.NewServer(ca.Fulcio())
-	t.Cleanup(fulcio.Close)
-	roots := filepath.Join(t.TempDir(), "fulcio.pem")
-	if err := os.WriteFile(roots, ca.RootPEM, 0o644); err != nil {
-		t.Fatal(err)
+	env := []string{action.EnvFulcioURL + "=" + sig.FulcioURL, action.EnvFulcioRoots + "=" + sig.RootsFile}
+	for k, v := range sig.Env {
+		env = append(env, k+"="+v)
 	}
-	return []string{
-		"ACTIONS_ID_TOKEN_REQUEST_URL=" + tokens.URL + "/token?api-version=2.0",
-		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=act-request-token",
-		action.EnvFulcioURL + "=" + fulcio.URL,
-		action.EnvFulcioRoots + "=" + roots,
-	}
+	return env
 }

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,21 +25,11 @@ const (
 	builderWorkflow = "nixdock/nixdock-action/.github/workflows/nixdock-build.yml@" + builderSHA
 )
 
-// standInSigstore starts stand-ins for the two services keyless signing
-// talks to, offline: GitHub's OIDC token endpoint (a token for a job of
-// workflow ref at builderSHA in run 42 of octo/hello, as newRunner's
-// environment says) and Fulcio (the test CA). It returns the runner's
-// token variables and Fulcio's URL.
-func standInSigstore(t *testing.T, ca *recsigtest.CA, ref string) (map[string]string, string) {
-	t.Helper()
-	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"value":%q}`, recsigtest.Token(recsigtest.Claims{JobWorkflowRef: ref, JobWorkflowSHA: builderSHA,
-			Repository: "octo/hello", RunID: "42"}))
-	}))
-	t.Cleanup(tokens.Close)
-	fulcio := httptest.NewServer(ca.Fulcio())
-	t.Cleanup(fulcio.Close)
-	return map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": tokens.URL + "/token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"}, fulcio.URL
+// standInSigstore serves a stand-in token endpoint and Fulcio (the test
+// CA) for a job of workflow ref at builderSHA in run 42 of octo/hello, as
+// newRunner's environment says.
+func standInSigstore(t *testing.T, ca *recsigtest.CA, ref string) recsigtest.Services {
+	return ca.Serve(t, recsigtest.Claims{JobWorkflowRef: ref, JobWorkflowSHA: builderSHA, Repository: "octo/hello", RunID: "42"})
 }
 
 // TestSignRecordKeyless: `build --sign-record`'s signing, through
@@ -50,12 +37,12 @@ func standInSigstore(t *testing.T, ca *recsigtest.CA, ref string) (map[string]st
 // signature that verifies as the workflow's identity with the run's URI.
 func TestSignRecordKeyless(t *testing.T) {
 	ca := recsigtest.NewCA()
-	env, fulcio := standInSigstore(t, ca, builderRef)
+	svc := standInSigstore(t, ca, builderRef)
 	p := filepath.Join(t.TempDir(), "record.json")
 	if err := record.Write(p, testRecord("/nix/store/00000000000000000000000000000000-image.tar.drv", "a")); err != nil {
 		t.Fatal(err)
 	}
-	out, err := signRecord(context.Background(), p, sign.KeylessOptions{FulcioURL: fulcio, Getenv: func(k string) string { return env[k] }})
+	out, err := signRecord(context.Background(), p, sign.KeylessOptions{FulcioURL: svc.FulcioURL, Getenv: func(k string) string { return svc.Env[k] }})
 	if err != nil || out != p+".sigstore.json" {
 		t.Fatalf("signRecord: %q, %v", out, err)
 	}
@@ -79,16 +66,13 @@ func TestSignRecordKeyless(t *testing.T) {
 func TestActionSignedRecords(t *testing.T) {
 	nixtest.Require(t)
 	ca := recsigtest.NewCA()
-	env, fulcio := standInSigstore(t, ca, builderRef)
-	roots := filepath.Join(t.TempDir(), "fulcio.pem")
-	if err := os.WriteFile(roots, ca.RootPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env[action.EnvFulcioURL], env[action.EnvFulcioRoots] = fulcio, roots
+	svc := standInSigstore(t, ca, builderRef)
 	r := newRunner(t)
-	for k, v := range env {
+	for k, v := range svc.Env {
 		t.Setenv(k, v)
 	}
+	t.Setenv(action.EnvFulcioURL, svc.FulcioURL)
+	t.Setenv(action.EnvFulcioRoots, svc.RootsFile)
 	builds := r.buildJobs("hello.nix", "image", "verify", "tampered")
 	for _, b := range builds {
 		if _, err := os.Stat(b.outputs[action.OutputRecord] + ".sigstore.json"); err != nil || !strings.Contains(b.summary, "record signature") {

@@ -11,10 +11,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -158,4 +163,46 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// Services are stand-ins, on loopback, for what keyless signing talks to
+// and cannot reach offline: GitHub's OIDC token endpoint and Fulcio.
+type Services struct {
+	// Env is the runner environment GitHub gives a job with id-token:
+	// write (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN), pointing at the
+	// token endpoint.
+	Env map[string]string
+	// FulcioURL is the stand-in Fulcio (the CA); RootsFile a PEM file of
+	// the CA's root.
+	FulcioURL, RootsFile string
+}
+
+// Serve starts Services for ca: the token endpoint hands a token with
+// claims c to any request bearing the request token; they stop when t
+// ends.
+func (ca *CA) Serve(t testing.TB, c Claims) Services {
+	t.Helper()
+	const requestToken = "stand-in-request-token"
+	tok := Token(c)
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+requestToken {
+			http.Error(w, "bad request token", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, `{"value":%q}`, tok)
+	}))
+	t.Cleanup(tokens.Close)
+	fulcio := httptest.NewServer(ca.Fulcio())
+	t.Cleanup(fulcio.Close)
+	roots := filepath.Join(t.TempDir(), "fulcio.pem")
+	if err := os.WriteFile(roots, ca.RootPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Services{
+		Env: map[string]string{
+			"ACTIONS_ID_TOKEN_REQUEST_URL":   tokens.URL + "/token?api-version=2.0",
+			"ACTIONS_ID_TOKEN_REQUEST_TOKEN": requestToken,
+		},
+		FulcioURL: fulcio.URL, RootsFile: roots,
+	}
 }
