@@ -1,6 +1,7 @@
 package action
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -121,7 +122,21 @@ func TestReusableWorkflowTrust(t *testing.T) {
 		t.Errorf("job source reads %v, want job.workflow_sha and job.workflow_repository", srcEnv)
 	}
 	// Two builders, each a call of nixdock-build.yml on its own runner.
-	bwf := readWorkflow(t, filepath.Join(repoRoot(), ".github", "workflows", "nixdock-build.yml"))
+	data, err := os.ReadFile(filepath.Join(repoRoot(), ".github", "workflows", "nixdock-build.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bwf workflow
+	var calls struct {
+		On struct {
+			WorkflowCall struct {
+				Outputs map[string]struct{ Value string }
+			} `yaml:"workflow_call"`
+		} `yaml:"on"`
+	}
+	if err := errors.Join(yaml.Unmarshal(data, &bwf), yaml.Unmarshal(data, &calls)); err != nil {
+		t.Fatalf("nixdock-build.yml: %v", err)
+	}
 	for i, b := range builders {
 		j, ok := wf.Jobs[b]
 		if !ok {
@@ -136,17 +151,6 @@ func TestReusableWorkflowTrust(t *testing.T) {
 	build := bwf.Jobs["build"]
 	if build.RunsOn != "${{ inputs.runner }}" {
 		t.Errorf("nixdock-build.yml runs on %q", build.RunsOn)
-	}
-	var calls struct {
-		On struct {
-			WorkflowCall struct {
-				Outputs map[string]struct{ Value string }
-			} `yaml:"workflow_call"`
-		} `yaml:"on"`
-	}
-	data, err := os.ReadFile(filepath.Join(repoRoot(), ".github", "workflows", "nixdock-build.yml"))
-	if err != nil || yaml.Unmarshal(data, &calls) != nil {
-		t.Fatalf("nixdock-build.yml: %v", err)
 	}
 	for _, o := range []string{"artifact-id", "record-sha256", "image-sha256"} {
 		if got, want := build.Outputs[o], "${{ steps.nixdock.outputs."+o+" }}"; got != want {

@@ -122,7 +122,7 @@ func TestNixdockVerifyCommand(t *testing.T) {
 	want := "nixdock verify-signature ghcr.io/o/r@sha256:ab \\\n" +
 		"  --certificate-identity https://github.com/nixdock/nixdock-action/.github/workflows/nixdock.yml@refs/tags/v1 \\\n" +
 		"  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n" +
-		"  --builder-identity-regexp '" + builderIdentity("nixdock/nixdock-action/.github/workflows/nixdock-build.yml").String() + "' \\\n" +
+		`  --builder-identity-regexp '^https://github\.com/(?i:nixdock/nixdock-action)/\.github/workflows/nixdock-build\.yml@\S+$' \` + "\n" +
 		"  --min-builders 2"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)

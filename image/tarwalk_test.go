@@ -111,6 +111,9 @@ func TestTarWalkWhiteouts(t *testing.T) {
 		{image.WhiteoutPath, "/etc", ""}, // ".wh.." joins as a runtime joins it
 		{image.NoWhiteout, "", ""},
 	}
+	if len(es) != len(wants) {
+		t.Fatalf("%d entries, want %d", len(es), len(wants))
+	}
 	for i, w := range wants {
 		if e := es[i]; e.Whiteout != w.kind || e.Hidden != w.hidden || e.StorePath != w.esp {
 			t.Errorf("%q: whiteout %d hides %q in %q, want %d %q %q", e.Header.Name, e.Whiteout, e.Hidden, e.StorePath, w.kind, w.hidden, w.esp)
@@ -132,8 +135,11 @@ func TestTarWalkSparse(t *testing.T) {
 		}
 		small := hostile.SparseLayer("f", 1<<10, pax)
 		es, bodies, err = walkAll(t, small, image.TarWalkOptions{MaxSparse: 1 << 20})
-		if err != nil || es[0].SparseTooLarge || len(bodies[0]) != 1<<10 {
-			t.Errorf("pax %v: a small sparse file: %v, too large %v, %d bytes", pax, err, es[0].SparseTooLarge, len(bodies[0]))
+		if err != nil || len(es) == 0 {
+			t.Fatalf("pax %v: a small sparse file: %d entries, %v", pax, len(es), err)
+		}
+		if es[0].SparseTooLarge || len(bodies[0]) != 1<<10 {
+			t.Errorf("pax %v: a small sparse file: too large %v, %d bytes", pax, es[0].SparseTooLarge, len(bodies[0]))
 		}
 	}
 }

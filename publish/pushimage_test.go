@@ -82,10 +82,19 @@ func TestPushImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sent atomic.Int64
+	var manifestEarly atomic.Bool
 	res, err := PushImage(context.Background(), PushImageRequest{Image: pushArchive(t, 6), Compression: image.Gzip,
-		Destination: ref, OnUploaded: func(done int) { sent.Store(int64(done)) }})
+		Destination: ref, OnUploaded: func(done int) {
+			sent.Store(int64(done))
+			if _, err := remote.Head(ref); err == nil {
+				manifestEarly.Store(true)
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if manifestEarly.Load() {
+		t.Error("the manifest was in the registry before every layer was sent")
 	}
 	if len(res.Digests.Layers) != 6 || res.Digest.String() != res.Digests.ManifestDigest || sent.Load() != 6 {
 		t.Fatalf("pushed %s, digests %+v, %d layers sent early", res.Digest, res.Digests, sent.Load())
