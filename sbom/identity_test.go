@@ -154,7 +154,7 @@ func TestExampleIdentity(t *testing.T) {
 		t.Error("CycloneDX formulation: no build of hello from hello.c")
 	}
 	spdx := string(encode(t, rec, SPDXJSON, false))
-	if !strings.Contains(spdx, `"spdxElementId":"SPDXRef-nix-`+componentNamed(t, rec, "hello.c").Hash+`","relatedSpdxElement":"SPDXRef-nix-`+hello.Hash+`","relationshipType":"BUILD_DEPENDENCY_OF"`) {
+	if !hasSPDXRelationship(t, []byte(spdx), "SPDXRef-nix-"+componentNamed(t, rec, "hello.c").Hash, "BUILD_DEPENDENCY_OF", "SPDXRef-nix-"+hello.Hash) {
 		t.Error("SPDX: no hello.c BUILD_DEPENDENCY_OF hello")
 	}
 
@@ -181,10 +181,10 @@ func TestExampleIdentity(t *testing.T) {
 	if !root.BuildOnly || root.CopiedToRoot != RootFilesName || strings.Join(rec.RootFiles.CopyOf, " ") != root.Path {
 		t.Errorf("hello-root: build-only %v, copied to root %q, copy of %v", root.BuildOnly, root.CopiedToRoot, rec.RootFiles.CopyOf)
 	}
-	if base := componentNamed(t, rec, "hello.tar"); base.BaseImageLayers != len(rec.Subject.DiffIDs)-1 || !strings.Contains(spdx, `"spdxElementId":"SPDXRef-image","relatedSpdxElement":"SPDXRef-nix-`+base.Hash+`","relationshipType":"DESCENDANT_OF"`) {
+	if base := componentNamed(t, rec, "hello.tar"); base.BaseImageLayers != len(rec.Subject.DiffIDs)-1 || !hasSPDXRelationship(t, []byte(spdx), "SPDXRef-image", "DESCENDANT_OF", "SPDXRef-nix-"+base.Hash) {
 		t.Errorf("the base image hello.tar: %d of the image's layers (want %d), or no DESCENDANT_OF", base.BaseImageLayers, len(rec.Subject.DiffIDs)-1)
 	}
-	if !strings.Contains(spdx, `"spdxElementId":"SPDXRef-nix-`+root.Hash+`","relatedSpdxElement":"SPDXRef-root-files","relationshipType":"GENERATES"`) {
+	if !hasSPDXRelationship(t, []byte(spdx), "SPDXRef-nix-"+root.Hash, "GENERATES", "SPDXRef-root-files") {
 		t.Error("SPDX: no hello-root GENERATES root-files")
 	}
 	if strings.Contains(spdx, root.Path+"; layers") || strings.Contains(spdx, "build-time only: not in the image\",\"SPDXID\":\"SPDXRef-nix-"+root.Hash) {

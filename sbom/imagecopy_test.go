@@ -35,11 +35,7 @@ func TestImageListedAsPackage(t *testing.T) {
 				Locator string `json:"referenceLocator"`
 			} `json:"externalRefs"`
 		} `json:"packages"`
-		Relationships []struct {
-			A    string `json:"spdxElementId"`
-			B    string `json:"relatedSpdxElement"`
-			Type string `json:"relationshipType"`
-		} `json:"relationships"`
+		Relationships []spdxRelationship `json:"relationships"`
 	}
 	if err := json.Unmarshal(encode(t, d, SPDXJSON, false), &spdxDoc); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,26 @@ func evalMetaOf(t *testing.T, file string) Meta {
 	return m
 }
 
+// spdxRelationship is an SPDX relationship as the JSON writes it.
+type spdxRelationship struct {
+	A    string `json:"spdxElementId"`
+	B    string `json:"relatedSpdxElement"`
+	Type string `json:"relationshipType"`
+}
+
+// hasSPDXRelationship says whether the SPDX JSON document holds the
+// relationship a typ b.
+func hasSPDXRelationship(t *testing.T, data []byte, a, typ, b string) bool {
+	t.Helper()
+	var doc struct {
+		Relationships []spdxRelationship `json:"relationships"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Contains(doc.Relationships, spdxRelationship{A: a, B: b, Type: typ})
+}
+
 // checkSPDXRelationships: DESCRIBES present; every relationship refers to
 // existing SPDX ids; DEPENDS_ON edges are exactly the document's edges.
 func checkSPDXRelationships(t *testing.T, data []byte, d *Document) {
@@ -222,11 +243,7 @@ func checkSPDXRelationships(t *testing.T, data []byte, d *Document) {
 		Packages []struct {
 			SPDXID string `json:"SPDXID"`
 		} `json:"packages"`
-		Relationships []struct {
-			A    string `json:"spdxElementId"`
-			B    string `json:"relatedSpdxElement"`
-			Type string `json:"relationshipType"`
-		} `json:"relationships"`
+		Relationships []spdxRelationship `json:"relationships"`
 		OtherLicenses []struct {
 			ID string `json:"licenseId"`
 		} `json:"hasExtractedLicensingInfos"`
