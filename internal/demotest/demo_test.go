@@ -28,8 +28,15 @@ func TestDemo(t *testing.T) {
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	// Its own nixdock, not the checkout's out/nixdock (scripts/setup demo).
+	nixdock := filepath.Join(t.TempDir(), "nixdock")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", nixdock, "./cmd/nixdock")
+	build.Dir = nixtest.Root()
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
 	cmd := exec.CommandContext(ctx, filepath.Join(nixtest.Root(), "scripts", "demo"))
-	cmd.Env = append(os.Environ(), "DEMO_OUT="+out, "DEMO_COSIGN="+cosign+" "+cosign3)
+	cmd.Env = append(os.Environ(), "DEMO_OUT="+out, "DEMO_COSIGN="+cosign+" "+cosign3, "DEMO_NIXDOCK="+nixdock)
 	log, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("scripts/demo: %v\n%s", err, tail(string(log)))
